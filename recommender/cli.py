@@ -1,0 +1,128 @@
+"""Command line: ``python -m recommender recommend|index|benchmark``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from .catalog import DOMAINS
+from .errors import RecommenderError
+from .settings import Settings
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if not args.verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        settings = Settings.from_env()
+        return args.run(args, settings)
+    except RecommenderError as exc:
+        if getattr(args, "json", False):
+            print(json.dumps({"error": str(exc)}, ensure_ascii=False))
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m recommender",
+                                     description="Conversational recommender (PALR).")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    rec = sub.add_parser("recommend", help="recommend from titles you liked")
+    rec.add_argument("--domain", default="movies", help=f"one of: {', '.join(DOMAINS)}")
+    rec.add_argument("--json", action="store_true", help="print one JSON object")
+    rec.add_argument("--message", help="a free-text message instead of separate titles")
+    rec.add_argument("titles", nargs="*", help="titles you liked, one argument each")
+    rec.set_defaults(run=_recommend)
+
+    idx = sub.add_parser("index", help="build (or check) the vector indexes")
+    idx.add_argument("--rebuild", action="store_true", help="rebuild even when current")
+    idx.set_defaults(run=_index)
+
+    bench = sub.add_parser("benchmark", help="measure start-up, streaming and turn latency")
+    bench.add_argument("--conversations", type=int, default=20)
+    bench.add_argument("--skip-startup", action="store_true")
+    bench.add_argument("--skip-index-build", action="store_true")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.set_defaults(run=_benchmark)
+    return parser
+
+
+def _recommend(args: argparse.Namespace, settings: Settings) -> int:
+    from .loading import load_recommender
+
+    if not args.titles and not args.message:
+        raise RecommenderError("Name at least one title, e.g. "
+                               "`python -m recommender recommend \"Alien\" \"The Matrix\"`.")
+    if args.domain not in DOMAINS:
+        from .errors import UnknownDomainError
+
+        raise UnknownDomainError(args.domain, list(DOMAINS))
+    settings = _only(settings, args.domain)
+    recommender = load_recommender(settings, progress=not args.json)
+    if args.message:
+        result = recommender.recommend(args.domain, message=args.message)
+    else:
+        result = recommender.recommend(args.domain, titles=args.titles)
+    data = result.to_dict()
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print(_as_text(data))
+    return 0
+
+
+def _as_text(data: dict) -> str:
+    lines = ["Linked:"]
+    for link in data["linked"]:
+        lines.append(f"  {link['input']} → {link['title'] or 'no match'}")
+    lines += ["", f"Profile: {data['profile']}", "", "Recommendations:"]
+    for n, rec in enumerate(data["recommendations"], 1):
+        lines.append(f"  {n}. {rec['title']}: {rec['explanation']}")
+    lines += [""] + [f"Note: {n}" for n in data["notices"]]
+    lines.append("Timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in data["timings"].items()))
+    return "\n".join(lines)
+
+
+def _index(args: argparse.Namespace, settings: Settings) -> int:
+    from .catalog import load_catalog
+    from .embeddings import EMBEDDER_NAME, load_embedder
+    from .index import ItemIndex, open_client
+
+    embedder = load_embedder(settings.threads)
+    client = open_client(settings.index_dir)
+    for domain in settings.domains:
+        index = ItemIndex(client, load_catalog(domain, settings.data_dir), embedder, EMBEDDER_NAME)
+        if args.rebuild:
+            index.rebuild()
+            print(f"{domain}: rebuilt")
+        else:
+            print(f"{domain}: {'built' if index.ensure() else 'current'}")
+    return 0
+
+
+def _benchmark(args: argparse.Namespace, settings: Settings) -> int:
+    from .benchmark import run_benchmark
+
+    report = run_benchmark(settings, conversations=args.conversations,
+                           startup=not args.skip_startup, index_build=not args.skip_index_build)
+    print(json.dumps(report, indent=2) if args.json else report_text(report))
+    return 0
+
+
+def report_text(report: dict) -> str:
+    return "\n".join(f"{key}: {value}" for key, value in report.items())
+
+
+def _only(settings: Settings, domain: str) -> Settings:
+    from dataclasses import replace
+
+    return replace(settings, domains=(domain,))

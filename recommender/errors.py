@@ -1,0 +1,48 @@
+"""Named errors. Each message tells the person what to do next."""
+
+from __future__ import annotations
+
+__all__ = [
+    "RecommenderError",
+    "SettingsError",
+    "ModelNotFoundError",
+    "ModelLoadError",
+    "CatalogError",
+    "UnknownDomainError",
+    "InputError",
+]
+
+
+class RecommenderError(Exception):
+    """Base class: every error the user can cause or fix."""
+
+
+class SettingsError(RecommenderError):
+    """An environment setting has a value we cannot use."""
+
+
+class ModelNotFoundError(RecommenderError):
+    """No GGUF model file where the settings point."""
+
+
+class ModelLoadError(RecommenderError):
+    """The GGUF file exists but llama.cpp could not load it."""
+
+
+class CatalogError(RecommenderError):
+    """A catalog's files are missing or malformed."""
+
+
+class UnknownDomainError(RecommenderError):
+    """The requested domain is not one of the catalogs we serve."""
+
+    def __init__(self, domain: str, known: list[str]) -> None:
+        self.domain = domain
+        self.known = known
+        super().__init__(
+            f"Unknown domain {domain!r}. Choose one of: {', '.join(known)}."
+        )
+
+
+class InputError(RecommenderError):
+    """The user's message cannot be used as it is (empty, too long, ...)."""

@@ -1,0 +1,134 @@
+"""Explanations: the facts an explanation may use, the grammar that shapes it, and the plain
+explanation built from catalog facts alone when the model's one cannot be used."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .catalog import Item
+from .text import STOPWORDS, normalize
+
+__all__ = [
+    "Anchor",
+    "choose_anchor",
+    "short_title",
+    "facts_line",
+    "history_line",
+    "explanation_grammar",
+    "finish_sentence",
+    "template_explanation",
+]
+
+_SHORT_TITLE_WORDS = 6
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The history item an explanation compares with, and what the two share."""
+
+    item: Item
+    genres: tuple[str, ...]
+    tags: tuple[str, ...]
+    words: tuple[str, ...]  # shared significant title words (products)
+
+
+def short_title(item: Item) -> str:
+    """A title short enough to repeat in a sentence (long product names are cut)."""
+    words = item.title.split()
+    if len(words) <= _SHORT_TITLE_WORDS:
+        return item.title
+    return " ".join(words[:_SHORT_TITLE_WORDS]).rstrip(",;:-")
+
+
+def _title_words(item: Item) -> set[str]:
+    return {w for w in normalize(item.title).split()
+            if w not in STOPWORDS and not w.isdigit() and len(w) > 2}
+
+
+def shared_with(item: Item, other: Item) -> Anchor:
+    """What ``item`` has in common with ``other`` according to the catalog."""
+    return Anchor(
+        item=other,
+        genres=tuple(g for g in item.genres if g in other.genres),
+        tags=tuple(t for t in item.tags if t in other.tags),
+        words=tuple(w for w in dict.fromkeys(normalize(item.title).split())
+                    if w in _title_words(item) & _title_words(other)),
+    )
+
+
+def choose_anchor(item: Item, history: Sequence[Item]) -> Anchor:
+    """The history item sharing the most catalog facts with ``item`` (first on ties)."""
+    options = [shared_with(item, h) for h in history]
+    return max(options, key=lambda a: 2 * len(a.tags) + len(a.genres) + len(a.words))
+
+
+def history_line(item: Item) -> str:
+    """One line describing a history item in a prompt."""
+    facts = [", ".join(item.genres)] if item.genres else []
+    if item.tags:
+        facts.append("tags: " + ", ".join(item.tags[:3]))
+    label = f"{short_title(item)} ({item.year})" if item.year else short_title(item)
+    return f"- {label}" + (f": {'; '.join(facts)}" if facts else "")
+
+
+def facts_line(item: Item, anchor: Anchor) -> str:
+    """The facts an explanation may use, in a few words."""
+    parts = []
+    if item.year:
+        parts.append(f"from {item.year}")
+    if item.genres:
+        parts.append(", ".join(item.genres))
+    if item.tags:
+        parts.append("tags " + ", ".join(item.tags[:3]))
+    shared = anchor.genres + anchor.tags + anchor.words
+    if shared:
+        parts.append(f"shares {', '.join(shared[:4])} with {short_title(anchor.item)}")
+    return "; ".join(parts) if parts else short_title(item)
+
+
+def explanation_grammar(anchor: Anchor) -> str:
+    """GBNF: ``Like <anchor>, it <one sentence>.``: the sentence must point at a history item."""
+    opening = json.dumps(f"Like {short_title(anchor.item)}, it ")
+    return f'root ::= {opening} body "."\nbody ::= [^.\\n"<>]+\n'
+
+
+def finish_sentence(text: str) -> str:
+    """Tidy a generated sentence: trim, end with a full stop even when cut at the token limit."""
+    text = " ".join(text.split())
+    if not text:
+        return text
+    if text[-1] not in ".!?":
+        cut = max(text.rfind(","), text.rfind(";"))
+        if cut > len(text) // 2:
+            text = text[:cut]
+        text = text.rstrip(" ,;:-") + "."
+    return text
+
+
+def template_explanation(item: Item, anchor: Anchor) -> str:
+    """An explanation from catalog facts only, used when the model's cannot be."""
+    name = short_title(anchor.item)
+    if anchor.genres or anchor.tags:
+        pieces = []
+        if anchor.genres:
+            pieces.append("is " + _join(anchor.genres))
+        if anchor.tags:
+            pieces.append("is tagged " + _join([f"“{t}”" for t in anchor.tags]))
+        return f"Like {name}, it {' and '.join(pieces)}."
+    if anchor.words:
+        quoted = [f"“{w}”" for w in anchor.words[:4]]
+        return f"Like {name}, its title mentions {_join(quoted)}."
+    if item.genres:
+        year = f" from {item.year}" if item.year else ""
+        return (f"A {_join(item.genres)} title{year}; its catalog description is close to "
+                f"{name}.")
+    return f"Its catalog description is close to {name}."
+
+
+def _join(words: Sequence[str]) -> str:
+    words = list(words)
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]

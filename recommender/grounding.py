@@ -1,0 +1,132 @@
+"""Grounding: does an explanation claim only what the catalog holds?
+
+An explanation may name the recommended item and the user's history items, and may state their
+catalog facts. The checker finds three kinds of claim and flags those the allowed items do not
+support:
+
+* a year (``1979``) or decade (``80s``) that is not the year of an allowed item;
+* a catalog term (a genre, a user tag, or, for products, a common product word) that does not
+  occur in any allowed item's catalog text;
+* the title of another catalog item, typed with capitals.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .catalog import Catalog, Item
+from .linking import TitleLinker
+from .text import STOPWORDS, normalize
+
+__all__ = ["GroundingChecker", "GENRE_SYNONYMS"]
+
+GENRE_SYNONYMS: dict[str, str] = {
+    "sci fi": "Sci-Fi", "scifi": "Sci-Fi", "science fiction": "Sci-Fi", "romantic": "Romance",
+    "animated": "Animation", "cartoon": "Animation", "kids": "Children", "childrens": "Children",
+    "family": "Children", "comedic": "Comedy", "documentaries": "Documentary", "noir": "Film-Noir",
+    "film noir": "Film-Noir", "war": "War", "westerns": "Western", "thrillers": "Thriller",
+    "horror": "Horror", "scary": "Horror", "mysteries": "Mystery", "musicals": "Musical",
+    "crime": "Crime", "fantasy": "Fantasy", "adventure": "Adventure", "action": "Action",
+    "drama": "Drama", "dramatic": "Drama", "comedy": "Comedy", "romance": "Romance",
+    "thriller": "Thriller", "mystery": "Mystery", "musical": "Musical", "western": "Western",
+    "documentary": "Documentary", "animation": "Animation", "children": "Children",
+    "imax": "IMAX",
+}
+_YEAR = re.compile(r"\b(18[89]\d|19\d\d|20[0-3]\d)\b")
+_DECADE = re.compile(r"\b(?:(19|20)?(\d)0)'?s\b")
+_MIN_TERM_ITEMS = 3  # a tag or product word must describe at least this many items to be a "term"
+_MIN_PRODUCT_WORD_ITEMS = 25
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    genres: dict[str, str]  # normalised phrase → catalog genre
+    terms: frozenset[str]   # normalised tags / product words
+
+
+class GroundingChecker:
+    """Finds unsupported claims in explanations about items of one catalog."""
+
+    def __init__(self, catalog: Catalog, linker: TitleLinker | None = None) -> None:
+        self.catalog = catalog
+        self.linker = linker or TitleLinker(catalog)
+        self.vocabulary = _build_vocabulary(catalog)
+        self._max_term_words = max((len(t.split()) for t in self.vocabulary.terms), default=1)
+
+    def unsupported_claims(self, explanation: str, item: Item, history: Sequence[Item]) -> list[str]:
+        """Every claim in ``explanation`` that ``item`` and ``history`` do not support."""
+        allowed = [item, *history]
+        claims = self._years(explanation, allowed)
+        claims += self._terms(explanation, allowed)
+        claims += self._titles(explanation, allowed)
+        return list(dict.fromkeys(claims))
+
+    # -- kinds of claim -----------------------------------------------------------------------
+
+    def _years(self, text: str, allowed: Sequence[Item]) -> list[str]:
+        years = {i.year for i in allowed if i.year}
+        out = [m.group(0) for m in _YEAR.finditer(text) if int(m.group(0)) not in years]
+        for match in _DECADE.finditer(text):
+            century, digit = match.group(1), int(match.group(2))
+            decades = {(y // 10) % 10 for y in years if not century or str(y)[:2] == century}
+            if digit not in decades:
+                out.append(match.group(0))
+        return out
+
+    def _terms(self, text: str, allowed: Sequence[Item]) -> list[str]:
+        words = normalize(text).split()
+        allowed_text = " " + " ".join(normalize(i.document(10_000)) for i in allowed) + " "
+        allowed_genres = {g for i in allowed for g in i.genres}
+        out = []
+        for phrase in _ngrams(words, self._max_term_words):
+            genre = self.vocabulary.genres.get(phrase)
+            if genre is not None:
+                if genre not in allowed_genres and f" {phrase} " not in allowed_text:
+                    out.append(phrase)
+            elif phrase in self.vocabulary.terms and f" {phrase} " not in allowed_text:
+                out.append(phrase)
+        return out
+
+    def _titles(self, text: str, allowed: Sequence[Item]) -> list[str]:
+        allowed_ids = {i.item_id for i in allowed}
+        allowed_words = set(normalize(" ".join(i.title for i in allowed)).split())
+        out = []
+        for mention in self.linker.link_message(text).linked:
+            words = mention.text.split()
+            if mention.item_id in allowed_ids or not words or not words[0][:1].isupper():
+                continue
+            if set(normalize(mention.text).split()) <= allowed_words | STOPWORDS:
+                continue  # "Alien" inside "Aliens": a piece of an allowed title
+            if len(words) == 1 and (text.startswith(mention.text) or
+                                    normalize(mention.text) in self.vocabulary.terms):
+                continue  # a capital at the start of the sentence, or a plain catalog word
+            out.append(mention.text)
+        return out
+
+
+def _ngrams(words: list[str], longest: int) -> list[str]:
+    return [" ".join(words[i : i + n]) for n in range(1, longest + 1)
+            for i in range(len(words) - n + 1)]
+
+
+def _build_vocabulary(catalog: Catalog) -> _Vocabulary:
+    genres = {normalize(g): g for g in catalog.genres}
+    genres.update({k: v for k, v in GENRE_SYNONYMS.items() if v in catalog.genres})
+    counts: Counter[str] = Counter()
+    if catalog.kind == "movies":
+        for item in catalog.items:
+            counts.update({normalize(t) for t in item.tags})
+        minimum = _MIN_TERM_ITEMS
+    else:
+        for item in catalog.items:
+            counts.update(set(normalize(item.title).split()))
+        minimum = _MIN_PRODUCT_WORD_ITEMS
+    terms = {
+        t for t, n in counts.items()
+        if n >= minimum and len(t) >= 4 and t not in STOPWORDS and not t.isdigit()
+        and t not in genres
+    }
+    return _Vocabulary(genres=genres, terms=frozenset(terms))

@@ -1,0 +1,157 @@
+"""The vector index: one Chroma collection per catalog, on disk, through langchain-chroma.
+
+A collection records the catalog's fingerprint and the embedder's name; when either differs
+from what is asked for, the collection is dropped and rebuilt (with a progress bar).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from langchain_chroma import Chroma
+from langchain_core.embeddings import Embeddings
+from tqdm import tqdm
+
+from .catalog import Catalog, Item
+
+__all__ = ["ItemIndex", "ScoredItem", "open_client"]
+
+log = logging.getLogger(__name__)
+
+_BATCH = 256
+
+
+@dataclass(frozen=True)
+class ScoredItem:
+    """A retrieved item id and its cosine similarity to the query."""
+
+    item_id: str
+    score: float
+
+
+def open_client(index_dir: Path):
+    """A persistent Chroma client in ``index_dir`` with telemetry off."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(
+        path=str(index_dir), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+
+
+class ItemIndex:
+    """Item vectors of one catalog in a Chroma collection."""
+
+    def __init__(self, client, catalog: Catalog, embedder: Embeddings, embedder_name: str) -> None:
+        self.catalog = catalog
+        self.embedder = embedder
+        self._client = client
+        self._name = f"items-{catalog.domain}"
+        self._wanted = {
+            "fingerprint": catalog.fingerprint(),
+            "embedder": embedder_name,
+            "count": len(catalog),
+        }
+        self._store: Chroma | None = None
+
+    # -- building -------------------------------------------------------------------------
+
+    def ensure(self, progress: bool = True) -> bool:
+        """Open the collection, building it first when missing or stale. True if it was built."""
+        if self._is_current():
+            self._store = self._open()
+            log.info("index %s is current (%d items)", self._name, len(self.catalog))
+            return False
+        self.rebuild(progress=progress)
+        return True
+
+    def rebuild(self, progress: bool = True) -> None:
+        """Drop the collection and embed every item again."""
+        existing = {c.name for c in self._client.list_collections()}
+        if self._name in existing:
+            log.info("catalog or embedder changed: rebuilding %s", self._name)
+            self._client.delete_collection(self._name)
+        store = self._open(metadata={**self._wanted, "complete": False})
+        items = self.catalog.items
+        bar = tqdm(total=len(items), desc=f"Indexing {self.catalog.domain}", unit="item",
+                   disable=not progress)
+        for start in range(0, len(items), _BATCH):
+            batch = items[start : start + _BATCH]
+            store.add_texts(
+                texts=[item.document() for item in batch],
+                metadatas=[_metadata(item) for item in batch],
+                ids=[item.item_id for item in batch],
+            )
+            bar.update(len(batch))
+        bar.close()
+        # Marked complete only at the end, so an interrupted build is redone on the next start.
+        store._collection.modify(metadata={**self._wanted, "complete": True})
+        self._store = store
+
+    def _is_current(self) -> bool:
+        existing = {c.name for c in self._client.list_collections()}
+        if self._name not in existing:
+            return False
+        collection = self._client.get_collection(self._name)
+        meta = collection.metadata or {}
+        same = all(meta.get(key) == value for key, value in self._wanted.items())
+        return same and meta.get("complete") is True and collection.count() == len(self.catalog)
+
+    def _open(self, metadata: dict | None = None) -> Chroma:
+        return Chroma(
+            collection_name=self._name,
+            embedding_function=self.embedder,
+            client=self._client,
+            collection_metadata=metadata,
+            collection_configuration={"hnsw": {"space": "cosine"}},
+        )
+
+    # -- querying -------------------------------------------------------------------------
+
+    @property
+    def store(self) -> Chroma:
+        if self._store is None:
+            raise RuntimeError("ItemIndex.ensure() must run before queries")
+        return self._store
+
+    def vectors(self, item_ids: Sequence[str]) -> np.ndarray:
+        """Stored vectors of these items, in the given order."""
+        if not item_ids:
+            return np.zeros((0, 0), dtype=np.float32)
+        got = self.store.get(ids=list(item_ids), include=["embeddings"])
+        by_id = dict(zip(got["ids"], got["embeddings"]))
+        return np.asarray([by_id[i] for i in item_ids if i in by_id], dtype=np.float32)
+
+    def embed_text(self, text: str) -> np.ndarray:
+        """Embed a free-text query (a profile, say) with the index's embedder."""
+        return np.asarray(self.embedder.embed_query(text), dtype=np.float32)
+
+    def search(self, vector: np.ndarray, k: int, exclude: Iterable[str] = ()) -> list[ScoredItem]:
+        """The ``k`` nearest items to ``vector``, skipping ``exclude``."""
+        excluded = set(exclude)
+        fetch = min(len(self.catalog), k + len(excluded))
+        if fetch <= 0:
+            return []
+        hits = self.store.similarity_search_by_vector_with_relevance_scores(
+            embedding=[float(x) for x in vector], k=fetch
+        )
+        out = []
+        for document, distance in hits:
+            if document.id in excluded or document.id not in self.catalog:
+                continue
+            out.append(ScoredItem(document.id, round(1.0 - float(distance), 6)))
+        return out[:k]
+
+
+def _metadata(item: Item) -> dict:
+    meta: dict[str, object] = {"title": item.title}
+    if item.year:
+        meta["year"] = item.year
+    for genre in item.genres:
+        meta[f"genre:{genre}"] = True
+    return meta

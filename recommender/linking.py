@@ -1,0 +1,252 @@
+"""Linking: find the catalog items a person's words name, and say which words named nothing.
+
+Three passes, from strict to loose:
+
+1. exact spans: the longest run of words equal to a title, an alternative title, or the part of
+   a title before a colon, scanned left to right;
+2. containment: a leftover phrase whose significant words all occur in one title
+   (``"lord of the rings"``, a partial product name);
+3. close spelling: a leftover phrase within a small edit distance of a title (``"blade runer"``).
+
+Where several items share a name the most popular wins, with a confidence below 1.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .catalog import Catalog, Item
+from .text import STOPWORDS, normalize
+
+__all__ = ["Mention", "LinkResult", "TitleLinker"]
+
+_MAX_SPAN = 16
+_SEPARATORS = re.compile(
+    r"[,;|/!?]+|(?:^|\s+)(?:and|plus|also|then|or|but|as well as|&)(?:\s+|$)", re.IGNORECASE
+)
+_QUOTES = re.compile(r"[\n\"“”«»]+")
+_MARKUP = re.compile(r"<[^<>]{0,200}>")
+_EDGE_PUNCTUATION = " \t\"'“”‘’.,;:!?()[]{}<>*_`~"
+FILLER = frozenset(
+    """i im ive really truly loved love liked like likes enjoyed enjoy adored adore watched watch
+    saw seen bought buy purchased used use using tried try rewatched recently lately also plus
+    movie movies film films show shows product products stuff things thing lot much very great
+    good favourite favorite favourites favorites especially mostly yesterday week weekend year
+    recommend something anything similar please thanks thank hi hello hey want need would
+    could some give me more any""".split()
+)
+_CLOSE_CUTOFF = 0.86
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A phrase from the input and the item it was linked to (``None``: no item)."""
+
+    text: str
+    item_id: str | None
+    confidence: float = 0.0
+    method: str = "none"
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    """Everything found in one message."""
+
+    mentions: tuple[Mention, ...]
+
+    @property
+    def linked(self) -> tuple[Mention, ...]:
+        return tuple(m for m in self.mentions if m.item_id is not None)
+
+    @property
+    def unmatched(self) -> tuple[str, ...]:
+        return tuple(m.text for m in self.mentions if m.item_id is None)
+
+    @property
+    def item_ids(self) -> tuple[str, ...]:
+        """Linked ids in input order, without repeats."""
+        return tuple(dict.fromkeys(m.item_id for m in self.linked if m.item_id))
+
+
+@dataclass(frozen=True)
+class _Key:
+    item_id: str
+    quality: float  # 1.0 main title, lower for alternative names
+
+
+class TitleLinker:
+    """Links free text to the items of one catalog."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._keys: dict[str, list[_Key]] = defaultdict(list)
+        self._postings: dict[str, set[str]] = defaultdict(set)
+        for item in catalog.items:
+            for name, quality in _names(item):
+                key = normalize(name)
+                if key and all(k.item_id != item.item_id for k in self._keys[key]):
+                    self._keys[key].append(_Key(item.item_id, quality))
+            for word in set(normalize(item.title).split()):
+                if word not in STOPWORDS:
+                    self._postings[word].add(item.item_id)
+        self._key_list = list(self._keys)
+
+    # -- public ---------------------------------------------------------------------------
+
+    def link_message(self, message: str) -> LinkResult:
+        """Find every item named in a free-text message."""
+        message = _MARKUP.sub(" ", message)
+        whole = self._whole(message)
+        if whole:
+            return LinkResult((whole,))
+        mentions: list[Mention] = []
+        for line in _QUOTES.split(message):
+            mentions.extend(self._link_line(line))
+        return LinkResult(tuple(_drop_repeats(mentions)))
+
+    def link_titles(self, titles: Sequence[str]) -> LinkResult:
+        """Link each string as one title (the command line's form): one mention per input."""
+        out = []
+        for title in titles:
+            found = self._whole(title) or self._loose(title)
+            out.append(found or Mention(title.strip(_EDGE_PUNCTUATION), None))
+        return LinkResult(tuple(out))
+
+    # -- passes -----------------------------------------------------------------------------
+
+    def _link_line(self, line: str) -> list[Mention]:
+        words = line.split()
+        found: list[Mention] = []
+        leftover: list[str] = []
+        i = 0
+        while i < len(words):
+            hit = self._longest_span(words, i)
+            if hit is None:
+                leftover.append(words[i])
+                i += 1
+                continue
+            found.extend(self._leftover(" ".join(leftover)))
+            leftover = []
+            found.append(hit[0])
+            i = hit[1]
+        found.extend(self._leftover(" ".join(leftover)))
+        return found
+
+    def _whole(self, text: str) -> Mention | None:
+        key = normalize(text)
+        stripped = _strip_filler(key)
+        for candidate in dict.fromkeys([key, stripped]):
+            if candidate != key and all(w in STOPWORDS for w in candidate.split()):
+                continue  # "I loved it" does not name the film "It"
+            if candidate in self._keys:
+                item_id, confidence = self._best(self._keys[candidate])
+                return Mention(text.strip(_EDGE_PUNCTUATION), item_id, confidence, "exact")
+        return None
+
+    def _longest_span(self, words: list[str], start: int) -> tuple[Mention, int] | None:
+        for end in range(min(len(words), start + _MAX_SPAN), start, -1):
+            phrase = " ".join(words[start:end])
+            key = normalize(phrase)
+            if key not in self._keys:
+                continue
+            if all(w in STOPWORDS or w in FILLER for w in key.split()):
+                continue  # "it", "her", "up" only count when typed alone
+            item_id, confidence = self._best(self._keys[key])
+            return Mention(phrase.strip(_EDGE_PUNCTUATION), item_id, confidence, "exact"), end
+        return None
+
+    def _leftover(self, text: str) -> list[Mention]:
+        out = []
+        for piece in _SEPARATORS.split(text):
+            if not piece or not _strip_filler(normalize(piece)):
+                continue
+            found = self._whole(piece) or self._loose(piece)
+            out.append(found or Mention(piece.strip(_EDGE_PUNCTUATION), None))
+        return out
+
+    def _loose(self, phrase: str) -> Mention | None:
+        key = _strip_filler(normalize(phrase))
+        if not key:
+            return None
+        return self._contained(phrase, key) or self._close(phrase, key)
+
+    def _contained(self, phrase: str, key: str) -> Mention | None:
+        significant = [w for w in key.split() if w not in STOPWORDS]
+        if not significant:
+            return None
+        postings = [self._postings.get(w, set()) for w in significant]
+        matches = set.intersection(*postings) if postings else set()
+        if not matches:
+            return None
+        best = max(matches, key=lambda i: (self._popularity(i), -len(self.catalog.get(i).title)))
+        title_words = len([w for w in normalize(self.catalog.get(best).title).split()
+                           if w not in STOPWORDS])
+        confidence = round(min(1.0, len(significant) / max(title_words, 1)) * 0.9, 2)
+        return Mention(phrase.strip(_EDGE_PUNCTUATION), best, confidence, "partial")
+
+    def _close(self, phrase: str, key: str) -> Mention | None:
+        if len(key) < 4:
+            return None
+        close = difflib.get_close_matches(key, self._key_list, n=3, cutoff=_CLOSE_CUTOFF)
+        if not close:
+            return None
+        ratio = difflib.SequenceMatcher(None, key, close[0]).ratio()
+        item_id, confidence = self._best(self._keys[close[0]])
+        return Mention(phrase.strip(_EDGE_PUNCTUATION), item_id, round(confidence * ratio, 2), "spelling")
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _best(self, keys: list[_Key]) -> tuple[str, float]:
+        ranked = sorted(keys, key=lambda k: (k.quality, self._popularity(k.item_id)), reverse=True)
+        top = ranked[0]
+        if len(ranked) == 1:
+            return top.item_id, top.quality
+        total = sum(self._popularity(k.item_id) + 1 for k in ranked)
+        share = (self._popularity(top.item_id) + 1) / total
+        return top.item_id, round(top.quality * share, 2)
+
+    def _popularity(self, item_id: str) -> int:
+        return self.catalog.get(item_id).popularity
+
+
+def _names(item: Item) -> list[tuple[str, float]]:
+    names: list[tuple[str, float]] = [(item.title, 1.0)]
+    if item.year:
+        names.append((f"{item.title} {item.year}", 1.0))
+    names.extend((alias, 0.9) for alias in item.aliases)
+    for name in [item.title, *item.aliases]:
+        if ":" in name:
+            head, tail = name.split(":", 1)
+            names.append((head, 0.6))
+            if len(tail.split()) >= 2:
+                names.append((tail.split(" - ")[0], 0.7))
+        words = name.split()
+        if len(words) > 1 and words[0].lower() in {"the", "a", "an"}:
+            names.append((" ".join(words[1:]), 0.95))
+    return names
+
+
+def _strip_filler(key: str) -> str:
+    words = key.split()
+    while words and (words[0] in FILLER or words[0] in {"the", "a", "an", "and"}):
+        if words[0] in {"the", "a", "an"} and len(words) > 1 and words[1] not in FILLER:
+            break
+        words.pop(0)
+    while words and words[-1] in FILLER:
+        words.pop()
+    return " ".join(words)
+
+
+def _drop_repeats(mentions: list[Mention]) -> list[Mention]:
+    seen: set[str] = set()
+    out = []
+    for mention in mentions:
+        marker = mention.item_id or ("?" + normalize(mention.text))
+        if marker not in seen:
+            seen.add(marker)
+            out.append(mention)
+    return out

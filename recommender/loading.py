@@ -1,0 +1,55 @@
+"""Start-up: load the model, the embedder, the catalogs, and open (or build) their indexes."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+
+from langchain_core.embeddings import Embeddings
+
+from .catalog import Catalog, load_catalog
+from .grounding import GroundingChecker
+from .index import ItemIndex, open_client
+from .linking import TitleLinker
+from .llm import ChatModel, load_chat_model
+from .pipeline import Domain, Recommender
+from .settings import Settings
+
+__all__ = ["load_recommender", "load_domains"]
+
+log = logging.getLogger(__name__)
+
+
+def load_domains(settings: Settings, embedder: Embeddings, embedder_name: str,
+                 catalogs: Mapping[str, Catalog] | None = None,
+                 progress: bool = True) -> dict[str, Domain]:
+    """Catalog, linker, grounding checker and index for each served domain."""
+    client = open_client(settings.index_dir)
+    domains = {}
+    for name in settings.domains:
+        catalog = catalogs[name] if catalogs and name in catalogs else \
+            load_catalog(name, settings.data_dir)
+        linker = TitleLinker(catalog)
+        index = ItemIndex(client, catalog, embedder, embedder_name)
+        index.ensure(progress=progress)
+        domains[name] = Domain(catalog, linker, index, GroundingChecker(catalog, linker))
+    return domains
+
+
+def load_recommender(settings: Settings, model: ChatModel | None = None,
+                     embedder: Embeddings | None = None, embedder_name: str | None = None,
+                     catalogs: Mapping[str, Catalog] | None = None,
+                     progress: bool = True) -> Recommender:
+    """Everything a turn needs. The model loads first: a bad model path fails fast."""
+    started = time.perf_counter()
+    if model is None:
+        model = load_chat_model(settings.model_path, settings.threads, settings.context_tokens)
+    if embedder is None:
+        from .embeddings import EMBEDDER_NAME, load_embedder
+
+        embedder, embedder_name = load_embedder(settings.threads), EMBEDDER_NAME
+    domains = load_domains(settings, embedder, embedder_name or type(embedder).__name__,
+                           catalogs, progress)
+    log.info("recommender ready in %.1f s", time.perf_counter() - started)
+    return Recommender(settings, model, domains)

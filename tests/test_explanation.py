@@ -1,0 +1,54 @@
+import pytest
+
+from recommender.explanation import (choose_anchor, explanation_grammar, facts_line,
+                                     finish_sentence, history_line, short_title,
+                                     template_explanation)
+
+from .catalogs import tiny_movies, tiny_products
+
+M = tiny_movies()
+
+
+def test_anchor_is_the_history_item_sharing_most():
+    anchor = choose_anchor(M.get("9"), [M.get("1"), M.get("4")])  # Ghost in the Shell
+    assert anchor.item.item_id == "4"
+    assert anchor.genres == ("Sci-Fi",) and anchor.tags == ("cyberpunk",)
+
+
+def test_template_explanation_uses_only_catalog_facts():
+    anchor = choose_anchor(M.get("9"), [M.get("1"), M.get("4")])
+    assert template_explanation(M.get("9"), anchor) == \
+        "Like The Matrix, it is Sci-Fi and is tagged “cyberpunk”."
+    unrelated = choose_anchor(M.get("6"), [M.get("1")])
+    assert template_explanation(M.get("6"), unrelated) == \
+        "A Comedy and Romance title from 1999; its catalog description is close to Alien."
+
+
+def test_product_template_and_short_titles():
+    p = tiny_products()
+    anchor = choose_anchor(p.get("B2"), [p.get("B1")])
+    assert short_title(p.get("B1")) == "Versace Bright Crystal Eau de Toilette"
+    assert template_explanation(p.get("B2"), anchor) == \
+        "Like Versace Bright Crystal Eau de Toilette, its title mentions “eau”, “spray” and “women”."
+
+
+def test_prompt_lines():
+    assert history_line(M.get("1")) == "- Alien (1979): Horror, Sci-Fi; tags: aliens, space"
+    anchor = choose_anchor(M.get("2"), [M.get("1")])
+    assert facts_line(M.get("2"), anchor) == \
+        "from 1986; Action, Horror, Sci-Fi; tags aliens; shares Horror, Sci-Fi, aliens with Alien"
+
+
+def test_grammar_forces_an_opening_naming_the_anchor():
+    anchor = choose_anchor(M.get("2"), [M.get("1")])
+    assert explanation_grammar(anchor).startswith('root ::= "Like Alien, it " body "."')
+
+
+@pytest.mark.parametrize("raw, done", [
+    ("Like Alien, it is scary.", "Like Alien, it is scary."),
+    ("  Like Alien,  it is\nscary ", "Like Alien, it is scary."),
+    ("Like Alien, it is scary and tense, with a long", "Like Alien, it is scary and tense."),
+    ("", ""),
+])
+def test_finish_sentence(raw, done):
+    assert finish_sentence(raw) == done

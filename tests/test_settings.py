@@ -1,0 +1,36 @@
+from pathlib import Path
+
+import pytest
+
+from recommender.errors import SettingsError
+from recommender.settings import Settings
+
+
+def test_defaults_when_nothing_is_set():
+    settings = Settings.from_env({})
+    assert settings.model_path is None
+    assert (settings.candidates, settings.recommendations, settings.threads) == (20, 5, 2)
+
+
+def test_values_come_from_prefixed_variables():
+    settings = Settings.from_env({
+        "RECOMMENDER_MODEL_PATH": "/models/x.gguf", "RECOMMENDER_THREADS": "4",
+        "RECOMMENDER_CANDIDATES": "30", "RECOMMENDER_RECOMMENDATIONS": "7",
+        "RECOMMENDER_DATA_DIR": "/data", "RECOMMENDER_INDEX_DIR": "/idx",
+        "RECOMMENDER_DOMAINS": "movies", "RECOMMENDER_PROFILE_WEIGHT": "0.5",
+    })
+    assert settings.model_path == Path("/models/x.gguf")
+    assert (settings.threads, settings.candidates, settings.recommendations) == (4, 30, 7)
+    assert settings.data_dir == Path("/data") and settings.index_dir == Path("/idx")
+    assert settings.domains == ("movies",) and settings.profile_weight == 0.5
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"RECOMMENDER_THREADS": "two"}, "RECOMMENDER_THREADS='two' is not a valid int"),
+    ({"RECOMMENDER_THREADS": "0"}, "RECOMMENDER_THREADS must be at least 1"),
+    ({"RECOMMENDER_RECOMMENDATIONS": "25"}, "RECOMMENDER_RECOMMENDATIONS must be between 1"),
+    ({"RECOMMENDER_PROFILE_WEIGHT": "2"}, "RECOMMENDER_PROFILE_WEIGHT must be between 0 and 1"),
+])
+def test_bad_values_name_the_variable(env, message):
+    with pytest.raises(SettingsError, match=message.replace("(", r"\(")):
+        Settings.from_env(env)
