@@ -60,7 +60,7 @@ class Item:
         """Title with the year when known, e.g. ``The Matrix (1999)``."""
         return f"{self.title} ({self.year})" if self.year else self.title
 
-    def document(self, max_description_words: int = 60) -> str:
+    def document(self, max_description_words: int = 40) -> str:
         """The text that gets embedded for retrieval."""
         parts = [self.label + "."]
         if self.genres:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from .catalog import Catalog
 from .linking import LinkResult
 from .pipeline import (Event, ExplanationDelta, ExplanationStart, Finished, Linked, ProfileDelta,
-                       Recommended, Retrieved)
+                       ProfileDone, Recommended, Retrieved)
 
 __all__ = ["escape", "TurnView"]
 
@@ -48,6 +48,8 @@ class TurnView:
             self.link = event.link
         elif isinstance(event, ProfileDelta):
             self.profile += event.text
+        elif isinstance(event, ProfileDone):
+            self.profile = event.profile
         elif isinstance(event, Retrieved):
             self.candidates = len(event.candidates)
         elif isinstance(event, ExplanationStart):

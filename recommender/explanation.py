@@ -3,7 +3,7 @@ explanation built from catalog facts alone when the model's one cannot be used."
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,12 +16,12 @@ __all__ = [
     "short_title",
     "facts_line",
     "history_line",
-    "explanation_grammar",
     "finish_sentence",
     "template_explanation",
 ]
 
-_SHORT_TITLE_WORDS = 6
+_SHORT_TITLE_WORDS = 8
+_TITLE_BREAKS = re.compile(r",| - | \(|;")
 
 
 @dataclass(frozen=True)
@@ -35,11 +35,19 @@ class Anchor:
 
 
 def short_title(item: Item) -> str:
-    """A title short enough to repeat in a sentence (long product names are cut)."""
+    """A title short enough to repeat in a sentence: long ones (mostly product names) are cut
+    at their first comma, dash or bracket, or else after eight words."""
     words = item.title.split()
     if len(words) <= _SHORT_TITLE_WORDS:
         return item.title
-    return " ".join(words[:_SHORT_TITLE_WORDS]).rstrip(",;:-")
+    head = " ".join(words[:_SHORT_TITLE_WORDS])
+    cut = _TITLE_BREAKS.search(head)
+    if cut and len(head[: cut.start()].split()) >= 3:
+        head = head[: cut.start()]
+    kept = head.rstrip(",;:- ").split()
+    while len(kept) > 1 and kept[-1].lower() in STOPWORDS:
+        kept.pop()
+    return " ".join(kept)
 
 
 def _title_words(item: Item) -> set[str]:
@@ -73,25 +81,15 @@ def history_line(item: Item) -> str:
     return f"- {label}" + (f": {'; '.join(facts)}" if facts else "")
 
 
-def facts_line(item: Item, anchor: Anchor) -> str:
-    """The facts an explanation may use, in a few words."""
+def facts_line(item: Item) -> str:
+    """The facts an explanation may use, in a few words: ``Aliens (1986): Action, Horror; ...``."""
+    label = f"{short_title(item)} ({item.year})" if item.year else short_title(item)
     parts = []
-    if item.year:
-        parts.append(f"from {item.year}")
     if item.genres:
         parts.append(", ".join(item.genres))
     if item.tags:
         parts.append("tags " + ", ".join(item.tags[:3]))
-    shared = anchor.genres + anchor.tags + anchor.words
-    if shared:
-        parts.append(f"shares {', '.join(shared[:4])} with {short_title(anchor.item)}")
-    return "; ".join(parts) if parts else short_title(item)
-
-
-def explanation_grammar(anchor: Anchor) -> str:
-    """GBNF: ``Like <anchor>, it <one sentence>.``: the sentence must point at a history item."""
-    opening = json.dumps(f"Like {short_title(anchor.item)}, it ")
-    return f'root ::= {opening} body "."\nbody ::= [^.\\n"<>]+\n'
+    return label + (": " + "; ".join(parts) if parts else "")
 
 
 def finish_sentence(text: str) -> str:

@@ -1,13 +1,15 @@
 """Grounding: does an explanation claim only what the catalog holds?
 
-An explanation may name the recommended item and the user's history items, and may state their
-catalog facts. The checker finds three kinds of claim and flags those the allowed items do not
-support:
+Explanations open with "Like <history item>, <pick> is", so what follows describes the pick.
+The checker finds three kinds of claim and flags those the catalog does not support:
 
-* a year (``1979``) or decade (``80s``) that is not the year of an allowed item;
+* a year (``1979``) or decade (``80s``) that is not the year of the pick or a history item;
 * a catalog term (a genre, a user tag, or, for products, a common product word) that does not
-  occur in any allowed item's catalog text;
+  occur in the pick's own catalog text (title, genres, tags, description);
 * the title of another catalog item, typed with capitals.
+
+It also tells whether an explanation states any fact of the pick at all ("is a favorite of mine"
+does not), so that empty praise can be replaced too.
 """
 
 from __future__ import annotations
@@ -60,9 +62,23 @@ class GroundingChecker:
         """Every claim in ``explanation`` that ``item`` and ``history`` do not support."""
         allowed = [item, *history]
         claims = self._years(explanation, allowed)
-        claims += self._terms(explanation, allowed)
+        claims += self._terms(explanation, item)
         claims += self._titles(explanation, allowed)
         return list(dict.fromkeys(claims))
+
+    def states_a_fact(self, text: str, item: Item) -> bool:
+        """Does ``text`` mention a genre, tag, year, or a description or title word of ``item``?"""
+        words = normalize(text).split()
+        if item.year and str(item.year) in words:
+            return True
+        own = {g.lower() for g in item.genres}
+        for phrase in _ngrams(words, max(self._max_term_words, 2)):
+            genre = self.vocabulary.genres.get(phrase)
+            if (genre and genre.lower() in own) or phrase in {normalize(t) for t in item.tags}:
+                return True
+        content = {w for w in normalize(f"{item.title} {item.description}").split()
+                   if len(w) >= 4 and w not in STOPWORDS}
+        return bool(content & set(words))
 
     # -- kinds of claim -----------------------------------------------------------------------
 
@@ -76,10 +92,10 @@ class GroundingChecker:
                 out.append(match.group(0))
         return out
 
-    def _terms(self, text: str, allowed: Sequence[Item]) -> list[str]:
+    def _terms(self, text: str, item: Item) -> list[str]:
         words = normalize(text).split()
-        allowed_text = " " + " ".join(normalize(i.document(10_000)) for i in allowed) + " "
-        allowed_genres = {g for i in allowed for g in i.genres}
+        allowed_text = f" {normalize(item.document(10_000))} "
+        allowed_genres = set(item.genres)
         out = []
         for phrase in _ngrams(words, self._max_term_words):
             genre = self.vocabulary.genres.get(phrase)
@@ -124,9 +140,10 @@ def _build_vocabulary(catalog: Catalog) -> _Vocabulary:
         for item in catalog.items:
             counts.update(set(normalize(item.title).split()))
         minimum = _MIN_PRODUCT_WORD_ITEMS
+    generic = {catalog.noun, catalog.noun + "s", catalog.kind}  # "product" is no claim
     terms = {
         t for t, n in counts.items()
         if n >= minimum and len(t) >= 4 and t not in STOPWORDS and not t.isdigit()
-        and t not in genres
+        and t not in genres and t not in generic
     }
     return _Vocabulary(genres=genres, terms=frozenset(terms))

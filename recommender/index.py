@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,14 +81,21 @@ class ItemIndex:
         items = self.catalog.items
         bar = tqdm(total=len(items), desc=f"Indexing {self.catalog.domain}", unit="item",
                    disable=not progress)
-        for start in range(0, len(items), _BATCH):
-            batch = items[start : start + _BATCH]
-            store.add_texts(
-                texts=[item.document() for item in batch],
-                metadatas=[_metadata(item) for item in batch],
-                ids=[item.item_id for item in batch],
-            )
-            bar.update(len(batch))
+        # Embedding is ~90% of the work; Chroma writes one batch while the next is embedded.
+        with ThreadPoolExecutor(max_workers=1) as writer:
+            pending: Future | None = None
+            for start in range(0, len(items), _BATCH):
+                batch = items[start : start + _BATCH]
+                texts = [item.document() for item in batch]
+                vectors = self.embedder.embed_documents(texts)
+                if pending is not None:
+                    pending.result()
+                pending = writer.submit(
+                    store._collection.upsert, ids=[item.item_id for item in batch],
+                    embeddings=vectors, documents=texts, metadatas=[_metadata(i) for i in batch])
+                bar.update(len(batch))
+            if pending is not None:
+                pending.result()
         bar.close()
         # Marked complete only at the end, so an interrupted build is redone on the next start.
         store._collection.modify(metadata={**self._wanted, "complete": True})

@@ -1,7 +1,7 @@
 """The local LLM: llama-cpp-python running a GGUF file on the CPU.
 
 One small interface, :class:`ChatModel`: stream the reply to a list of chat messages, optionally
-constrained by a GBNF grammar or a JSON schema. :class:`LlamaCppChatModel` is the real one; tests
+constrained by a JSON schema and started with a fixed prefix. :class:`LlamaCppChatModel` is the real one; tests
 use a scripted fake with the same interface.
 
 The pipeline keeps its prompts in one growing conversation (profile, then selection, then each
@@ -14,26 +14,18 @@ import json
 import logging
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
 from .errors import ModelLoadError, ModelNotFoundError
 from .models import default_gguf_path
 
-__all__ = ["ChatModel", "Constraint", "LlamaCppChatModel", "load_chat_model"]
+__all__ = ["ChatModel", "LlamaCppChatModel", "load_chat_model"]
 
 log = logging.getLogger(__name__)
 
 Message = dict[str, str]
-
-
-@dataclass(frozen=True)
-class Constraint:
-    """What the decoder may produce: a GBNF grammar or a JSON schema (not both)."""
-
-    grammar: str | None = None
-    json_schema: dict | None = None
 
 
 class ChatModel(Protocol):
@@ -45,9 +37,17 @@ class ChatModel(Protocol):
         self,
         messages: Sequence[Message],
         max_tokens: int,
-        constraint: Constraint | None = None,
+        json_schema: dict | None = None,
+        prefix: str = "",
+        stop: Sequence[str] = (),
     ) -> Iterator[str]:
-        """Yield the reply's text piece by piece (greedy decoding)."""
+        """Yield the assistant's reply piece by piece (greedy decoding).
+
+        ``json_schema`` constrains decoding (llama.cpp turns it into a grammar), so the reply
+        cannot break it. ``prefix`` is the start of the reply, already decided: the model continues after it and
+        it is not yielded again. Generation ends at the end-of-turn token, at ``max_tokens``, or
+        before any string in ``stop``.
+        """
         ...
 
 
@@ -63,15 +63,16 @@ class LlamaCppChatModel:
                 "or unset it to use the bundled SmolLM2-135M-Instruct."
             )
         try:
-            self._llama = Llama(
-                model_path=str(model_path),
-                n_ctx=context_tokens,
-                n_threads=threads,
-                n_threads_batch=threads,
-                n_batch=512,
-                seed=0,
-                verbose=False,
-            )
+            with _without_amx_repacking():
+                self._llama = Llama(
+                    model_path=str(model_path),
+                    n_ctx=context_tokens,
+                    n_threads=threads,
+                    n_threads_batch=threads,
+                    n_batch=512,
+                    seed=0,
+                    verbose=False,
+                )
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelLoadError(
                 f"llama.cpp could not load {model_path} ({exc}). Check that it is a complete GGUF "
@@ -80,6 +81,7 @@ class LlamaCppChatModel:
         self.name = model_path.name
         self.path = model_path
         self._lock = threading.Lock()
+        self._formatter, self._end_of_turn = _chat_formatter(self._llama)
 
     def count_tokens(self, text: str) -> int:
         """Tokens ``text`` takes in this model's vocabulary."""
@@ -89,28 +91,79 @@ class LlamaCppChatModel:
         self,
         messages: Sequence[Message],
         max_tokens: int,
-        constraint: Constraint | None = None,
+        json_schema: dict | None = None,
+        prefix: str = "",
+        stop: Sequence[str] = (),
     ) -> Iterator[str]:
         from llama_cpp import LlamaGrammar
 
         grammar = None
-        if constraint and constraint.grammar:
-            grammar = LlamaGrammar.from_string(constraint.grammar, verbose=False)
-        elif constraint and constraint.json_schema:
-            grammar = LlamaGrammar.from_json_schema(json.dumps(constraint.json_schema),
-                                                    verbose=False)
+        if json_schema is not None:
+            grammar = LlamaGrammar.from_json_schema(json.dumps(json_schema), verbose=False)
+        prompt = self._formatter(messages=list(messages)).prompt + prefix
+        tokens = self._llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
         with self._lock:
-            chunks = self._llama.create_chat_completion(
-                messages=list(messages),
+            chunks = self._llama.create_completion(
+                prompt=tokens,
                 max_tokens=max_tokens,
                 temperature=0.0,
                 stream=True,
                 grammar=grammar,
+                stop=[*stop, self._end_of_turn],
             )
             for chunk in chunks:
-                text = chunk["choices"][0]["delta"].get("content")
+                text = chunk["choices"][0]["text"]
                 if text:
                     yield text
+
+
+@contextmanager
+def _without_amx_repacking() -> Iterator[None]:
+    """Load weights without llama.cpp's AMX buffers when the build uses AMX.
+
+    A native build on a Xeon with AMX repacks weights for AMX tiles; on the virtual machines we
+    run on, the first decode with those buffers crashes the process (SIGSEGV). Plain CPU buffers
+    work everywhere; for the default Q4_1 model they cost nothing, as AMX is its only repacking.
+    """
+    import llama_cpp.llama_cpp as low
+
+    if "AMX_INT8 = 1" not in low.llama_print_system_info().decode(errors="replace"):
+        yield
+        return
+    with _LOAD_LOCK:
+        original = low.llama_model_default_params
+
+        def params_without_extra_buffers():
+            params = original()
+            params.use_extra_bufts = False
+            return params
+
+        low.llama_model_default_params = params_without_extra_buffers
+        try:
+            log.info("llama.cpp was built with AMX: loading without extra buffer types")
+            yield
+        finally:
+            low.llama_model_default_params = original
+
+
+_LOAD_LOCK = threading.Lock()
+_CHATML = (
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content']"
+    " + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}"
+    "{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+
+
+def _chat_formatter(llama):
+    """The GGUF's own chat template (ChatML when it has none) and its end-of-turn text."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    template = llama.metadata.get("tokenizer.chat_template") or _CHATML
+    eos = llama.detokenize([llama.token_eos()], special=True).decode("utf-8", errors="ignore")
+    bos = llama.detokenize([llama.token_bos()], special=True).decode("utf-8", errors="ignore")
+    formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos,
+                                    add_generation_prompt=True)
+    return formatter, eos or "<|im_end|>"
 
 
 def load_chat_model(model_path: Path | None, threads: int, context_tokens: int) -> LlamaCppChatModel:

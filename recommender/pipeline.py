@@ -15,13 +15,13 @@ from langchain_core.runnables import RunnableGenerator
 
 from .catalog import DOMAINS, Catalog, Item
 from .errors import InputError, UnknownDomainError
-from .explanation import (choose_anchor, explanation_grammar, facts_line, finish_sentence,
-                          history_line, short_title, template_explanation)
+from .explanation import (Anchor, choose_anchor, facts_line, finish_sentence, history_line,
+                          short_title, template_explanation)
 from .grounding import GroundingChecker
 from .index import ItemIndex
 from .linking import LinkResult, TitleLinker
-from .llm import ChatModel, Constraint
-from .prompts import load_template, step_prompt, to_chat_dicts
+from .llm import ChatModel
+from .prompts import render, step_prompt, to_chat_dicts
 from .retrieval import retrieve
 from .selection import Selection, candidate_line, parse_selection, selection_schema
 from .settings import Settings
@@ -30,8 +30,8 @@ __all__ = ["Domain", "Recommender", "Recommendation", "TurnResult", "Event"]
 
 log = logging.getLogger(__name__)
 
-_PROFILE_TOKENS = 48
-_EXPLANATION_TOKENS = 40
+_PROFILE_TOKENS = 32
+_EXPLANATION_TOKENS = 24  # per explanation line
 _HISTORY_LIMIT = 20  # PALR and LlamaRec feed the last 20 items to the LLM
 
 
@@ -47,12 +47,16 @@ class Domain:
 
 @dataclass(frozen=True)
 class Recommendation:
+    """A pick and its explanation. ``source`` is ``llm``, or ``catalog facts`` when the model's
+    explanation was replaced; ``replaced_because`` then says why."""
+
     item_id: str
     title: str
     explanation: str
-    source: str  # "llm" or "catalog facts"
+    source: str
     anchor_id: str
     unsupported_claims: tuple[str, ...] = ()
+    replaced_because: str | None = None
 
 
 @dataclass
@@ -74,6 +78,7 @@ class TurnResult:
             return self.catalog.get(item_id).label if item_id and self.catalog else None
 
         ungrounded = sum(1 for r in self.recommendations if r.unsupported_claims)
+        reasons = [r.replaced_because for r in self.recommendations]
         return {
             "domain": self.domain,
             "linked": [
@@ -86,12 +91,15 @@ class TurnResult:
             "recommendations": [
                 {"id": r.item_id, "title": r.title, "explanation": r.explanation,
                  "explanation_source": r.source, "anchor": title(r.anchor_id),
-                 "unsupported_claims": list(r.unsupported_claims)}
+                 "unsupported_claims": list(r.unsupported_claims),
+                 "replaced_because": r.replaced_because}
                 for r in self.recommendations
             ],
             "checks": {
                 "explanations_checked": len(self.recommendations),
                 "explanations_ungrounded": ungrounded,
+                "explanations_without_fact": reasons.count(NO_FACT),
+                "explanations_from_llm": reasons.count(None),
                 **({k: v for k, v in asdict(self.selection).items() if k != "item_ids"}
                    if self.selection else {}),
             },
@@ -109,6 +117,11 @@ class Linked:
 @dataclass(frozen=True)
 class ProfileDelta:
     text: str
+
+
+@dataclass(frozen=True)
+class ProfileDone:
+    profile: str
 
 
 @dataclass(frozen=True)
@@ -139,7 +152,8 @@ class Finished:
     result: TurnResult
 
 
-Event = Linked | ProfileDelta | Retrieved | ExplanationStart | ExplanationDelta | Recommended | Finished
+Event = (Linked | ProfileDelta | ProfileDone | Retrieved | ExplanationStart | ExplanationDelta
+         | Recommended | Finished)
 
 
 class Recommender:
@@ -185,25 +199,27 @@ class Recommender:
             return
 
         history = [res.catalog.get(i) for i in link.item_ids][-_HISTORY_LIMIT:]
-        conversation: list[BaseMessage] = [
-            SystemMessage(load_template("system").format(noun=noun))
-        ]
+        conversation: list[BaseMessage] = [SystemMessage(render("system", noun=noun))]
 
         # 1. profile
         clock = time.perf_counter()
         profile_values = {"noun": noun, "history": "\n".join(history_line(h) for h in history)}
         pieces: list[str] = []
         try:
-            for piece in self._generate("profile", conversation, profile_values, _PROFILE_TOKENS):
+            start = render("profile_opening", noun=noun)
+            yield ProfileDelta(start)
+            for piece in self._generate("profile", conversation, profile_values, _PROFILE_TOKENS,
+                                        prefix=start, stop=("\n", ". ")):
                 pieces.append(piece)
                 yield ProfileDelta(piece)
-            result.profile = finish_sentence("".join(pieces))
+            if "".join(pieces).strip():
+                result.profile = finish_sentence(start + "".join(pieces))
         except Exception as exc:  # the model failing must not end the turn
             log.exception("profile step failed")
             result.notices.append(f"The language model failed while writing your profile ({exc}).")
         if not result.profile:
             result.profile = _fact_profile(history)
-            yield ProfileDelta(result.profile)
+        yield ProfileDone(result.profile)
         self._extend(conversation, "profile", profile_values, result.profile)
         result.timings["profile"] = time.perf_counter() - clock
 
@@ -232,12 +248,11 @@ class Recommender:
 
         # 4. explanations
         clock = time.perf_counter()
-        for position, item_id in enumerate(selection.item_ids):
-            item = res.catalog.get(item_id)
-            yield ExplanationStart(position, item)
-            recommendation = yield from self._explain(position, item, history, conversation, res)
-            result.recommendations.append(recommendation)
-            yield Recommended(position, recommendation)
+        picks = [res.catalog.get(i) for i in selection.item_ids]
+        for event in self._explain(picks, history, conversation, res):
+            if isinstance(event, Recommended):
+                result.recommendations.append(event.recommendation)
+            yield event
         result.timings["explanation"] = time.perf_counter() - clock
         result.timings["total"] = time.perf_counter() - started
         yield Finished(result)
@@ -257,35 +272,36 @@ class Recommender:
         return text
 
     def _generate(self, step: str, conversation: list[BaseMessage], values: dict,
-                  max_tokens: int, constraint: Constraint | None = None) -> Iterator[str]:
+                  max_tokens: int, json_schema: dict | None = None, prefix: str = "",
+                  stop: Sequence[str] = ()) -> Iterator[str]:
         """prompt → model → parser, as a LangChain chain, streamed."""
         model = self.model
 
         def call_model(prompts: Iterator) -> Iterator[str]:
             for prompt in prompts:
                 yield from model.stream(to_chat_dicts(prompt.to_messages()), max_tokens,
-                                        constraint)
+                                        json_schema=json_schema, prefix=prefix, stop=stop)
 
         chain = step_prompt(step) | RunnableGenerator(call_model) | StrOutputParser()
         yield from chain.stream({"conversation": conversation, **values})
 
     @staticmethod
     def _extend(conversation: list[BaseMessage], step: str, values: dict, reply: str) -> None:
-        conversation.append(HumanMessage(load_template(step).format(**values)))
+        conversation.append(HumanMessage(render(step, **values)))
         conversation.append(AIMessage(reply))
 
     def _select(self, conversation: list[BaseMessage], catalog: Catalog,
                 candidates: list[str], count: int) -> Selection:
         lines = []
-        for item_id in candidates:
+        for number, item_id in enumerate(candidates, 1):
             item = catalog.get(item_id)
             label = f"{short_title(item)} ({item.year})" if item.year else short_title(item)
-            lines.append(candidate_line(item_id, label, ", ".join(item.genres)))
+            lines.append(candidate_line(number, label, ""))
         values = {"candidates": "\n".join(lines), "count": count}
-        constraint = Constraint(json_schema=selection_schema(candidates, count))
+        schema = selection_schema(len(candidates), count)
         try:
-            text = "".join(self._generate("select", conversation, values, 24 + 12 * count,
-                                          constraint))
+            text = "".join(self._generate("select", conversation, values, 16 + 4 * count,
+                                          json_schema=schema))
         except Exception as exc:
             log.exception("selection step failed")
             return Selection(tuple(candidates[:count]), 0, error=f"model error: {exc}")
@@ -295,28 +311,60 @@ class Recommender:
         self._extend(conversation, "select", values, text)
         return selection
 
-    def _explain(self, position: int, item: Item, history: list[Item],
-                 conversation: list[BaseMessage], res: Domain):
-        anchor = choose_anchor(item, history)
-        values = {"item": item.label, "facts": facts_line(item, anchor),
-                  "anchor": short_title(anchor.item)}
-        constraint = Constraint(grammar=explanation_grammar(anchor))
-        pieces: list[str] = []
-        try:
-            for piece in self._generate("explain", conversation, values, _EXPLANATION_TOKENS,
-                                        constraint):
-                pieces.append(piece)
-                yield ExplanationDelta(position, piece)
-        except Exception:
-            log.exception("explanation step failed for %s", item.item_id)
-            pieces = []
-        text = finish_sentence("".join(pieces))
-        claims = tuple(res.checker.unsupported_claims(text, item, history)) if text else ("(empty)",)
-        if claims:
-            log.info("explanation for %s replaced; unsupported: %s", item.item_id, claims)
-            return Recommendation(item.item_id, item.label, template_explanation(item, anchor),
-                                  "catalog facts", anchor.item.item_id, claims)
-        return Recommendation(item.item_id, item.label, text, "llm", anchor.item.item_id)
+    def _explain(self, picks: list[Item], history: list[Item], conversation: list[BaseMessage],
+                 res: Domain) -> Iterator[Event]:
+        """One assistant reply, a line per pick; each line's opening is fixed and names a
+        history item. The reply only ever grows, so llama.cpp's cache covers all but new text."""
+        anchors = [choose_anchor(item, history) for item in picks]
+        facts = "\n".join(f"{n}. {facts_line(item)}" for n, item in enumerate(picks, 1))
+        values = {"noun": res.catalog.noun, "facts": facts}
+        reply = ""
+        model_ok = True
+        for position, (item, anchor) in enumerate(zip(picks, anchors)):
+            yield ExplanationStart(position, item)
+            start = render("explain_opening", anchor=short_title(anchor.item),
+                           pick=short_title(item))
+            yield ExplanationDelta(position, start)
+            pieces: list[str] = []
+            if model_ok:
+                try:
+                    for piece in self._generate("explain", conversation, values,
+                                                _EXPLANATION_TOKENS,
+                                                prefix=f"{reply}{position + 1}. {start}",
+                                                stop=("\n", f" {position + 2}.")):
+                        pieces.append(piece)
+                        yield ExplanationDelta(position, piece)
+                except Exception:
+                    log.exception("explanation step failed")
+                    model_ok, pieces = False, []
+            generated = "".join(pieces)
+            reply += f"{position + 1}. {start}{generated}\n"
+            recommendation = self._checked(item, anchor, start, generated, history, res.checker)
+            yield Recommended(position, recommendation)
+
+
+    @staticmethod
+    def _checked(item: Item, anchor: Anchor, start: str, generated: str, history: list[Item],
+                 checker: GroundingChecker) -> Recommendation:
+        """Keep the model's explanation only if it is grounded and states a fact of the pick."""
+        text = finish_sentence(start + generated) if generated.strip() else ""
+        claims = tuple(checker.unsupported_claims(text, item, history)) if text else ()
+        if not text:
+            reason: str | None = NO_TEXT
+        elif claims:
+            reason = UNSUPPORTED
+        elif not checker.states_a_fact(generated, item):
+            reason = NO_FACT
+        else:
+            return Recommendation(item.item_id, item.label, text, "llm", anchor.item.item_id)
+        log.info("explanation for %s replaced (%s): %r", item.item_id, reason, text)
+        return Recommendation(item.item_id, item.label, template_explanation(item, anchor),
+                              "catalog facts", anchor.item.item_id, claims, reason)
+
+
+NO_TEXT = "the model wrote nothing"
+UNSUPPORTED = "it claimed something the catalog does not hold"
+NO_FACT = "it stated no catalog fact about the pick"
 
 
 def _fact_profile(history: list[Item]) -> str:
@@ -327,7 +375,7 @@ def _fact_profile(history: list[Item]) -> str:
             genres[genre] = genres.get(genre, 0) + 1
     top = sorted(genres, key=lambda g: -genres[g])[:3]
     names = ", ".join(short_title(h) for h in history[:3])
-    return f"Likes {', '.join(top)}, such as {names}." if top else f"Likes {names}."
+    return f"You enjoy {', '.join(top)}, such as {names}." if top else f"You enjoy {names}."
 
 
 def domain_labels(names: Sequence[str]) -> dict[str, str]:

@@ -18,14 +18,15 @@ from .settings import PROJECT_ROOT
 __all__ = ["PROMPT_DIR", "PROMPT_NAMES", "load_template", "render", "step_prompt", "to_chat_dicts"]
 
 PROMPT_DIR = PROJECT_ROOT / "prompts"
-PROMPT_NAMES = ("system", "profile", "select", "explain")
+PROMPT_NAMES = ("system", "profile", "profile_opening", "select", "explain", "explain_opening")
+"""``*_opening`` templates are not messages: they are the fixed start of the model's reply."""
 
 
 @cache
 def load_template(name: str, folder: Path = PROMPT_DIR) -> PromptTemplate:
     """The template in ``prompts/<name>.txt``."""
     path = folder / f"{name}.txt"
-    return PromptTemplate.from_file(path, encoding="utf-8")
+    return PromptTemplate.from_template(path.read_text(encoding="utf-8").rstrip("\n"))
 
 
 def render(name: str, **values: object) -> str:

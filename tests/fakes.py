@@ -6,23 +6,32 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from recommender.llm import Constraint
 from recommender.text import normalize
 
 
-Reply = str | Exception | Callable[[list[dict], Constraint | None], str]
+@dataclass(frozen=True)
+class Call:
+    messages: list[dict]
+    max_tokens: int
+    json_schema: dict | None
+    prefix: str
+    stop: tuple[str, ...]
 
 
-def pick_reversed(count: int) -> Callable[[list[dict], Constraint | None], str]:
-    """A selection reply choosing the last ``count`` candidates of the enum, last first."""
+Reply = str | Exception | Callable[[Call], str]
 
-    def reply(messages, constraint):
-        enum = constraint.json_schema["properties"]["ids"]["items"]["enum"]
-        return json.dumps({"ids": list(reversed(enum))[:count]})
+
+def pick_reversed(count: int) -> Callable[[Call], str]:
+    """A selection reply choosing the last ``count`` candidate numbers, last first."""
+
+    def reply(call: Call) -> str:
+        enum = call.json_schema["properties"]["picks"]["items"]["enum"]
+        return json.dumps({"picks": list(reversed(enum))[:count]})
 
     return reply
 
@@ -30,46 +39,43 @@ def pick_reversed(count: int) -> Callable[[list[dict], Constraint | None], str]:
 class ScriptedModel:
     """Replies with queued texts, in order; an ``Exception`` in the queue is raised instead.
 
-    Replies are checked against the constraint the way a grammar would enforce it: a JSON-schema
-    enum rejects ids outside the list, a GBNF literal opening must be the reply's start.
+    A reply is the continuation after the call's prefix. Like the real model it stops before any
+    stop string, and a JSON reply must satisfy the schema's enum, as a grammar would force.
     """
 
     name = "scripted"
 
     def __init__(self, replies: Sequence[Reply] = ()) -> None:
         self.replies: list[Reply] = list(replies)
-        self.calls: list[tuple[list[dict], int, Constraint | None]] = []
+        self.calls: list[Call] = []
 
     def enqueue(self, *replies: Reply) -> None:
         self.replies.extend(replies)
 
-    def stream(self, messages, max_tokens, constraint=None) -> Iterator[str]:
-        self.calls.append((list(messages), max_tokens, constraint))
+    def stream(self, messages, max_tokens, json_schema=None, prefix="", stop=()) -> Iterator[str]:
+        call = Call(list(messages), max_tokens, json_schema, prefix, tuple(stop))
+        self.calls.append(call)
         if not self.replies:
             raise AssertionError("ScriptedModel ran out of replies")
         reply = self.replies.pop(0)
         if isinstance(reply, Exception):
             raise reply
         if callable(reply):
-            reply = reply(messages, constraint)
-        _check_constraint(reply, constraint)
-        for word in re.findall(r"\S+\s*", reply):
-            yield word
+            reply = reply(call)
+        for marker in stop:
+            reply = reply.split(marker, 1)[0]
+        if json_schema is not None:
+            _check_schema(reply, json_schema)
+        yield from re.findall(r"\s*\S+", reply)
 
 
-def _check_constraint(reply: str, constraint: Constraint | None) -> None:
-    if constraint is None:
-        return
-    if constraint.json_schema:
-        enum = constraint.json_schema["properties"]["ids"]["items"]["enum"]
-        try:
-            ids = json.loads(reply)["ids"]
-        except (ValueError, KeyError):
-            return  # a broken reply; the pipeline must cope
-        assert all(i in enum for i in ids), "a grammar would never produce an id outside the enum"
-    if constraint.grammar:
-        opening = json.loads(constraint.grammar.split("::=", 1)[1].strip().split(" body")[0])
-        assert reply.startswith(opening), f"grammar forces the opening {opening!r}"
+def _check_schema(reply: str, schema: dict) -> None:
+    enum = schema["properties"]["picks"]["items"]["enum"]
+    try:
+        picks = json.loads(reply)["picks"]
+    except (ValueError, KeyError):
+        return  # a broken reply; the pipeline must cope
+    assert all(p in enum for p in picks), "a grammar never produces a number outside the enum"
 
 
 class WordHashEmbedder(Embeddings):

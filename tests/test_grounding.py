@@ -15,14 +15,15 @@ def _claims(text, item_id="2", history=("1", "3")):
 @pytest.mark.parametrize("text, claims", [
     ("Like Alien, it is a Sci-Fi horror film with aliens.", []),
     ("Like Alien, it is a science fiction action film from 1986.", []),
-    ("Like Blade Runner, it has cyberpunk themes.", []),                  # history item's tag
+    ("Like Blade Runner, it has cyberpunk themes.", ["cyberpunk"]),       # only Blade Runner's
     ("Like Alien, it is a romantic comedy.", ["romantic", "comedy"]),     # genres nobody has
     ("Like Alien, it came out in 1995.", ["1995"]),
     ("Like Alien, it is a classic of the 80s.", []),                      # 1986 is in the 80s
     ("Like Alien, it is a 90s film.", ["90s"]),
     ("Like Alien, it feels like Titanic.", ["Titanic"]),                  # another catalog item
-    ("Like Alien, it is set in space.", []),                              # Alien's tag "space"
-    ("Like Alien, it is cyberpunk.", []),                                 # Blade Runner's tag
+    ("Like Alien, it is set in space.", ["space"]),                       # Alien's tag, not Aliens'
+    ("Like Alien, it is about aliens.", []),                              # Aliens' own tag
+    ("Like Alien, it is cyberpunk.", ["cyberpunk"]),
     ("Up close, it is tense.", []),                                       # capital at the start
 ])
 def test_claims(text, claims):
@@ -40,5 +41,13 @@ def test_product_words_must_come_from_the_titles():
         "moisturizer"]
 
 
-def test_a_tag_of_neither_item_is_unsupported():
-    assert _claims("Like Alien, it is cyberpunk.", history=("1",)) == ["cyberpunk"]
+@pytest.mark.parametrize("text, states", [
+    ("is a favorite of mine.", False),
+    ("is a sci-fi action movie.", True),        # its genres, through a synonym
+    ("is full of aliens.", True),               # its tag
+    ("came out in 1986.", True),                # its year
+    ("is a romantic comedy.", False),           # genres, but not its own
+    ("", False),
+])
+def test_states_a_fact_of_the_pick(text, states):
+    assert CHECK.states_a_fact(text, MOVIES.get("2")) is states

@@ -1,7 +1,10 @@
 """A whole turn with a scripted LLM, a word-hash embedder and a real Chroma in a temp dir."""
 
+import re
+
 import pytest
 
+from recommender.explanation import short_title
 from recommender.errors import InputError, UnknownDomainError
 from recommender.pipeline import (ExplanationDelta, Finished, Linked, ProfileDelta, Recommended,
                                   Retrieved)
@@ -12,9 +15,8 @@ HISTORY = "I loved Alien, Blade Runner and The Matrix"
 
 
 def _script_good_turn(model):
-    model.enqueue("You like dark science fiction.", pick_reversed(3),
-                  "Like Alien, it is Sci-Fi.", "Like Alien, it is Sci-Fi.",
-                  "Like Alien, it is Sci-Fi.")
+    model.enqueue(" dark science fiction.", pick_reversed(3),
+                  " Sci-Fi.\n2. Like", " Sci-Fi.", " Sci-Fi.")
 
 
 def test_turn_recommends_from_candidates_only(recommender, model):
@@ -22,7 +24,9 @@ def test_turn_recommends_from_candidates_only(recommender, model):
     result = recommender.recommend("movies", message=HISTORY)
     data = result.to_dict()
     assert [row["item_id"] for row in data["linked"]] == ["1", "3", "4"]
-    assert data["profile"] == "You like dark science fiction."
+    assert data["profile"] == "You enjoy movies with dark science fiction."
+    assert model.calls[0].prefix == "You enjoy movies with"
+    assert model.calls[0].stop == ("\n", ". ")
     assert len(data["candidates"]) == 6
     assert not {"1", "3", "4"} & set(data["candidates"])
     picked = [r["id"] for r in data["recommendations"]]
@@ -46,16 +50,34 @@ def test_each_step_extends_one_conversation(recommender, model):
     """The prefix cache only helps if every prompt starts with the previous one."""
     _script_good_turn(model)
     recommender.recommend("movies", message=HISTORY)
-    profile_call, select_call, explain_call = (c[0] for c in model.calls[:3])
-    assert select_call[: len(profile_call)] == profile_call
-    assert explain_call[: len(select_call)] == select_call
-    assert [m["role"] for m in explain_call] == ["system", "user", "assistant", "user",
-                                                 "assistant", "user"]
+    profile, select, *explain = model.calls
+    assert select.messages[: len(profile.messages)] == profile.messages
+    assert explain[0].messages[: len(select.messages)] == select.messages
+    assert [m["role"] for m in explain[0].messages] == ["system", "user", "assistant", "user",
+                                                        "assistant", "user"]
+    assert all(e.messages == explain[0].messages for e in explain)
+    # each explanation line continues the reply so far, opening with a history item
+    assert re.fullmatch(r"1\. Like (Alien|Blade Runner|The Matrix), .+ is", explain[0].prefix)
+    assert explain[1].prefix.startswith(explain[0].prefix + " Sci-Fi.\n2. Like ")
+    assert explain[2].prefix.startswith(explain[1].prefix)
+    assert [e.stop for e in explain] == [("\n", " 2."), ("\n", " 3."), ("\n", " 4.")]
+
+
+def test_explanations_open_with_a_history_item(recommender, model):
+    _script_good_turn(model)
+    result = recommender.recommend("movies", message=HISTORY)
+    for rec in result.recommendations:
+        assert rec.explanation.startswith("Like ")
+        anchor = result.catalog.get(rec.anchor_id)
+        assert anchor.item_id in {"1", "3", "4"}
+        if rec.source == "llm":
+            pick = result.catalog.get(rec.item_id)
+            assert rec.explanation == f"Like {anchor.title}, {short_title(pick)} is Sci-Fi."
 
 
 def test_ungrounded_explanation_is_replaced_and_counted(recommender, model):
-    model.enqueue("Sci-fi fan.", pick_reversed(3), "Like Alien, it is a romantic comedy from 1950.",
-                  "Like Alien, it is Sci-Fi.", "Like Alien, it is Sci-Fi.")
+    model.enqueue(" sci-fi.", pick_reversed(3), " a romantic comedy from 1950.",
+                  " Sci-Fi.", " Sci-Fi.")
     result = recommender.recommend("movies", message="Alien")
     first = result.recommendations[0]
     assert first.source == "catalog facts"
@@ -65,16 +87,17 @@ def test_ungrounded_explanation_is_replaced_and_counted(recommender, model):
 
 
 def test_model_failure_still_answers_from_retrieval(recommender, model):
-    model.enqueue(*[RuntimeError("boom")] * 5)
+    model.enqueue(*[RuntimeError("boom")] * 3)
     result = recommender.recommend("movies", message=HISTORY)
-    assert result.profile.startswith("Likes Sci-Fi")
+    assert result.profile == \
+        "You enjoy Sci-Fi, Thriller, Horror, such as Alien, Blade Runner, The Matrix."
     assert [r.item_id for r in result.recommendations] == result.candidates[:3]
     assert all(r.source == "catalog facts" for r in result.recommendations)
     assert result.selection.error and result.notices
 
 
 def test_unreadable_selection_follows_retrieval_order(recommender, model):
-    model.enqueue("Sci-fi fan.", "this is not json", *["Like Alien, it is Sci-Fi."] * 3)
+    model.enqueue(" sci-fi.", "this is not json", *[" Sci-Fi."] * 3)
     result = recommender.recommend("movies", message="Alien")
     assert [r.item_id for r in result.recommendations] == result.candidates[:3]
     assert "retrieval order" in result.notices[0]
@@ -103,8 +126,7 @@ def test_unknown_domain(recommender):
 
 
 def test_products_domain(recommender, model):
-    model.enqueue("Fragrance fan.", pick_reversed(3), *["Like Versace Bright Crystal Eau de "
-                                                       "Toilette, it is a spray."] * 3)
+    model.enqueue(" fragrance.", pick_reversed(3), *[" a spray."] * 3)
     result = recommender.recommend("beauty", message="Versace Bright Crystal")
     assert result.link.item_ids == ("B1",)
     assert "B1" not in [r.item_id for r in result.recommendations]
