@@ -107,6 +107,12 @@ def build_app(recommender: Recommender) -> gr.Blocks:
     return demo
 
 
+def theme() -> gr.themes.Base:
+    """System fonts only: the default theme would fetch Google Fonts, and nothing may be fetched."""
+    return gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],
+                             font_mono=["ui-monospace", "monospace"])
+
+
 def _shown(message: str) -> str:
     text = message.strip()
     if len(text) > _SHOWN_MESSAGE_CHARS:
@@ -133,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = build_app(recommender)
     demo.queue(max_size=32, default_concurrency_limit=1)
     demo.launch(server_name=settings.host, server_port=settings.port, share=False,
-                show_error=False)
+                show_error=False, theme=theme())
     return 0
 
 

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
 from .models import default_embedding_model_path
 
-__all__ = ["load_embedder", "EMBEDDER_NAME"]
+__all__ = ["load_embedder", "BackgroundEmbeddings", "EMBEDDER_NAME"]
 
 log = logging.getLogger(__name__)
 
@@ -39,3 +41,45 @@ def load_embedder(threads: int, model_path: Path | None = None) -> Embeddings:
     # and embed ~15% faster than 128 on 2 cores (docs/benchmarks.md).
     embedder._client.max_seq_length = 96
     return embedder
+
+
+class BackgroundEmbeddings(Embeddings):
+    """An embedder that loads on a background thread; calls wait until it is ready.
+
+    Importing sentence-transformers costs ~6 s on two cores, and a turn first needs embeddings
+    at its retrieval step (after linking and the profile), so the app can serve meanwhile.
+    """
+
+    def __init__(self, loader: Callable[[], Embeddings]) -> None:
+        self._ready = threading.Event()
+        self._inner: Embeddings | None = None
+        self._error: BaseException | None = None
+        threading.Thread(target=self._load, args=(loader,), name="embedder-loader",
+                         daemon=True).start()
+
+    def _load(self, loader: Callable[[], Embeddings]) -> None:
+        try:
+            self._inner = loader()
+        except BaseException as exc:  # handed to the first caller
+            log.exception("embedding model failed to load")
+            self._error = exc
+        finally:
+            self._ready.set()
+
+    def wait(self) -> Embeddings:
+        """The loaded embedder (blocks until it is)."""
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._inner is not None
+        return self._inner
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.wait().embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.wait().embed_query(text)

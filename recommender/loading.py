@@ -46,9 +46,12 @@ def load_recommender(settings: Settings, model: ChatModel | None = None,
     if model is None:
         model = load_chat_model(settings.model_path, settings.threads, settings.context_tokens)
     if embedder is None:
-        from .embeddings import EMBEDDER_NAME, load_embedder
+        from .embeddings import EMBEDDER_NAME, BackgroundEmbeddings, load_embedder
+        from .models import default_embedding_model_path
 
-        embedder, embedder_name = load_embedder(settings.threads), EMBEDDER_NAME
+        path = default_embedding_model_path()  # a missing package fails here, at start-up
+        embedder = BackgroundEmbeddings(lambda: load_embedder(settings.threads, path))
+        embedder_name = EMBEDDER_NAME
     domains = load_domains(settings, embedder, embedder_name or type(embedder).__name__,
                            catalogs, progress)
     log.info("recommender ready in %.1f s", time.perf_counter() - started)
