@@ -87,7 +87,7 @@ def build_app(recommender: Recommender) -> gr.Blocks:
                     "your taste, then picks and explains recommendations from the catalog.")
         domain = gr.Radio(choices=[(label, key) for key, label in labels.items()],
                           value=next(iter(labels)), label="Catalog")
-        chatbot = gr.Chatbot(label="Conversation", height=520, feedback_options=None,
+        chatbot = gr.Chatbot(label="Conversation", height=640, feedback_options=None,
                              buttons=["copy"], group_consecutive_messages=False)
         with gr.Row():
             message = gr.Textbox(placeholder="e.g. I loved Alien, Blade Runner and The Matrix",
@@ -100,9 +100,10 @@ def build_app(recommender: Recommender) -> gr.Blocks:
         with gr.Accordion("About this demo", open=False):
             gr.Markdown(_ABOUT.format(model=recommender.model.name, count=settings.recommendations,
                                       candidates=settings.candidates))
-        for trigger in (message.submit, send.click):
-            trigger(respond, [message, domain, chatbot], [chatbot, message],
-                    api_visibility="private")
+        message.submit(respond, [message, domain, chatbot], [chatbot, message], api_name="chat",
+                       api_visibility="undocumented")
+        send.click(respond, [message, domain, chatbot], [chatbot, message],
+                   api_visibility="private")
         gr.api(recommend, api_name="recommend")
     return demo
 

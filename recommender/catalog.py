@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import html
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -226,7 +227,9 @@ def load_beauty(data_dir: Path) -> Catalog:
     items = []
     for asin, global_id in sorted(asin_to_int.items(), key=lambda kv: kv[1]):
         name = names.get(global_id)
-        title = str(name).strip() if isinstance(name, str) and name.strip() else f"Product {asin}"
+        # Titles come from scraped pages: some carry HTML entities such as "&#9733;".
+        text = " ".join(html.unescape(name).split()) if isinstance(name, str) else ""
+        title = text or f"Product {asin}"
         items.append(Item(item_id=asin, title=title, popularity=popularity.get(asin, 0)))
     return Catalog("beauty", tuple(items), kind="products")
 

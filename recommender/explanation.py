@@ -45,7 +45,8 @@ def short_title(item: Item) -> str:
     if cut and len(head[: cut.start()].split()) >= 3:
         head = head[: cut.start()]
     kept = head.rstrip(",;:- ").split()
-    while len(kept) > 1 and kept[-1].lower() in STOPWORDS:
+    # no dangling "for", and no half of a size such as "1.0" (from "1.0 oz")
+    while len(kept) > 1 and (kept[-1].lower() in STOPWORDS or any(c.isdigit() for c in kept[-1])):
         kept.pop()
     return " ".join(kept)
 
@@ -82,14 +83,15 @@ def history_line(item: Item) -> str:
 
 
 def facts_line(item: Item) -> str:
-    """The facts an explanation may use, in a few words: ``Aliens (1986): Action, Horror; ...``."""
-    label = f"{short_title(item)} ({item.year})" if item.year else short_title(item)
+    """The facts an explanation may use, in few tokens: ``Aliens: Action, Horror; tags aliens``.
+
+    No year: each digit is a token, and the small model rarely uses it."""
     parts = []
     if item.genres:
         parts.append(", ".join(item.genres))
     if item.tags:
-        parts.append("tags " + ", ".join(item.tags[:3]))
-    return label + (": " + "; ".join(parts) if parts else "")
+        parts.append("tags " + ", ".join(item.tags[:2]))
+    return short_title(item) + (": " + "; ".join(parts) if parts else "")
 
 
 def finish_sentence(text: str) -> str:

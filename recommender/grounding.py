@@ -84,6 +84,7 @@ class GroundingChecker:
 
     def _years(self, text: str, allowed: Sequence[Item]) -> list[str]:
         years = {i.year for i in allowed if i.year}
+        years |= {int(y) for i in allowed for y in _YEAR.findall(f"{i.title} {i.description}")}
         out = [m.group(0) for m in _YEAR.finditer(text) if int(m.group(0)) not in years]
         for match in _DECADE.finditer(text):
             century, digit = match.group(1), int(match.group(2))

@@ -21,7 +21,7 @@ from typing import Protocol
 from .errors import ModelLoadError, ModelNotFoundError
 from .models import default_gguf_path
 
-__all__ = ["ChatModel", "LlamaCppChatModel", "load_chat_model"]
+__all__ = ["ChatModel", "LlamaCppChatModel", "compact_grammar", "load_chat_model"]
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,9 @@ class LlamaCppChatModel:
 
         grammar = None
         if json_schema is not None:
-            grammar = LlamaGrammar.from_json_schema(json.dumps(json_schema), verbose=False)
+            compact = compact_grammar(json_schema)
+            grammar = (LlamaGrammar.from_string(compact, verbose=False) if compact else
+                       LlamaGrammar.from_json_schema(json.dumps(json_schema), verbose=False))
         prompt = self._formatter(messages=list(messages)).prompt + prefix
         tokens = self._llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
         with self._lock:
@@ -115,6 +117,27 @@ class LlamaCppChatModel:
                 text = chunk["choices"][0]["text"]
                 if text:
                     yield text
+
+
+def compact_grammar(schema: dict) -> str | None:
+    """GBNF for ``{"key": [v, ...]}`` with exactly N values from an enum, and no whitespace.
+
+    llama.cpp's general converter allows optional spaces and newlines, which a small model
+    spends tokens on; this shape is all selection needs. Other schemas get ``None``.
+    """
+    properties = schema.get("properties", {})
+    if schema.get("type") != "object" or len(properties) != 1:
+        return None
+    ((key, spec),) = properties.items()
+    values = spec.get("items", {}).get("enum")
+    count = spec.get("minItems")
+    if spec.get("type") != "array" or not values or count is None or count != spec.get("maxItems") \
+            or count < 1 or schema.get("required") != [key]:
+        return None
+    head = json.dumps(json.dumps({key: []}, separators=(",", ":"))[:-2])  # the literal {"key":[
+    more = f' ("," value){{{count - 1}}}' if count > 1 else ""
+    alternatives = " | ".join(json.dumps(json.dumps(v)) for v in values)
+    return f'root ::= {head} value{more} "]}}"\nvalue ::= {alternatives}\n'
 
 
 @contextmanager

@@ -31,7 +31,7 @@ __all__ = ["Domain", "Recommender", "Recommendation", "TurnResult", "Event"]
 log = logging.getLogger(__name__)
 
 _PROFILE_TOKENS = 32
-_EXPLANATION_TOKENS = 24  # per explanation line
+_EXPLANATION_TOKENS = 20  # per explanation line
 _HISTORY_LIMIT = 20  # PALR and LlamaRec feed the last 20 items to the LLM
 
 
@@ -292,11 +292,10 @@ class Recommender:
 
     def _select(self, conversation: list[BaseMessage], catalog: Catalog,
                 candidates: list[str], count: int) -> Selection:
-        lines = []
-        for number, item_id in enumerate(candidates, 1):
-            item = catalog.get(item_id)
-            label = f"{short_title(item)} ({item.year})" if item.year else short_title(item)
-            lines.append(candidate_line(number, label, ""))
+        # Titles only: llama.cpp's tokenizer spends a token per digit, so a year costs six tokens
+        # and 20 of them most of a second on two cores; the facts come with the explanations.
+        lines = [candidate_line(number, short_title(catalog.get(item_id)), "")
+                 for number, item_id in enumerate(candidates, 1)]
         values = {"candidates": "\n".join(lines), "count": count}
         schema = selection_schema(len(candidates), count)
         try:

@@ -2,12 +2,13 @@ from dataclasses import replace
 
 import pytest
 
-from recommender.loading import load_domains
+from recommender.loading import load_domains, load_recommender
 from recommender.pipeline import Recommender
 from recommender.settings import Settings
 
 from .catalogs import tiny_movies, tiny_products
 from .fakes import ScriptedModel, WordHashEmbedder
+from .real_stack import write_small_data
 
 
 @pytest.fixture
@@ -30,3 +31,12 @@ def model():
 @pytest.fixture
 def recommender(settings, model, fake_domains):
     return Recommender(settings, model, fake_domains)
+
+
+@pytest.fixture(scope="session")
+def real(tmp_path_factory):
+    """The real stack (SmolLM2, MiniLM, Chroma on disk) over a few hundred real catalog rows."""
+    folder = tmp_path_factory.mktemp("real")
+    settings = replace(Settings.from_env({}), data_dir=write_small_data(folder / "data"),
+                       index_dir=folder / "index")
+    return load_recommender(settings, progress=False)

@@ -44,6 +44,7 @@ def test_beauty_catalog_has_titles_and_counts():
     assert len(beauty) == 12101
     assert sum(i.popularity for i in beauty.items) == 198502
     assert all(i.title for i in beauty.items)
+    assert not any("&#" in i.title or "  " in i.title for i in beauty.items)
     assert beauty.kind == "products" and beauty.noun == "product"
 
 

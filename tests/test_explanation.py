@@ -29,13 +29,16 @@ def test_product_template_and_short_titles():
     assert short_title(p.get("B1")) == "Versace Bright Crystal Eau de Toilette Spray"
     assert short_title(M.get("11")) == "Star Wars: Episode V"
     assert short_title(M.get("1")) == "Alien"
+    versace = p.get("B1").__class__("x", "Versace Bright Crystal by Versace for Women 1.0 oz Spray")
+    assert short_title(versace) == "Versace Bright Crystal by Versace for Women"
     assert template_explanation(p.get("B2"), anchor) == \
         "Like Versace Bright Crystal Eau de Toilette Spray, its title mentions “eau”, “spray” and “women”."
 
 
 def test_prompt_lines():
     assert history_line(M.get("1")) == "- Alien (1979): Horror, Sci-Fi; tags: aliens, space"
-    assert facts_line(M.get("2")) == "Aliens (1986): Action, Horror, Sci-Fi; tags aliens"
+    assert facts_line(M.get("2")) == "Aliens: Action, Horror, Sci-Fi; tags aliens"
+    assert facts_line(M.get("1")) == "Alien: Horror, Sci-Fi; tags aliens, space"
 
 
 @pytest.mark.parametrize("raw, done", [

@@ -1,5 +1,6 @@
 import pytest
 
+from recommender.catalog import Catalog, Item
 from recommender.grounding import GroundingChecker
 
 from .catalogs import tiny_movies, tiny_products
@@ -28,6 +29,15 @@ def _claims(text, item_id="2", history=("1", "3")):
 ])
 def test_claims(text, claims):
     assert _claims(text) == claims
+
+
+def test_a_year_in_an_allowed_title_is_supported():
+    fall = Item("P1", "Essie Stylenomics Collection, Fall 2012")
+    other = Item("P2", "OPI Nail Lacquer")
+    checker = GroundingChecker(Catalog("beauty", (fall, other), kind="products"))
+    assert checker.unsupported_claims("Like Essie Stylenomics, Fall 2012, it is red.", other,
+                                      [fall]) == []
+    assert checker.unsupported_claims("It is from 2013.", other, [fall]) == ["2013"]
 
 
 def test_product_words_must_come_from_the_titles():

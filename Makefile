@@ -1,0 +1,29 @@
+# Two commands do everything on a fresh Linux machine with Python 3.11:
+#   make run    start the web app (installs on first use; builds the index on first start)
+#   make test   run the tests
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test install benchmark clean
+
+run: $(VENV)/.installed
+	$(BIN)/python app.py
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+benchmark: $(VENV)/.installed
+	$(BIN)/python -m recommender benchmark
+
+install: $(VENV)/.installed
+
+# torch is pinned to 2.13.0, the CPU build; llama-cpp-python compiles once (~10 min on 2 cores),
+# after which pip reuses its cached wheel.
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -r requirements.txt
+	touch $@
+
+clean:
+	rm -rf $(VENV) .index

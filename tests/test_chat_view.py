@@ -1,0 +1,34 @@
+import pytest
+
+from recommender.chat_view import TurnView, escape
+from recommender.linking import TitleLinker
+from recommender.pipeline import Linked
+
+from .catalogs import tiny_movies
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("<b>Alien</b>", "&lt;b&gt;Alien&lt;/b&gt;"),
+    ("<script>alert(1)</script>", "&lt;script&gt;alert\\(1\\)&lt;/script&gt;"),
+    ("**bold** _it_ [link](http://x)", "\\*\\*bold\\*\\* \\_it\\_ \\[link\\]\\(http://x\\)"),
+    ("# heading", "\\# heading"),
+    ("Amélie 🎬", "Amélie 🎬"),
+])
+def test_escape_shows_markup_literally(text, shown):
+    assert escape(text) == shown
+
+
+def test_linking_text_names_matches_and_misses():
+    catalog = tiny_movies()
+    view = TurnView(catalog)
+    view.apply(Linked(TitleLinker(catalog).link_message("Alien, <i>qqqq</i>")))
+    assert view.markdown().startswith(
+        "**I understood:** Alien \\(1979\\)  \n**No movie matched:** “qqqq”. Check the spelling")
+    assert "**Your taste:** …" in view.markdown()
+
+
+def test_nothing_found_suggests_an_example():
+    view = TurnView(tiny_movies())
+    view.apply(Linked(TitleLinker(tiny_movies()).link_message("🍿")))
+    assert "I didn't find a movie title in your message." in view.markdown()
+    assert "for example: “Alien, Blade Runner, The Matrix”" in view.markdown()

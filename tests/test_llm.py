@@ -1,0 +1,43 @@
+"""The llama.cpp wrapper: the compact grammar (pure) and, on the real model, its contract."""
+
+import json
+
+import pytest
+
+from recommender.llm import compact_grammar, load_chat_model
+from recommender.selection import selection_schema
+
+
+def test_compact_grammar_for_the_selection_schema():
+    assert compact_grammar(selection_schema(3, 2)) == (
+        'root ::= "{\\"picks\\":[" value ("," value){1} "]}"\n'
+        'value ::= "1" | "2" | "3"\n')
+
+
+@pytest.mark.parametrize("schema", [
+    {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]},
+    {**selection_schema(3, 2), "required": []},
+    {"type": "object", "properties": {"picks": {"type": "array", "items": {"enum": [1]},
+                                                "minItems": 1, "maxItems": 2}},
+     "required": ["picks"]},
+])
+def test_other_schemas_use_the_general_converter(schema):
+    assert compact_grammar(schema) is None
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_chat_model(None, threads=2, context_tokens=1024)
+
+
+def test_real_model_obeys_the_selection_schema(model):
+    messages = [{"role": "user", "content": "Pick two of: 1. Alien 2. Heat 3. Up. Answer in JSON."}]
+    text = "".join(model.stream(messages, 32, json_schema=selection_schema(3, 2)))
+    picks = json.loads(text)["picks"]
+    assert len(picks) == 2 and set(picks) <= {1, 2, 3}
+
+
+def test_real_model_continues_a_prefix_and_stops(model):
+    messages = [{"role": "user", "content": "Name a color, then a fruit, on two lines."}]
+    text = "".join(model.stream(messages, 24, prefix="Color:", stop=("\n",)))
+    assert "\n" not in text and not text.startswith("Color:")
