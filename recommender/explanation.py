@@ -74,12 +74,11 @@ def choose_anchor(item: Item, history: Sequence[Item]) -> Anchor:
 
 
 def history_line(item: Item) -> str:
-    """One line describing a history item in a prompt."""
+    """One line describing a history item in a prompt (no year: a token per digit)."""
     facts = [", ".join(item.genres)] if item.genres else []
     if item.tags:
         facts.append("tags: " + ", ".join(item.tags[:3]))
-    label = f"{short_title(item)} ({item.year})" if item.year else short_title(item)
-    return f"- {label}" + (f": {'; '.join(facts)}" if facts else "")
+    return f"- {short_title(item)}" + (f": {'; '.join(facts)}" if facts else "")
 
 
 def facts_line(item: Item) -> str:

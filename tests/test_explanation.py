@@ -36,7 +36,7 @@ def test_product_template_and_short_titles():
 
 
 def test_prompt_lines():
-    assert history_line(M.get("1")) == "- Alien (1979): Horror, Sci-Fi; tags: aliens, space"
+    assert history_line(M.get("1")) == "- Alien: Horror, Sci-Fi; tags: aliens, space"
     assert facts_line(M.get("2")) == "Aliens: Action, Horror, Sci-Fi; tags aliens"
     assert facts_line(M.get("1")) == "Alien: Horror, Sci-Fi; tags aliens, space"
 
