@@ -67,11 +67,13 @@ class TurnView:
 
     def markdown(self) -> str:
         parts = [self._linking()]
-        if self.link and self.link.item_ids:
+        found = bool(self.link and self.link.item_ids)
+        if found:
             parts.append("**Your taste:** " + (escape(self.profile.strip()) or "…"))
         if self.candidates is not None:
             parts.append(self._picks())
-        parts += [f"_{escape(n)}_" for n in self.notices]
+        if found:  # when nothing was linked, the linking text already says so
+            parts += [f"_{escape(n)}_" for n in self.notices]
         return "\n\n".join(p for p in parts if p)
 
     def _linking(self) -> str:

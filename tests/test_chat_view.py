@@ -2,7 +2,7 @@ import pytest
 
 from recommender.chat_view import TurnView, escape
 from recommender.linking import TitleLinker
-from recommender.pipeline import Linked
+from recommender.pipeline import Finished, Linked, TurnResult
 
 from .catalogs import tiny_movies
 
@@ -27,8 +27,11 @@ def test_linking_text_names_matches_and_misses():
     assert "**Your taste:** …" in view.markdown()
 
 
-def test_nothing_found_suggests_an_example():
+def test_nothing_found_suggests_an_example_once():
     view = TurnView(tiny_movies())
-    view.apply(Linked(TitleLinker(tiny_movies()).link_message("🍿")))
-    assert "I didn't find a movie title in your message." in view.markdown()
-    assert "for example: “Alien, Blade Runner, The Matrix”" in view.markdown()
+    link = TitleLinker(tiny_movies()).link_message("🍿")
+    view.apply(Linked(link))
+    view.apply(Finished(TurnResult("movies", link, notices=["No movie in the catalog matched."])))
+    assert view.markdown() == (
+        "I didn't find a movie title in your message.  \nName a few movies you liked, separated "
+        "by commas, for example: “Alien, Blade Runner, The Matrix”.")
