@@ -47,6 +47,15 @@ def _parser() -> argparse.ArgumentParser:
     idx.add_argument("--rebuild", action="store_true", help="rebuild even when current")
     idx.set_defaults(run=_index)
 
+    ev = sub.add_parser("evaluate", help="offline evaluation (leave-one-out, full ranking)")
+    ev.add_argument("--dataset", required=True, choices=["movielens", "beauty"])
+    ev.add_argument("--systems", default="popularity,content",
+                    help="comma-separated: popularity, content")
+    ev.add_argument("--users", type=int, default=None, help="sample this many users (seeded)")
+    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.set_defaults(run=_evaluate)
+
     bench = sub.add_parser("benchmark", help="measure start-up, streaming and turn latency")
     bench.add_argument("--conversations", type=int, default=20)
     bench.add_argument("--skip-startup", action="store_true")
@@ -107,6 +116,51 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
         else:
             print(f"{domain}: {'built' if index.ensure() else 'current'}")
     return 0
+
+
+def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from .evaluation import ANCHORS, ContentRanker, PopularityRanker, evaluate, sample_users
+    from .interactions import DATASETS, leave_one_out, load_sequences, popularity
+
+    splits = leave_one_out(load_sequences(args.dataset, settings.data_dir))
+    chosen = sample_users(splits, args.users, args.seed)
+    rankers = []
+    for name in [s.strip() for s in args.systems.split(",") if s.strip()]:
+        if name == "popularity":
+            rankers.append(PopularityRanker(popularity(splits, include_validation=True)))
+        elif name == "content":
+            from .loading import load_recommender
+
+            domain = DATASETS[args.dataset]
+            rec = load_recommender(_only(settings, domain), progress=not args.json)
+            rankers.append(ContentRanker(rec.domain(domain).index))
+        else:
+            raise RecommenderError(f"Unknown system {name!r}. Choose from: popularity, content.")
+    results = evaluate(rankers, chosen, seed=args.seed, progress=not args.json)
+    report = {"dataset": args.dataset, "users": len(chosen), "of_users": len(splits),
+              "seed": args.seed, "protocol": "leave-one-out; full ranking minus the input sequence",
+              "systems": results,
+              "anchors": {k: {"HR@10": v[0], "NDCG@10": v[1]}
+                          for k, v in ANCHORS[args.dataset].items()}}
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(_evaluation_table(report))
+    return 0
+
+
+def _evaluation_table(report: dict) -> str:
+    names = ["HR@5", "HR@10", "NDCG@10", "HR@20", "NDCG@20", "MRR@20", "retrieval_recall@50"]
+    lines = [f"{report['dataset']}: {report['users']} of {report['of_users']} users, "
+             f"seed {report['seed']}", "system".ljust(24) + "".join(n.rjust(22) for n in names)]
+    for system, scores in report["systems"].items():
+        cells = [f"{scores[n]['mean']:.4f} [{scores[n]['ci95'][0]:.3f},{scores[n]['ci95'][1]:.3f}]"
+                 for n in names]
+        lines.append(system.ljust(24) + "".join(c.rjust(22) for c in cells))
+    for anchor, scores in report["anchors"].items():
+        lines.append(f"{anchor} (published)".ljust(24) + "".rjust(22) +
+                     f"{scores['HR@10']:.4f}".rjust(22) + f"{scores['NDCG@10']:.4f}".rjust(22))
+    return "\n".join(lines)
 
 
 def _benchmark(args: argparse.Namespace, settings: Settings) -> int:
