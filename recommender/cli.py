@@ -47,10 +47,18 @@ def _parser() -> argparse.ArgumentParser:
     idx.add_argument("--rebuild", action="store_true", help="rebuild even when current")
     idx.set_defaults(run=_index)
 
+    tr = sub.add_parser("train", help="fit the collaborative model (SASRec) on a data set")
+    tr.add_argument("--dataset", required=True, choices=["movielens", "beauty"])
+    tr.add_argument("--epochs", type=int, default=None, help="passes over the data")
+    tr.add_argument("--max-len", type=int, default=None, help="most recent items read")
+    tr.add_argument("--users", type=int, default=None,
+                    help="train on the first N users only (small-data mode)")
+    tr.set_defaults(run=_train)
+
     ev = sub.add_parser("evaluate", help="offline evaluation (leave-one-out, full ranking)")
     ev.add_argument("--dataset", required=True, choices=["movielens", "beauty"])
     ev.add_argument("--systems", default="popularity,content",
-                    help="comma-separated: popularity, content")
+                    help="comma-separated: popularity, content, sasrec")
     ev.add_argument("--users", type=int, default=None, help="sample this many users (seeded)")
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--json", action="store_true", help="print one JSON object")
@@ -118,6 +126,26 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import replace
+
+    import torch
+
+    from .collaborative import fit, model_dir
+    from .sasrec import SASRecConfig
+
+    torch.set_num_threads(settings.threads)
+    config = SASRecConfig()
+    if args.epochs:
+        config = replace(config, epochs=args.epochs)
+    if args.max_len:
+        config = replace(config, max_len=args.max_len)
+    meta = fit(args.dataset, settings.data_dir, settings.index_dir, config, users=args.users)
+    print(f"trained on {meta['users']} users in {meta['train_seconds']} s; saved to "
+          f"{model_dir(settings.index_dir, args.dataset)}")
+    return 0
+
+
 def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from .evaluation import ANCHORS, ContentRanker, PopularityRanker, evaluate, sample_users
     from .interactions import DATASETS, leave_one_out, load_sequences, popularity
@@ -134,8 +162,13 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
             domain = DATASETS[args.dataset]
             rec = load_recommender(_only(settings, domain), progress=not args.json)
             rankers.append(ContentRanker(rec.domain(domain).index))
+        elif name == "sasrec":
+            from .collaborative import SASRecRanker, model_dir
+
+            rankers.append(SASRecRanker(model_dir(settings.index_dir, args.dataset)))
         else:
-            raise RecommenderError(f"Unknown system {name!r}. Choose from: popularity, content.")
+            raise RecommenderError(
+                f"Unknown system {name!r}. Choose from: popularity, content, sasrec.")
     results = evaluate(rankers, chosen, seed=args.seed, progress=not args.json)
     report = {"dataset": args.dataset, "users": len(chosen), "of_users": len(splits),
               "seed": args.seed, "protocol": "leave-one-out; full ranking minus the input sequence",

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-__all__ = ["SASRecConfig", "SASRec", "train_sasrec", "save_model", "load_model"]
+__all__ = ["SASRecConfig", "SASRec", "train_sasrec", "save_model", "load_model", "pad_left"]
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class SASRec(nn.Module):
         return self.forward(sequences)[:, -1, :]
 
 
-def _pad_left(items: Sequence[int], length: int) -> list[int]:
+def pad_left(items: Sequence[int], length: int) -> list[int]:
     items = list(items)[-length:]
     return [0] * (length - len(items)) + items
 
@@ -95,8 +95,8 @@ def train_sasrec(sequences: Sequence[Sequence[int]], items: int, config: SASRecC
     model = SASRec(items, config)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, betas=(0.9, 0.98))
     rows = [s for s in sequences if len(s) >= 2]
-    inputs = torch.tensor([_pad_left(s[:-1], config.max_len) for s in rows], dtype=torch.long)
-    targets = torch.tensor([_pad_left(s[1:], config.max_len) for s in rows], dtype=torch.long)
+    inputs = torch.tensor([pad_left(s[:-1], config.max_len) for s in rows], dtype=torch.long)
+    targets = torch.tensor([pad_left(s[1:], config.max_len) for s in rows], dtype=torch.long)
     steps = math.ceil(len(rows) / config.batch_size) * config.epochs
     bar = tqdm(total=steps, desc="Training SASRec", unit="batch", disable=not progress)
     model.train()

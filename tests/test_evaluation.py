@@ -67,3 +67,22 @@ def test_evaluate_command_prints_metrics_with_anchors():
     assert set(scores) >= {"HR@5", "HR@10", "HR@20", "NDCG@10", "MRR@20",
                            "retrieval_recall@50", "seconds_per_user"}
     assert report["anchors"]["SASRec"] == {"HR@10": 0.0993, "NDCG@10": 0.0522}
+
+
+def test_train_then_evaluate_sasrec_in_small_data_mode(tmp_path):
+    env = {**__import__("os").environ, "RECOMMENDER_INDEX_DIR": str(tmp_path)}
+    run = lambda *args: subprocess.run([sys.executable, "-m", "recommender", *args],  # noqa: E731
+                                       cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                                       timeout=600)
+    missing = run("evaluate", "--dataset", "movielens", "--systems", "sasrec", "--users", "5")
+    assert missing.returncode == 2
+    assert "Train one first: python -m recommender train --dataset movielens" in missing.stderr
+    trained = run("train", "--dataset", "movielens", "--users", "40", "--epochs", "2",
+                  "--max-len", "20")
+    assert trained.returncode == 0, trained.stderr
+    assert "trained on 40 users" in trained.stdout
+    done = run("evaluate", "--dataset", "movielens", "--systems", "sasrec", "--users", "30",
+               "--json")
+    assert done.returncode == 0, done.stderr
+    scores = json.loads(done.stdout)["systems"]["sasrec"]
+    assert 0.0 <= scores["HR@10"]["mean"] <= 1.0
