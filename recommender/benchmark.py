@@ -14,7 +14,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-from dataclasses import replace
 from pathlib import Path
 
 from .catalog import load_catalog

@@ -14,7 +14,7 @@ import hashlib
 import html
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,11 +118,6 @@ class Catalog:
             digest.update(item.document().encode())
             digest.update(b"\x01")
         return digest.hexdigest()
-
-    def subset(self, item_ids: Iterable[str]) -> "Catalog":
-        """A smaller catalog with these items, in catalog order (used for tests and demos)."""
-        wanted = set(item_ids)
-        return Catalog(self.domain, tuple(i for i in self.items if i.item_id in wanted), self.kind)
 
 
 def load_catalog(domain: str, data_dir: Path) -> Catalog:

@@ -74,10 +74,6 @@ class BackgroundEmbeddings(Embeddings):
         assert self._inner is not None
         return self._inner
 
-    @property
-    def ready(self) -> bool:
-        return self._ready.is_set()
-
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.wait().embed_documents(texts)
 

@@ -83,10 +83,6 @@ class LlamaCppChatModel:
         self._lock = threading.Lock()
         self._formatter, self._end_of_turn = _chat_formatter(self._llama)
 
-    def count_tokens(self, text: str) -> int:
-        """Tokens ``text`` takes in this model's vocabulary."""
-        return len(self._llama.tokenize(text.encode(), add_bos=False, special=True))
-
     def stream(
         self,
         messages: Sequence[Message],

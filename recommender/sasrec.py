@@ -18,12 +18,10 @@ import json
 import logging
 import math
 import random
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 from tqdm import tqdm
@@ -148,10 +146,3 @@ def load_model(folder: Path) -> tuple[SASRec, list[str], dict]:
     model.load_state_dict(torch.load(folder / "sasrec.pt", weights_only=True))
     model.eval()
     return model, vocabulary, meta
-
-
-def item_matrix(model: SASRec) -> np.ndarray:
-    """Item embeddings, row i = model id i + 1."""
-    return model.items.weight.detach().numpy()[1:]
-
-

@@ -4,7 +4,6 @@ import subprocess
 import sys
 from collections import Counter
 
-import pytest
 
 from recommender.evaluation import ContentRanker, PopularityRanker, evaluate, sample_users
 from recommender.interactions import Split
