@@ -18,7 +18,7 @@ from tqdm import tqdm
 from .index import ItemIndex
 from .interactions import Split
 from .metrics import bootstrap_ci, hit_rate, mean, mrr, ndcg
-from .retrieval import query_vector
+from .retrieval import retrieve
 
 __all__ = ["Ranker", "PopularityRanker", "ContentRanker", "evaluate", "sample_users", "ANCHORS"]
 
@@ -73,12 +73,9 @@ class ContentRanker:
         self.index = index
 
     def rank(self, sequence: Sequence[str], k: int) -> list[str]:
-        recent = list(sequence[-HISTORY_WINDOW:])
-        vectors = self.index.vectors(recent)
-        if len(vectors) == 0:
-            return []
-        query = query_vector(vectors, None, 0.0)
-        return [hit.item_id for hit in self.index.search(query, k, exclude=sequence)]
+        hits = retrieve(self.index, sequence[-HISTORY_WINDOW:], "", k, profile_weight=0.0,
+                        exclude=sequence)
+        return [hit.item_id for hit in hits]
 
 
 def sample_users(splits: Sequence[Split], users: int | None, seed: int) -> list[Split]:

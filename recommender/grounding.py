@@ -72,9 +72,10 @@ class GroundingChecker:
         if item.year and str(item.year) in words:
             return True
         own = {g.lower() for g in item.genres}
+        tags = {normalize(t) for t in item.tags}
         for phrase in _ngrams(words, max(self._max_term_words, 2)):
             genre = self.vocabulary.genres.get(phrase)
-            if (genre and genre.lower() in own) or phrase in {normalize(t) for t in item.tags}:
+            if (genre and genre.lower() in own) or phrase in tags:
                 return True
         content = {w for w in normalize(f"{item.title} {item.description}").split()
                    if len(w) >= 4 and w not in STOPWORDS}

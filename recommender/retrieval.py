@@ -24,8 +24,9 @@ def query_vector(history: np.ndarray, profile: np.ndarray | None, profile_weight
 
 
 def retrieve(index: ItemIndex, history_ids: Sequence[str], profile: str, k: int,
-             profile_weight: float) -> list[ScoredItem]:
-    """The ``k`` items nearest the user's query vector, never one of their history items."""
+             profile_weight: float, exclude: Sequence[str] | None = None) -> list[ScoredItem]:
+    """The ``k`` items nearest the user's query vector, never one of ``exclude`` (by default
+    the history items the query is built from)."""
     vectors = index.vectors(history_ids)
     profile_vector = index.embed_text(profile) if profile and profile_weight > 0 else None
     if len(vectors) == 0:
@@ -33,7 +34,7 @@ def retrieve(index: ItemIndex, history_ids: Sequence[str], profile: str, k: int,
             return []
         vectors = profile_vector[None, :]
     return index.search(query_vector(vectors, profile_vector, profile_weight), k,
-                        exclude=history_ids)
+                        exclude=history_ids if exclude is None else exclude)
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
