@@ -63,6 +63,7 @@ def run_benchmark(settings: Settings, conversations: int = 20, startup: bool = T
     report["model"] = recommender.model.name
     report.update(_throughput(recommender.model))
     report.update(_turns(recommender, conversations))
+    report["benchmark_process_memory_peak_mib"] = _process_memory_mib(os.getpid()).get("VmHWM")
     if index_build:
         report.update(_index_build(settings))
     return report
@@ -142,10 +143,22 @@ def _startup(settings: Settings) -> dict:
         client = Client(url, verbose=False)
         client.predict("Alien, Heat", "movies", api_name="/recommend")
         answered = time.perf_counter() - started
+        memory = _process_memory_mib(process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)
-    return {"app_page_served": _round(served), "app_first_answer_complete": _round(answered)}
+    return {"app_page_served": _round(served), "app_first_answer_complete": _round(answered),
+            "app_memory_peak_mib": memory.get("VmHWM"), "app_memory_now_mib": memory.get("VmRSS")}
+
+
+def _process_memory_mib(pid: int) -> dict[str, int]:
+    """Peak (VmHWM) and current (VmRSS) resident memory from /proc, in MiB (Linux only)."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return {}
+    return {key: int(value.split()[0]) // 1024 for key, value in
+            (line.split(":", 1) for line in lines if ":" in line) if key in {"VmHWM", "VmRSS"}}
 
 
 def _index_build(settings: Settings) -> dict:
