@@ -33,8 +33,10 @@ _SHOWN_MESSAGE_CHARS = 500
 _ABOUT = """\
 **How it works** (PALR, arXiv 2305.07622): your titles are matched to the catalog; a small local
 language model ({model}) writes a profile of your taste; Chroma retrieves {candidates} candidates
-by embedding similarity (all-MiniLM-L6-v2); the same model picks {count} of them, constrained so it
-cannot name anything outside the list, and explains each pick. An explanation that claims
+by embedding: items whose description is close to what you named (all-MiniLM-L6-v2), fused with
+what people who liked the same went on to like (a SASRec model trained on the catalog's
+interactions; {retrieval}). The same model orders {count} of them, constrained so it cannot name
+anything outside the list, and explains each pick. An explanation that claims
 something the catalog does not hold is replaced by one built from catalog facts, and marked so.
 Everything runs on this machine; nothing is sent anywhere.
 
@@ -43,6 +45,15 @@ with overviews from TMDB 5000. *This product uses the TMDB API but is not endors
 by TMDB.* Products: Amazon Beauty 5-core (McAuley et al., SIGIR 2015; He and McAuley, WWW 2016).
 Research and non-commercial use.
 """
+
+
+def _retrieval_kinds(recommender: Recommender) -> str:
+    labels = domain_labels(list(recommender.domains))
+    parts = [f"{labels[name].lower()}: " + ("content and collaborative"
+                                             if domain.retriever.name == "hybrid"
+                                             else "content only, no model trained")
+             for name, domain in recommender.domains.items()]
+    return "; ".join(parts)
 
 
 def build_app(recommender: Recommender) -> gr.Blocks:
@@ -99,7 +110,8 @@ def build_app(recommender: Recommender) -> gr.Blocks:
                     inputs=[message], label="Try")
         with gr.Accordion("About this demo", open=False):
             gr.Markdown(_ABOUT.format(model=recommender.model.name, count=settings.recommendations,
-                                      candidates=settings.candidates))
+                                      candidates=settings.candidates,
+                                      retrieval=_retrieval_kinds(recommender)))
         message.submit(respond, [message, domain, chatbot], [chatbot, message], api_name="chat",
                        api_visibility="undocumented")
         send.click(respond, [message, domain, chatbot], [chatbot, message],

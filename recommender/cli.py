@@ -58,10 +58,21 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="offline evaluation (leave-one-out, full ranking)")
     ev.add_argument("--dataset", required=True, choices=["movielens", "beauty"])
     ev.add_argument("--systems", default="popularity,content",
-                    help="comma-separated: popularity, content, sasrec")
-    ev.add_argument("--users", type=int, default=None, help="sample this many users (seeded)")
+                    help=f"comma-separated, from: {', '.join(SYSTEMS)}")
+    ev.add_argument("--users", type=int, default=None,
+                    help="report this many users, sampled with the seed (default: all the rest)")
+    ev.add_argument("--tune-users", type=int, default=100,
+                    help="users set apart (seeded) to choose fusion weights on; never reported")
+    ev.add_argument("--llm-tune-users", type=int, default=None, metavar="N",
+                    help="LLM systems choose their weight on N of the tuning users (default: all)")
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument("--report", metavar="FILE.md",
+                    help="also write a Markdown table, a PNG plot of HR@10 and the JSON there")
+    ev.add_argument("--hybrid-weight", type=float, default=None, metavar="W",
+                    help="use this collaborative share for hybrid retrieval instead of tuning it")
+    ev.add_argument("--save-weights", action="store_true",
+                    help="save the chosen fusion weights beside the model for the app to use")
     ev.set_defaults(run=_evaluate)
 
     bench = sub.add_parser("benchmark", help="measure start-up, streaming and turn latency")
@@ -131,11 +142,10 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
 
     import torch
 
-    from .collaborative import fit, model_dir
-    from .sasrec import SASRecConfig
+    from .collaborative import TRAINING, fit, model_dir
 
     torch.set_num_threads(settings.threads)
-    config = SASRecConfig()
+    config = TRAINING[args.dataset]
     if args.epochs:
         config = replace(config, epochs=args.epochs)
     if args.max_len:
@@ -146,46 +156,40 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+SYSTEMS = ("popularity", "content", "sasrec", "hybrid", "palr", "llmrank", "verbalizer")
+
+
 def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
-    from .evaluation import ANCHORS, ContentRanker, PopularityRanker, evaluate, sample_users
-    from .interactions import DATASETS, leave_one_out, load_sequences, popularity
+    from .evaluation_run import run_evaluation
 
-    splits = leave_one_out(load_sequences(args.dataset, settings.data_dir))
-    chosen = sample_users(splits, args.users, args.seed)
-    rankers = []
-    for name in [s.strip() for s in args.systems.split(",") if s.strip()]:
-        if name == "popularity":
-            rankers.append(PopularityRanker(popularity(splits, include_validation=True)))
-        elif name == "content":
-            from .loading import load_recommender
+    names = [s.strip() for s in args.systems.split(",") if s.strip()]
+    if args.hybrid_weight is not None and not 0.0 <= args.hybrid_weight <= 1.0:
+        raise RecommenderError("--hybrid-weight must be between 0 and 1.")
+    unknown = [n for n in names if n not in SYSTEMS]
+    if unknown or not names:
+        raise RecommenderError(f"Unknown system {', '.join(map(repr, unknown)) or '(none)'}. "
+                               f"Choose from: {', '.join(SYSTEMS)}.")
+    report = run_evaluation(settings, args.dataset, names, users=args.users,
+                            tune_users=args.tune_users, seed=args.seed,
+                            progress=not args.json, save_weights=args.save_weights,
+                            hybrid_weight=args.hybrid_weight,
+                            llm_tune_users=args.llm_tune_users)
+    if args.report:
+        from pathlib import Path
 
-            domain = DATASETS[args.dataset]
-            rec = load_recommender(_only(settings, domain), progress=not args.json)
-            rankers.append(ContentRanker(rec.domain(domain).index))
-        elif name == "sasrec":
-            from .collaborative import SASRecRanker, model_dir
+        from .report import write_report
 
-            rankers.append(SASRecRanker(model_dir(settings.index_dir, args.dataset)))
-        else:
-            raise RecommenderError(
-                f"Unknown system {name!r}. Choose from: popularity, content, sasrec.")
-    results = evaluate(rankers, chosen, seed=args.seed, progress=not args.json)
-    report = {"dataset": args.dataset, "users": len(chosen), "of_users": len(splits),
-              "seed": args.seed, "protocol": "leave-one-out; full ranking minus the input sequence",
-              "systems": results,
-              "anchors": {k: {"HR@10": v[0], "NDCG@10": v[1]}
-                          for k, v in ANCHORS[args.dataset].items()}}
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print(_evaluation_table(report))
+        written = write_report(report, Path(args.report), command=" ".join(sys.argv[1:]))
+        print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
+    print(json.dumps(report, indent=2) if args.json else _evaluation_table(report))
     return 0
 
 
 def _evaluation_table(report: dict) -> str:
     names = ["HR@5", "HR@10", "NDCG@10", "HR@20", "NDCG@20", "MRR@20", "retrieval_recall@50"]
-    lines = [f"{report['dataset']}: {report['users']} of {report['of_users']} users, "
-             f"seed {report['seed']}", "system".ljust(24) + "".join(n.rjust(22) for n in names)]
+    lines = [f"{report['dataset']}: {report['users']} of {report['of_users']} users "
+             f"({report['tune_users']} more for tuning), seed {report['seed']}",
+             "system".ljust(24) + "".join(n.rjust(22) for n in names)]
     for system, scores in report["systems"].items():
         cells = [f"{scores[n]['mean']:.4f} [{scores[n]['ci95'][0]:.3f},{scores[n]['ci95'][1]:.3f}]"
                  for n in names]

@@ -1,27 +1,110 @@
 """The collaborative model's life outside training: fit it on a data set's interactions, keep it
-beside the index, and rank with it."""
+beside the index, store its item vectors in Chroma, and retrieve by the user's vector.
+
+SASRec scores an item by the dot product of its embedding with the user's last hidden state, so
+the item embeddings go into a Chroma collection with inner-product space and a user's vector is
+the query. The collection records which trained model it holds and is refreshed when the model
+is retrained.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Container, Iterable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .errors import RecommenderError
-from .interactions import leave_one_out, load_sequences
-from .sasrec import SASRecConfig, pad_left, load_model, save_model, train_sasrec
+from .index import ScoredItem
+from .interactions import DATASETS, leave_one_out, load_sequences
+from .sasrec import SASRecConfig, load_model, pad_left, save_model, train_sasrec
 
-__all__ = ["model_dir", "fit", "SASRecRanker"]
+__all__ = ["TRAINING", "augment_items", "model_dir", "find_model_dir", "fit", "CollaborativeRetriever", "load_collaborative",
+           "dataset_of", "FusionWeights", "load_fusion_weights", "save_fusion_weights"]
 
 log = logging.getLogger(__name__)
 
+_BATCH = 2048
+_HNSW = {"space": "l2", "ef_construction": 200, "ef_search": 200, "max_neighbors": 32}
+"""Squared L2 over augmented vectors (see ``augment_items``), with a wider beam than Chroma's
+defaults (100, 100, 16); the collections are small (~12,000 items)."""
+_LAYOUT = {"layout": "mips-l2-v1"}
+
+
+def augment_items(vectors: np.ndarray) -> tuple[np.ndarray, float]:
+    """Item vectors x → [x, sqrt(M² - |x|²)] with M the largest norm, so that for a query
+    [q, 0] the squared distance is |q|² + M² - 2 q·x: nearest in L2 is largest dot product.
+    Graph indexes find L2 neighbours far more reliably than inner-product ones (Bachrach et
+    al., RecSys 2014). Returns the vectors and M²."""
+    squared = (vectors.astype(np.float64) ** 2).sum(axis=1)
+    top = float(squared.max()) if len(squared) else 0.0
+    extra = np.sqrt(np.maximum(top - squared, 0.0))[:, None]
+    return np.hstack([vectors, extra]).astype(np.float32), top
+
+
+SHIPPED_MODELS = Path(__file__).resolve().parent.parent / "assets" / "models"
+"""Models trained with `python -m recommender train` and committed, so a fresh checkout
+retrieves collaboratively without training first."""
+
+
+TRAINING: dict[str, SASRecConfig] = {
+    # Full-softmax cross-entropy. MovieLens: 610 long sequences, so small batches and many
+    # epochs; Beauty: 22,363 short ones, 10 epochs to stay within 15 minutes on two cores.
+    "movielens": SASRecConfig(max_len=200, epochs=100, batch_size=32, negatives=0),
+    "beauty": SASRecConfig(max_len=50, epochs=10, batch_size=128, negatives=0),
+}
+"""Default training settings per data set (see docs/evaluation.md for how they were chosen)."""
+
 
 def model_dir(index_dir: Path, dataset: str) -> Path:
-    """Where a data set's trained model lives: beside the vector index."""
+    """Where ``train`` saves a data set's model: beside the vector index."""
     return index_dir / f"sasrec-{dataset}"
+
+
+def find_model_dir(index_dir: Path, dataset: str, collaborative_dir: Path | None) -> Path:
+    """The folder to load a data set's model from: ``collaborative_dir`` when set; otherwise
+    the index folder's when it has one, else the shipped one."""
+    if collaborative_dir is not None:
+        return model_dir(collaborative_dir, dataset)
+    trained = model_dir(index_dir, dataset)
+    return trained if (trained / "sasrec.pt").is_file() else model_dir(SHIPPED_MODELS, dataset)
+
+
+@dataclass(frozen=True)
+class FusionWeights:
+    """How the app mixes its scores, chosen on validation users by ``evaluate --save-weights``.
+
+    The defaults are used until that has run for a data set."""
+
+    collaborative: float = 0.8
+    """Collaborative share of hybrid retrieval (the rest is content)."""
+    llm: float = 1.0
+    """LLM share of the final order (the rest is retrieval order)."""
+
+
+def load_fusion_weights(folder: Path) -> FusionWeights:
+    """The weights saved in a model folder, or the defaults."""
+    path = folder / "fusion.json"
+    if not path.is_file():
+        return FusionWeights()
+    data = json.loads(path.read_text())
+    return FusionWeights(collaborative=float(data["collaborative"]), llm=float(data["llm"]))
+
+
+def save_fusion_weights(folder: Path, weights: FusionWeights, meta: dict) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "fusion.json").write_text(json.dumps({**asdict(weights), **meta}, indent=1) + "\n")
+
+
+def dataset_of(domain: str) -> str | None:
+    """The interaction data set whose ids a catalog domain uses, if any."""
+    return next((name for name, d in DATASETS.items() if d == domain), None)
 
 
 def fit(dataset: str, data_dir: Path, index_dir: Path, config: SASRecConfig,
@@ -41,12 +124,17 @@ def fit(dataset: str, data_dir: Path, index_dir: Path, config: SASRecConfig,
     return meta
 
 
-class SASRecRanker:
-    """Scores every item by its dot product with the user vector; the input is never returned."""
+class CollaborativeRetriever:
+    """A trained SASRec and its item vectors in a Chroma collection (inner product).
 
-    name = "sasrec"
+    The collection holds augmented vectors (``augment_items``) in L2 space, so its nearest
+    neighbours are the largest dot products. ``retrieve`` returns the items with the largest dot
+    product with the user's vector; items
+    the model never saw in training have no vector and are never returned (content retrieval
+    covers them)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, client, folder: Path, name: str,
+                 catalog: Container[str] | None = None) -> None:
         try:
             self.model, self.vocabulary, self.meta = load_model(folder)
         except FileNotFoundError:
@@ -54,18 +142,80 @@ class SASRecRanker:
                 f"No trained model in {folder}. Train one first: python -m recommender train "
                 f"--dataset {folder.name.removeprefix('sasrec-')}") from None
         self._ids = {item: n + 1 for n, item in enumerate(self.vocabulary)}
-        self._items = self.model.items.weight.detach()
+        self._catalog = catalog
+        self._client = client
+        self._name = f"collab-{name}"
+        self._fingerprint = _file_digest(folder / "sasrec.pt")
+        _, self._top = augment_items(self.model.items.weight.detach()[1:].numpy())
+        self._collection = self._ensure()
 
-    def rank(self, sequence: Sequence[str], k: int) -> list[str]:
-        known = [self._ids[i] for i in sequence if i in self._ids]
+    def __contains__(self, item_id: str) -> bool:
+        return item_id in self._ids
+
+    def user_vector(self, history_ids: Sequence[str]) -> np.ndarray | None:
+        """The model's vector for a user who interacted with these items (oldest first), or
+        ``None`` when it knows none of them."""
+        known = [self._ids[i] for i in history_ids if i in self._ids]
         if not known:
+            return None
+        sequence = torch.tensor([pad_left(known, self.model.config.max_len)])
+        return self.model.user_vectors(sequence)[0].numpy()
+
+    def retrieve(self, history_ids: Sequence[str], k: int,
+                 exclude: Iterable[str] | None = None) -> list[ScoredItem]:
+        """The ``k`` items scored highest for this history, never one of ``exclude`` (by
+        default the history itself). Scores are dot products."""
+        vector = self.user_vector(history_ids)
+        if vector is None or k <= 0:
             return []
-        length = self.model.config.max_len
-        user = self.model.user_vectors(torch.tensor([pad_left(known, length)]))[0]
-        scores = self._items @ user
-        scores[0] = float("-inf")
-        scores[known] = float("-inf")
-        top = torch.topk(scores, min(k, len(self.vocabulary))).indices.tolist()
-        return [self.vocabulary[i - 1] for i in top if scores[i] != float("-inf")]
+        excluded = set(history_ids if exclude is None else exclude)
+        fetch = min(len(self.vocabulary), k + len(excluded))
+        query = np.append(vector, 0.0).astype(np.float32)
+        offset = float((vector.astype(np.float64) ** 2).sum()) + self._top
+        found = self._collection.query(query_embeddings=[query.tolist()], n_results=fetch,
+                                       include=["distances"])
+        hits = [ScoredItem(item_id, round((offset - float(distance)) / 2.0, 5))
+                for item_id, distance in zip(found["ids"][0], found["distances"][0])
+                if item_id not in excluded
+                and (self._catalog is None or item_id in self._catalog)]
+        return hits[:k]
+
+    def _ensure(self):
+        """The collection, (re)written when missing, incomplete or from another model file."""
+        wanted = {"model": self._fingerprint, "count": len(self.vocabulary), **_LAYOUT}
+        existing = {c.name for c in self._client.list_collections()}
+        if self._name in existing:
+            collection = self._client.get_collection(self._name)
+            meta = collection.metadata or {}
+            if all(meta.get(k) == v for k, v in wanted.items()) and meta.get("complete") is True \
+                    and collection.count() == len(self.vocabulary):
+                return collection
+            log.info("collaborative model changed: rewriting %s", self._name)
+            self._client.delete_collection(self._name)
+        collection = self._client.create_collection(
+            self._name, metadata={**wanted, "complete": False},
+            configuration={"hnsw": _HNSW})
+        vectors, _ = augment_items(self.model.items.weight.detach()[1:].numpy())
+        for start in range(0, len(self.vocabulary), _BATCH):
+            collection.upsert(ids=self.vocabulary[start : start + _BATCH],
+                              embeddings=vectors[start : start + _BATCH])
+        collection.modify(metadata={**wanted, "complete": True})
+        return collection
 
 
+def load_collaborative(client, folder: Path, domain: str,
+                       catalog: Container[str]) -> CollaborativeRetriever | None:
+    """The domain's trained collaborative retriever (items outside ``catalog`` never
+    returned), or ``None`` when ``folder`` holds no trained model."""
+    if not (folder / "sasrec.pt").is_file():
+        log.info("no collaborative model for %s in %s: content retrieval only", domain, folder)
+        return None
+    return CollaborativeRetriever(client, folder, domain, catalog)
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]

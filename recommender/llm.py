@@ -50,6 +50,12 @@ class ChatModel(Protocol):
         """
         ...
 
+    def option_scores(self, messages: Sequence[Message], prefix: str,
+                      options: Sequence[str]) -> list[float]:
+        """Log-probabilities, normalised over ``options``, of each option's first token as the
+        next token after ``prefix``: one forward pass, no generation (LlamaRec's verbalizer)."""
+        ...
+
 
 class LlamaCppChatModel:
     """A GGUF model loaded once and shared; calls are serialised with a lock."""
@@ -113,6 +119,32 @@ class LlamaCppChatModel:
                 text = chunk["choices"][0]["text"]
                 if text:
                     yield text
+
+
+    def option_scores(self, messages: Sequence[Message], prefix: str,
+                      options: Sequence[str]) -> list[float]:
+        import numpy as np
+        from llama_cpp import LogitsProcessorList
+
+        first = [self._llama.tokenize(o.encode("utf-8"), add_bos=False, special=False)[0]
+                 for o in options]
+        if len(set(first)) != len(first):
+            raise ValueError(f"options {list(options)} do not start with distinct tokens")
+        prompt = self._formatter(messages=list(messages)).prompt + prefix
+        tokens = self._llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        captured: list[np.ndarray] = []
+
+        def capture(_input_ids, scores):
+            if not captured:
+                captured.append(np.array(scores[first], dtype=np.float64))
+            return scores
+
+        with self._lock:
+            self._llama.create_completion(prompt=tokens, max_tokens=1, temperature=0.0,
+                                          logits_processor=LogitsProcessorList([capture]))
+        logits = captured[0]
+        logits = logits - logits.max()
+        return (logits - np.log(np.exp(logits).sum())).tolist()
 
 
 def compact_grammar(schema: dict) -> str | None:

@@ -9,11 +9,14 @@ from collections.abc import Mapping
 from langchain_core.embeddings import Embeddings
 
 from .catalog import Catalog, load_catalog
+from .collaborative import (FusionWeights, dataset_of, find_model_dir, load_collaborative,
+                            load_fusion_weights)
 from .grounding import GroundingChecker
 from .index import ItemIndex, open_client
 from .linking import TitleLinker
 from .llm import ChatModel, load_chat_model
 from .pipeline import Domain, Recommender
+from .retrieval import ContentRetriever, HybridRetriever, Retriever
 from .settings import Settings
 
 __all__ = ["load_recommender", "load_domains"]
@@ -33,8 +36,27 @@ def load_domains(settings: Settings, embedder: Embeddings, embedder_name: str,
         linker = TitleLinker(catalog)
         index = ItemIndex(client, catalog, embedder, embedder_name)
         index.ensure(progress=progress)
-        domains[name] = Domain(catalog, linker, index, GroundingChecker(catalog, linker))
+        retriever, llm_weight = _retriever(settings, client, index, name)
+        domains[name] = Domain(catalog, linker, index, GroundingChecker(catalog, linker),
+                               retriever, llm_weight)
     return domains
+
+
+def _retriever(settings: Settings, client, index: ItemIndex,
+               domain: str) -> tuple[Retriever, float]:
+    """Hybrid retrieval with the weights chosen on validation users when a trained
+    collaborative model exists for the domain; content retrieval otherwise."""
+    content = ContentRetriever(index, settings.profile_weight)
+    dataset = dataset_of(domain)
+    if dataset is None:
+        return content, FusionWeights().llm
+    folder = find_model_dir(settings.index_dir, dataset, settings.collaborative_dir)
+    weights = load_fusion_weights(folder)
+    collaborative = load_collaborative(client, folder, domain, index.catalog)
+    if collaborative is None:
+        return content, weights.llm
+    log.info("%s: hybrid retrieval (collaborative weight %.2f)", domain, weights.collaborative)
+    return HybridRetriever(content, collaborative, weights.collaborative), weights.llm
 
 
 def load_recommender(settings: Settings, model: ChatModel | None = None,

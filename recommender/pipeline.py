@@ -19,11 +19,12 @@ from .explanation import (Anchor, choose_anchor, facts_line, finish_sentence, hi
                           short_title, template_explanation)
 from .grounding import GroundingChecker
 from .index import ItemIndex
-from .linking import LinkResult, TitleLinker
+from .linking import LinkResult, Mention, TitleLinker
 from .llm import ChatModel
 from .prompts import render, step_prompt, to_chat_dicts
-from .retrieval import retrieve
-from .selection import Selection, candidate_line, parse_selection, selection_schema
+from .retrieval import Retriever
+from .selection import (Selection, candidate_line, fuse_ranking, parse_selection,
+                        selection_schema)
 from .settings import Settings
 
 __all__ = ["Domain", "Recommender", "Recommendation", "TurnResult", "Event"]
@@ -43,6 +44,10 @@ class Domain:
     linker: TitleLinker
     index: ItemIndex
     checker: GroundingChecker
+    retriever: Retriever
+    """Content retrieval, or hybrid (collaborative + content) when a trained model exists."""
+    llm_weight: float = 1.0
+    """Share of the LLM's order in the final ranking (the rest is retrieval order)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,8 @@ class TurnResult:
     link: LinkResult
     profile: str = ""
     candidates: list[str] = field(default_factory=list)
+    ranking: list[str] = field(default_factory=list)
+    """Every candidate in the final order (LLM and retrieval fused); the first are shown."""
     recommendations: list[Recommendation] = field(default_factory=list)
     selection: Selection | None = None
     notices: list[str] = field(default_factory=list)
@@ -170,25 +177,38 @@ class Recommender:
         return self.domains[name]
 
     def recommend(self, domain: str, message: str | None = None,
-                  titles: Sequence[str] | None = None) -> TurnResult:
+                  titles: Sequence[str] | None = None,
+                  history_ids: Sequence[str] | None = None,
+                  explain: int | None = None) -> TurnResult:
         """Run a whole turn and return its result."""
-        for event in self.stream(domain, message=message, titles=titles):
+        for event in self.stream(domain, message=message, titles=titles,
+                                 history_ids=history_ids, explain=explain):
             if isinstance(event, Finished):
                 return event.result
         raise RuntimeError("turn ended without a result")  # pragma: no cover
 
     def stream(self, domain: str, message: str | None = None,
-               titles: Sequence[str] | None = None) -> Iterator[Event]:
-        """Run a turn, yielding events as each stage produces them; the last is ``Finished``."""
+               titles: Sequence[str] | None = None, history_ids: Sequence[str] | None = None,
+               explain: int | None = None) -> Iterator[Event]:
+        """Run a turn, yielding events as each stage produces them; the last is ``Finished``.
+
+        The history is a free-text ``message``, a list of ``titles``, or catalog ids
+        (``history_ids``, oldest first: the evaluation's path). ``explain`` limits how many of
+        the recommendations get an explanation (all by default)."""
         started = time.perf_counter()
         res = self.domain(domain)
         noun = res.catalog.noun
-        if titles is None:
+        if titles is None and history_ids is None:
             message = self._check_message(message, noun)
 
         clock = time.perf_counter()
-        link = res.linker.link_titles(titles) if titles is not None else \
-            res.linker.link_message(message or "")
+        if history_ids is not None:
+            link = LinkResult(tuple(Mention(i, i, 1.0, "id") for i in history_ids
+                                    if i in res.catalog))
+        elif titles is not None:
+            link = res.linker.link_titles(titles)
+        else:
+            link = res.linker.link_message(message or "")
         result = TurnResult(domain=domain, link=link, catalog=res.catalog)
         result.timings["linking"] = time.perf_counter() - clock
         yield Linked(link)
@@ -198,7 +218,8 @@ class Recommender:
             yield Finished(result)
             return
 
-        history = [res.catalog.get(i) for i in link.item_ids][-_HISTORY_LIMIT:]
+        everything = link.item_ids
+        history = [res.catalog.get(i) for i in everything][-_HISTORY_LIMIT:]
         conversation: list[BaseMessage] = [SystemMessage(render("system", noun=noun))]
 
         # 1. profile
@@ -225,8 +246,7 @@ class Recommender:
 
         # 2. retrieval
         clock = time.perf_counter()
-        scored = retrieve(res.index, [h.item_id for h in history], result.profile,
-                          self.settings.candidates, self.settings.profile_weight)
+        scored = res.retriever.retrieve(everything, result.profile, self.settings.candidates)
         result.candidates = [s.item_id for s in scored]
         result.timings["retrieval"] = time.perf_counter() - clock
         yield Retrieved(tuple(result.candidates))
@@ -244,11 +264,14 @@ class Recommender:
         if selection.error:
             result.notices.append(
                 "The model's choice could not be used, so these follow retrieval order.")
+        llm_order = selection.item_ids[: selection.from_model]
+        result.ranking = fuse_ranking(result.candidates, llm_order, res.llm_weight)
         result.timings["selection"] = time.perf_counter() - clock
 
         # 4. explanations
         clock = time.perf_counter()
-        picks = [res.catalog.get(i) for i in selection.item_ids]
+        shown = result.ranking[:count][:explain]
+        picks = [res.catalog.get(i) for i in shown]
         for event in self._explain(picks, history, conversation, res):
             if isinstance(event, Recommended):
                 result.recommendations.append(event.recommendation)

@@ -18,7 +18,8 @@ from .settings import PROJECT_ROOT
 __all__ = ["PROMPT_DIR", "PROMPT_NAMES", "load_template", "render", "step_prompt", "to_chat_dicts"]
 
 PROMPT_DIR = PROJECT_ROOT / "prompts"
-PROMPT_NAMES = ("system", "profile", "profile_opening", "select", "explain", "explain_opening")
+PROMPT_NAMES = ("system", "profile", "profile_opening", "select", "explain", "explain_opening",
+                "rank", "verbalize", "verbalize_opening")
 """``*_opening`` templates are not messages: they are the fixed start of the model's reply."""
 
 

@@ -6,13 +6,14 @@ the user actually named."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import numpy as np
 
 from .index import ItemIndex, ScoredItem
 
-__all__ = ["query_vector", "retrieve"]
+__all__ = ["query_vector", "retrieve", "Retriever", "ContentRetriever", "HybridRetriever", "fuse"]
 
 
 def query_vector(history: np.ndarray, profile: np.ndarray | None, profile_weight: float) -> np.ndarray:
@@ -40,3 +41,93 @@ def retrieve(index: ItemIndex, history_ids: Sequence[str], profile: str, k: int,
 def _unit(vector: np.ndarray) -> np.ndarray:
     norm = float(np.linalg.norm(vector))
     return vector / norm if norm > 0 else vector
+
+
+class Retriever(Protocol):
+    """Candidate items for a user, best first."""
+
+    name: str
+
+    def retrieve(self, history_ids: Sequence[str], profile: str, k: int,
+                 exclude: Sequence[str] | None = None) -> list[ScoredItem]:
+        """The ``k`` best items, none in ``exclude`` (by default ``history_ids``)."""
+        ...
+
+
+class ContentRetriever:
+    """MiniLM item vectors in Chroma, queried with the mean of the last ``window`` history
+    items (and the profile); every history item is excluded."""
+
+    name = "content"
+
+    def __init__(self, index: ItemIndex, profile_weight: float, window: int = 20) -> None:
+        self.index = index
+        self.profile_weight = profile_weight
+        self.window = window
+
+    def retrieve(self, history_ids: Sequence[str], profile: str, k: int,
+                 exclude: Sequence[str] | None = None) -> list[ScoredItem]:
+        return retrieve(self.index, list(history_ids)[-self.window:], profile, k,
+                        self.profile_weight, history_ids if exclude is None else exclude)
+
+
+class HybridRetriever:
+    """Collaborative and content retrieval fused by a weighted sum of standardised scores.
+
+    Each retriever returns its top ``depth`` items; each list's scores are standardised
+    (z-scores) so the two scales meet. An item's collaborative part is its collaborative
+    z-score; an item the collaborative model has no vector for (new or uploaded, never
+    interacted with) uses its content z-score there instead, so it competes on content alone;
+    an item that has a vector but fell outside the top ``depth`` gets the list's lowest z-score.
+    ``weight`` is the collaborative share, chosen on validation users (see evaluation)."""
+
+    name = "hybrid"
+
+    def __init__(self, content: Retriever, collaborative: CollaborativeSource, weight: float,
+                 depth: int = 100) -> None:
+        self.content = content
+        self.collaborative = collaborative
+        self.weight = weight
+        self.depth = depth
+
+    def retrieve(self, history_ids: Sequence[str], profile: str, k: int,
+                 exclude: Sequence[str] | None = None) -> list[ScoredItem]:
+        depth = max(k, self.depth)
+        content = self.content.retrieve(history_ids, profile, depth, exclude)
+        collab = self.collaborative.retrieve(history_ids, depth, exclude)
+        return fuse(collab, content, self.weight, self.collaborative.__contains__)[:k]
+
+
+class CollaborativeSource(Protocol):
+    def __contains__(self, item_id: str) -> bool: ...
+
+    def retrieve(self, history_ids: Sequence[str], k: int,
+                 exclude: Sequence[str] | None = None) -> list[ScoredItem]: ...
+
+
+def fuse(collab: Sequence[ScoredItem], content: Sequence[ScoredItem], weight: float,
+         has_vector: Callable[[str], bool]) -> list[ScoredItem]:
+    """``weight`` · collaborative z + (1 - weight) · content z, best first (see HybridRetriever).
+    With no collaborative hits (no known history item) this is content order."""
+    if not collab:
+        return list(content)
+    if not content:
+        return list(collab)
+    collab_z, content_z = _standardised(collab), _standardised(content)
+    collab_floor, content_floor = min(collab_z.values()), min(content_z.values())
+    fused = []
+    for item_id in dict.fromkeys([*collab_z, *content_z]):
+        t = content_z.get(item_id, content_floor)
+        if item_id in collab_z:
+            c = collab_z[item_id]
+        else:
+            c = t if not has_vector(item_id) else collab_floor
+        fused.append(ScoredItem(item_id, round(weight * c + (1.0 - weight) * t, 6)))
+    fused.sort(key=lambda s: -s.score)
+    return fused
+
+
+def _standardised(hits: Sequence[ScoredItem]) -> dict[str, float]:
+    scores = np.asarray([h.score for h in hits], dtype=np.float64)
+    spread = float(scores.std()) or 1.0
+    return {h.item_id: (h.score - float(scores.mean())) / spread for h in hits}

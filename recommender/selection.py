@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Selection", "selection_schema", "parse_selection", "candidate_line"]
+__all__ = ["Selection", "selection_schema", "parse_selection", "candidate_line", "fuse_ranking"]
 
 
 @dataclass(frozen=True)
@@ -75,3 +75,16 @@ def parse_selection(text: str, candidate_ids: Sequence[str], count: int) -> Sele
         if item_id not in chosen:
             chosen.append(item_id)
     return Selection(tuple(chosen[:count]), from_model, outside, repeats)
+
+
+def fuse_ranking(candidates: Sequence[str], llm_order: Sequence[str],
+                 llm_weight: float) -> list[str]:
+    """Every candidate, ordered by ``llm_weight`` · LLM score + (1 - ``llm_weight``) · retrieval
+    score. The retrieval score of the candidate at rank r (from 0) of n is (n - r) / n; the LLM
+    score of its pick at position p (from 0) of m is (m - p) / m, and 0 when not picked. Weight 1
+    is the LLM's order followed by retrieval order; weight 0 is retrieval order."""
+    n, m = len(candidates), len(llm_order)
+    llm = {item_id: (m - p) / m for p, item_id in enumerate(llm_order)}
+    scores = {item_id: llm_weight * llm.get(item_id, 0.0) + (1 - llm_weight) * (n - r) / n
+              for r, item_id in enumerate(candidates)}
+    return sorted(candidates, key=lambda item_id: -scores[item_id])

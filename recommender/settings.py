@@ -35,6 +35,11 @@ class Settings:
     index_dir: Path = PROJECT_ROOT / ".index"
     """Folder where Chroma keeps its on-disk index; created when missing."""
 
+    collaborative_dir: Path | None = None
+    """Folder of trained collaborative models (`sasrec-<dataset>/`, made by `python -m
+    recommender train`). Unset: the index folder when it holds one, else the models shipped in
+    `assets/models/`. A folder without one means content retrieval only."""
+
     candidates: int = 20
     """How many items retrieval hands to the LLM to choose from."""
 

@@ -14,7 +14,8 @@ from .real_stack import write_small_data
 @pytest.fixture
 def settings(tmp_path):
     return replace(Settings.from_env({}), index_dir=tmp_path / "index", candidates=6,
-                   recommendations=3, profile_weight=0.0)
+                   recommendations=3, profile_weight=0.0,
+                   collaborative_dir=tmp_path / "no-models")
 
 
 @pytest.fixture
@@ -38,5 +39,5 @@ def real(tmp_path_factory):
     """The real stack (SmolLM2, MiniLM, Chroma on disk) over a few hundred real catalog rows."""
     folder = tmp_path_factory.mktemp("real")
     settings = replace(Settings.from_env({}), data_dir=write_small_data(folder / "data"),
-                       index_dir=folder / "index")
+                       index_dir=folder / "index", collaborative_dir=folder / "no-models")
     return load_recommender(settings, progress=False)

@@ -69,6 +69,16 @@ class ScriptedModel:
         yield from re.findall(r"\s*\S+", reply)
 
 
+    def option_scores(self, messages, prefix, options) -> list[float]:
+        """The next queued reply, which must be one score per option."""
+        self.calls.append(Call(list(messages), 1, None, prefix, tuple(options)))
+        reply = self.replies.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        assert isinstance(reply, list) and len(reply) == len(options)
+        return reply
+
+
 def _check_schema(reply: str, schema: dict) -> None:
     enum = schema["properties"]["picks"]["items"]["enum"]
     try:

@@ -1,11 +1,13 @@
 import json
 import math
+import os
 import subprocess
 import sys
 from collections import Counter
 
 
-from recommender.evaluation import ContentRanker, PopularityRanker, evaluate, sample_users
+from recommender.evaluation import ContentRanker, PopularityRanker, evaluate, split_users
+from recommender.retrieval import ContentRetriever
 from recommender.interactions import Split
 from recommender.settings import PROJECT_ROOT
 
@@ -40,16 +42,20 @@ def test_evaluate_scores_the_test_item_from_history_plus_validation():
     assert result["seconds_per_user"] >= 0
 
 
-def test_sampling_is_seeded_and_sized():
+def test_user_split_is_seeded_sized_and_disjoint():
     splits = [Split(str(i), ("a",), "b", "c") for i in range(100)]
-    first = sample_users(splits, 10, seed=7)
-    assert len(first) == 10 and first == sample_users(splits, 10, seed=7)
-    assert first != sample_users(splits, 10, seed=8)
-    assert sample_users(splits, None, seed=0) == splits
+    reported, tuning = split_users(splits, 10, 20, seed=7)
+    assert (len(reported), len(tuning)) == (10, 20)
+    assert not {s.user for s in reported} & {s.user for s in tuning}
+    assert (reported, tuning) == split_users(splits, 10, 20, seed=7)
+    assert reported != split_users(splits, 10, 20, seed=8)[0]
+    everyone, tuning = split_users(splits, None, 30, seed=0)
+    assert len(everyone) == 70 and {s.user for s in everyone} | {s.user for s in tuning} == \
+        {s.user for s in splits}
 
 
 def test_content_ranker_never_returns_the_sequence(fake_domains):
-    ranker = ContentRanker(fake_domains["movies"].index)
+    ranker = ContentRanker(ContentRetriever(fake_domains["movies"].index, profile_weight=0.0))
     ranking = ranker.rank(["1", "3"], 5)
     assert len(ranking) == 5 and not {"1", "3"} & set(ranking)
 
@@ -69,7 +75,8 @@ def test_evaluate_command_prints_metrics_with_anchors():
 
 
 def test_train_then_evaluate_sasrec_in_small_data_mode(tmp_path):
-    env = {**__import__("os").environ, "RECOMMENDER_INDEX_DIR": str(tmp_path)}
+    env = {**os.environ, "RECOMMENDER_INDEX_DIR": str(tmp_path),
+           "RECOMMENDER_COLLABORATIVE_DIR": str(tmp_path)}
     run = lambda *args: subprocess.run([sys.executable, "-m", "recommender", *args],  # noqa: E731
                                        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
                                        timeout=600)
@@ -85,3 +92,40 @@ def test_train_then_evaluate_sasrec_in_small_data_mode(tmp_path):
     assert done.returncode == 0, done.stderr
     scores = json.loads(done.stdout)["systems"]["sasrec"]
     assert 0.0 <= scores["HR@10"]["mean"] <= 1.0
+
+
+def test_tiny_end_to_end_evaluation_with_the_real_model(real, tmp_path):
+    """Every system on a few users of the small real data: SmolLM2, MiniLM, Chroma, SASRec."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECOMMENDER_")}
+    env.update(RECOMMENDER_DATA_DIR=str(real.settings.data_dir),
+               RECOMMENDER_INDEX_DIR=str(tmp_path / "index"))
+    run = lambda *args: subprocess.run([sys.executable, "-m", "recommender", *args],  # noqa: E731
+                                       cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                                       timeout=900)
+    trained = run("train", "--dataset", "movielens", "--users", "80", "--epochs", "3",
+                  "--max-len", "20")
+    assert trained.returncode == 0, trained.stderr
+    report_path = tmp_path / "out" / "movielens.md"
+    done = run("evaluate", "--dataset", "movielens", "--systems",
+               "popularity,content,sasrec,hybrid,palr,llmrank,verbalizer", "--users", "3",
+               "--tune-users", "2", "--json", "--report", str(report_path), "--save-weights")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    systems = report["systems"]
+    assert list(systems) == ["popularity", "sasrec", "content", "hybrid", "palr",
+                             "palr + fusion", "llmrank", "verbalizer"]
+    assert (report["users"], report["tune_users"]) == (3, 2)
+    for name, scores in systems.items():
+        assert 0 <= scores["HR@10"]["mean"] <= scores["HR@20"]["mean"] <= 1, name
+    for name in ("palr", "llmrank"):
+        assert systems[name]["out_of_candidate_rate"]["mean"] == 0.0    # the grammar holds
+        assert systems[name]["history_repeat_rate"]["mean"] == 0.0
+    assert 0 <= systems["palr"]["ungrounded_explanation_rate"]["mean"] <= 1
+    assert systems["palr"]["seconds_per_user"] > 0
+    assert set(systems["hybrid"]["tuning"]["by_weight"]) == {str(w / 10) for w in range(11)}
+    saved = json.loads((tmp_path / "index" / "sasrec-movielens" / "fusion.json").read_text())
+    assert saved["collaborative"] == systems["hybrid"]["weight"]
+    assert saved["llm"] == systems["palr + fusion"]["weight"]
+    table = report_path.read_text()
+    assert "| palr + fusion |" in table and "SASRec (published)" in table
+    assert report_path.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -2,6 +2,7 @@
 
 import random
 
+import pytest
 import torch
 
 from recommender.sasrec import SASRecConfig, load_model, save_model, train_sasrec
@@ -16,17 +17,28 @@ def _sequences(count: int, items: int, length: int, seed: int = 0) -> list[list[
     return out
 
 
-def test_learns_the_next_item_and_round_trips(tmp_path):
+PROBES = torch.tensor([[0, 0, 3, 4, 5, 6], [0, 0, 17, 18, 19, 20]])
+
+
+@pytest.mark.parametrize("negatives", [16, 0], ids=["sampled", "full softmax"])
+def test_learns_the_next_item(negatives):
     items = 30
     config = SASRecConfig(max_len=6, dim=16, blocks=1, dropout=0.0, epochs=40, batch_size=32,
-                          negatives=16, learning_rate=5e-3, seed=1)
+                          negatives=negatives, learning_rate=5e-3, seed=1)
     model = train_sasrec(_sequences(200, items, 6), items, config, progress=False)
-    probes = torch.tensor([[0, 0, 3, 4, 5, 6], [0, 0, 17, 18, 19, 20]])
-    scores = model.user_vectors(probes) @ model.items.weight.detach().T
+    scores = model.user_vectors(PROBES) @ model.items.weight.detach().T
     scores[:, 0] = float("-inf")
     assert scores.argmax(dim=1).tolist() == [7, 21]
+
+
+def test_round_trips(tmp_path):
+    items = 30
+    config = SASRecConfig(max_len=6, dim=16, blocks=1, epochs=1, negatives=16)
+    model = train_sasrec(_sequences(50, items, 6), items, config, progress=False)
+    probes = PROBES
 
     save_model(model, [str(i) for i in range(1, items + 1)], tmp_path, {"dataset": "synthetic"})
     loaded, vocabulary, meta = load_model(tmp_path)
     assert vocabulary[6] == "7" and meta == {"dataset": "synthetic"}
     assert torch.equal(loaded.user_vectors(probes), model.user_vectors(probes))
+
