@@ -1,15 +1,22 @@
 """A whole turn with a scripted LLM, a word-hash embedder and a real Chroma in a temp dir."""
 
+import random
 import re
+from dataclasses import replace
 
 import pytest
 
+from recommender.catalog import Catalog
+from recommender.collaborative import model_dir
 from recommender.explanation import short_title
 from recommender.errors import InputError, UnknownDomainError
+from recommender.loading import load_domains
 from recommender.pipeline import (ExplanationDelta, Finished, Linked, ProfileDelta, Recommended,
-                                  Retrieved)
+                                  Recommender, Retrieved)
+from recommender.sasrec import SASRecConfig, save_model, train_sasrec
 
-from .fakes import pick_reversed
+from .catalogs import tiny_movies, tiny_products
+from .fakes import WordHashEmbedder, pick_reversed
 
 HISTORY = "I loved Alien, Blade Runner and The Matrix"
 
@@ -131,3 +138,45 @@ def test_products_domain(recommender, model):
     assert result.link.item_ids == ("B1",)
     assert "B1" not in [r.item_id for r in result.recommendations]
     assert len(result.recommendations) == 3
+
+
+def _trained_movie_model(folder):
+    """A tiny SASRec over the tiny catalog's ids, where 5 follows 4 follows 3..."""
+    rng = random.Random(0)
+    sequences = [list(range(s, s + 4)) for s in (rng.randint(1, 9) for _ in range(120))]
+    config = SASRecConfig(max_len=4, dim=8, blocks=1, dropout=0.0, epochs=30, batch_size=16,
+                          learning_rate=1e-2)
+    save_model(train_sasrec(sequences, 12, config, progress=False),
+               [str(i) for i in range(1, 13)], model_dir(folder, "movielens"), {})
+
+
+def test_a_trained_model_makes_retrieval_hybrid_and_its_absence_content_only(settings, model,
+                                                                              tmp_path):
+    catalogs = {"movies": tiny_movies(), "beauty": tiny_products()}
+    without = load_domains(settings, WordHashEmbedder(), "word-hash", catalogs, progress=False)
+    assert without["movies"].retriever.name == "content"
+
+    _trained_movie_model(tmp_path / "models")
+    trained = replace(settings, collaborative_dir=tmp_path / "models")
+    domains = load_domains(trained, WordHashEmbedder(), "word-hash", catalogs, progress=False)
+    assert domains["movies"].retriever.name == "hybrid"
+    assert domains["beauty"].retriever.name == "content"       # no Beauty model there
+    assert isinstance(domains["movies"].catalog, Catalog)
+    hits = domains["movies"].retriever.retrieve(["2", "3", "4"], "", 3)
+    assert hits[0].item_id == "5"                               # what the model learned
+    model.enqueue(" science fiction.", pick_reversed(3), " Sci-Fi.", " Sci-Fi.", " Sci-Fi.")
+    result = Recommender(trained, model, domains).recommend("movies",
+                                                            message="Aliens, Blade Runner, The Matrix")
+    assert result.candidates[0] == "5" and not {"2", "3", "4"} & set(result.candidates)
+    assert len(result.recommendations) == 3
+
+
+def test_history_ids_skip_linking_and_explain_limits_explanations(recommender, model):
+    model.enqueue(" science fiction.", pick_reversed(3), " Sci-Fi.")
+    result = recommender.recommend("movies", history_ids=["1", "3", "4"], explain=1)
+    assert [m.item_id for m in result.link.mentions] == ["1", "3", "4"]
+    assert len(result.recommendations) == 1
+    picks = list(reversed(result.candidates))[:3]               # the model's order
+    assert result.ranking[:3] == picks                           # LLM weight 1: its order first
+    assert sorted(result.ranking) == sorted(result.candidates)
+    assert result.recommendations[0].item_id == picks[0]
