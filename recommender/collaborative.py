@@ -2,8 +2,8 @@
 beside the index, store its item vectors in Chroma, and retrieve by the user's vector.
 
 SASRec scores an item by the dot product of its embedding with the user's last hidden state, so
-the item embeddings go into a Chroma collection with inner-product space and a user's vector is
-the query. The collection records which trained model it holds and is refreshed when the model
+the item embeddings go into a Chroma collection (augmented so that L2 nearness is dot-product
+order, see ``augment_items``) and a user's vector is the query. The collection records which trained model it holds and is refreshed when the model
 is retrained.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import pickle
 import time
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -23,7 +24,7 @@ import torch
 from .errors import RecommenderError
 from .index import ScoredItem
 from .interactions import DATASETS, leave_one_out, load_sequences
-from .sasrec import SASRecConfig, load_model, pad_left, save_model, train_sasrec
+from .sasrec import SASRecConfig, write_atomically, load_model, pad_left, save_model, train_sasrec
 
 __all__ = ["TRAINING", "augment_items", "model_dir", "find_model_dir", "fit", "CollaborativeRetriever", "load_collaborative",
            "dataset_of", "FusionWeights", "load_fusion_weights", "save_fusion_weights"]
@@ -93,13 +94,18 @@ def load_fusion_weights(folder: Path) -> FusionWeights:
     path = folder / "fusion.json"
     if not path.is_file():
         return FusionWeights()
-    data = json.loads(path.read_text())
-    return FusionWeights(collaborative=float(data["collaborative"]), llm=float(data["llm"]))
+    try:
+        data = json.loads(path.read_text())
+        return FusionWeights(collaborative=float(data["collaborative"]), llm=float(data["llm"]))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RecommenderError(
+            f"{path} cannot be read ({exc}). Delete it to use the default weights, or write it "
+            "again with python -m recommender evaluate ... --save-weights.") from exc
 
 
 def save_fusion_weights(folder: Path, weights: FusionWeights, meta: dict) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "fusion.json").write_text(json.dumps({**asdict(weights), **meta}, indent=1) + "\n")
+    write_atomically(folder / "fusion.json",
+                     (json.dumps({**asdict(weights), **meta}, indent=1) + "\n").encode())
 
 
 def dataset_of(domain: str) -> str | None:
@@ -135,19 +141,29 @@ class CollaborativeRetriever:
 
     def __init__(self, client, folder: Path, name: str,
                  catalog: Container[str] | None = None) -> None:
+        dataset = folder.name.removeprefix("sasrec-")
         try:
             self.model, self.vocabulary, self.meta = load_model(folder)
         except FileNotFoundError:
             raise RecommenderError(
                 f"No trained model in {folder}. Train one first: python -m recommender train "
-                f"--dataset {folder.name.removeprefix('sasrec-')}") from None
+                f"--dataset {dataset}") from None
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError,
+                pickle.UnpicklingError) as exc:
+            log.warning("cannot read the model in %s: %s", folder, exc)
+            raise RecommenderError(
+                f"The trained model in {folder} cannot be read ({type(exc).__name__}). Train it "
+                f"again: "
+                f"python -m recommender train --dataset {dataset}, or point "
+                "RECOMMENDER_COLLABORATIVE_DIR at a folder without it for content retrieval "
+                "only.") from exc
         self._ids = {item: n + 1 for n, item in enumerate(self.vocabulary)}
         self._catalog = catalog
         self._client = client
         self._name = f"collab-{name}"
         self._fingerprint = _file_digest(folder / "sasrec.pt")
-        _, self._top = augment_items(self.model.items.weight.detach()[1:].numpy())
-        self._collection = self._ensure()
+        vectors, self._top = augment_items(self.model.items.weight.detach()[1:].numpy())
+        self._collection = self._ensure(vectors)
 
     def __contains__(self, item_id: str) -> bool:
         return item_id in self._ids
@@ -180,7 +196,7 @@ class CollaborativeRetriever:
                 and (self._catalog is None or item_id in self._catalog)]
         return hits[:k]
 
-    def _ensure(self):
+    def _ensure(self, vectors: np.ndarray):
         """The collection, (re)written when missing, incomplete or from another model file."""
         wanted = {"model": self._fingerprint, "count": len(self.vocabulary), **_LAYOUT}
         existing = {c.name for c in self._client.list_collections()}
@@ -195,7 +211,6 @@ class CollaborativeRetriever:
         collection = self._client.create_collection(
             self._name, metadata={**wanted, "complete": False},
             configuration={"hnsw": _HNSW})
-        vectors, _ = augment_items(self.model.items.weight.detach()[1:].numpy())
         for start in range(0, len(self.vocabulary), _BATCH):
             collection.upsert(ids=self.vocabulary[start : start + _BATCH],
                               embeddings=vectors[start : start + _BATCH])

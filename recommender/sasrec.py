@@ -15,9 +15,11 @@ vector index and be queried by embedding.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import math
+import os
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -27,7 +29,8 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-__all__ = ["SASRecConfig", "SASRec", "train_sasrec", "save_model", "load_model", "pad_left"]
+__all__ = ["SASRecConfig", "SASRec", "train_sasrec", "save_model", "load_model", "pad_left",
+           "write_atomically"]
 
 log = logging.getLogger(__name__)
 
@@ -134,11 +137,25 @@ def _loss(model: SASRec, inputs: torch.Tensor, targets: torch.Tensor, items: int
 
 
 def save_model(model: SASRec, vocabulary: Sequence[str], folder: Path, meta: Mapping) -> None:
-    """Weights, config, the id vocabulary (position = model id - 1) and training facts."""
-    folder.mkdir(parents=True, exist_ok=True)
-    torch.save(model.state_dict(), folder / "sasrec.pt")
-    (folder / "sasrec.json").write_text(json.dumps(
-        {"config": asdict(model.config), "vocabulary": list(vocabulary), **meta}, indent=1))
+    """Weights, config, the id vocabulary (position = model id - 1) and training facts. Each
+    file is replaced whole, so an interrupted save leaves the previous model readable."""
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    write_atomically(folder / "sasrec.pt", buffer.getvalue())
+    write_atomically(folder / "sasrec.json", json.dumps(
+        {"config": asdict(model.config), "vocabulary": list(vocabulary), **meta},
+        indent=1).encode())
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path``, flush it to disk, then rename it over."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.partial")
+    with temporary.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
 
 
 def load_model(folder: Path) -> tuple[SASRec, list[str], dict]:

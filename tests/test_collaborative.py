@@ -103,3 +103,20 @@ def test_model_folder_lookup_and_saved_weights(tmp_path, folder):
     assert load_fusion_weights(folder) == FusionWeights()
     save_fusion_weights(folder, FusionWeights(collaborative=0.6, llm=0.3), {"date": "today"})
     assert load_fusion_weights(folder) == FusionWeights(collaborative=0.6, llm=0.3)
+
+
+def test_a_corrupt_model_or_weights_file_gets_a_message_saying_what_to_do(folder, tmp_path):
+    (folder / "sasrec.pt").write_bytes(b"not a model")
+    with pytest.raises(RecommenderError, match="cannot be read .*Train it again: python -m recommender train "
+                                               "--dataset movielens"):
+        CollaborativeRetriever(open_client(tmp_path / "index"), folder, "movies")
+    (folder / "fusion.json").write_text("{")
+    with pytest.raises(RecommenderError, match="Delete it to use the default weights"):
+        load_fusion_weights(folder)
+
+
+def test_saving_replaces_files_whole_and_leaves_no_partial_file(folder):
+    before = (folder / "sasrec.pt").read_bytes()
+    save_model(_train(1), VOCABULARY, folder, {"dataset": "synthetic"})
+    assert (folder / "sasrec.pt").read_bytes() != before
+    assert sorted(p.name for p in folder.iterdir()) == ["sasrec.json", "sasrec.pt"]
