@@ -19,7 +19,8 @@ from dataclasses import replace  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
-from recommender.chat_view import TurnView, escape  # noqa: E402
+from recommender.chat_view import TurnView, escape, state_markdown  # noqa: E402
+from recommender.conversation import ConversationState, converse  # noqa: E402
 from recommender.errors import RecommenderError  # noqa: E402
 from recommender.pipeline import Finished, Recommender, domain_labels  # noqa: E402
 from recommender.settings import Settings  # noqa: E402
@@ -60,62 +61,152 @@ def build_app(recommender: Recommender) -> gr.Blocks:
     """The Blocks UI over a loaded recommender."""
     labels = domain_labels(list(recommender.domains))
     settings = recommender.settings
+    most = min(10, settings.candidates)
 
-    def respond(message: str, domain: str, history: ChatHistory | None) -> Iterator:
+    def session_state(doc: dict | None, domain: str, count: float, diversity: float
+                      ) -> ConversationState:
+        state = ConversationState.from_dict(doc, recommender) if doc else \
+            ConversationState(domain=domain, count=settings.recommendations)
+        state.count, state.diversity = int(count), float(diversity)
+        return state
+
+    def side_panel(state: ConversationState) -> tuple[str, str]:
+        return (state_markdown(state, recommender.domain(state.domain).catalog), state.profile)
+
+    def respond(message: str, domain: str, count: float, diversity: float,
+                history: ChatHistory | None, doc: dict | None, picks: dict | None) -> Iterator:
         history = list(history or [])
-        history.append({"role": "user", "content": _shown(message or "")})
+        picks = dict(picks or {})
+        history.append({"role": "user", "content": _shown(message or "") if (message or "").strip()
+                        else "_(recommend again)_"})
+        base = len(history)
         history.append({"role": "assistant", "content": "…"})
-        yield history, ""
+        state = None
         try:
+            state = session_state(doc, domain, count, diversity)
+            yield history, "", doc, picks, *side_panel(state)
             view = TurnView(recommender.domain(domain).catalog)
             last = 0.0
-            for event in recommender.stream(domain, message=message):
+            for event in converse(recommender, state, message, domain=domain):
                 view.apply(event)
                 now = time.monotonic()
                 if now - last >= _STREAM_INTERVAL_S or isinstance(event, Finished):
-                    history[-1] = {"role": "assistant", "content": view.markdown()}
+                    history[base:] = [{"role": "assistant", "content": view.header()}]
+                    for item_id, text in view.pick_messages():
+                        picks[str(len(history))] = item_id
+                        history.append({"role": "assistant", "content": text})
                     last = now
-                    yield history, ""
+                    yield history, "", state.to_dict(), picks, *side_panel(state)
         except RecommenderError as exc:
-            history[-1] = {"role": "assistant", "content": escape(str(exc))}
-            yield history, ""
+            history[base:] = [{"role": "assistant", "content": escape(str(exc))}]
+            yield history, "", doc, picks, *(side_panel(state) if state else ("", ""))
         except Exception:  # never show a stack trace; the log has it
             log.exception("turn failed")
-            history[-1] = {"role": "assistant", "content": (
+            history[base:] = [{"role": "assistant", "content": (
                 "Something went wrong on our side while answering. Please send your message "
-                "again; if it keeps failing, reload the page.")}
-            yield history, ""
+                "again; if it keeps failing, press Reset.")}]
+            yield history, "", doc, picks, *(side_panel(state) if state else ("", ""))
 
-    def recommend(message: str, domain: str = "movies") -> dict:
-        """Recommend from a free-text message; returns the same JSON as the CLI's --json."""
+    def feedback(data: gr.LikeData, domain: str, count: float, diversity: float,
+                 doc: dict | None, picks: dict | None) -> tuple:
+        item_id = (picks or {}).get(str(data.index))
+        if item_id is None or data.liked not in (True, False):
+            gr.Info("Rate one recommendation at a time: use 👍 or 👎 on its own message.")
+            return doc, *(side_panel(session_state(doc, domain, count, diversity))
+                          if doc else ("", ""))
+        state = session_state(doc, domain, count, diversity)
+        title = recommender.domain(state.domain).catalog.get(item_id).label
+        if data.liked:
+            state.like(item_id)
+            gr.Info(f"Added {title} to what you liked. Press Recommend for an updated answer.")
+        else:
+            state.dislike(item_id)
+            gr.Info(f"{title} will not be recommended again. Press Recommend for an updated "
+                    "answer.")
+        return state.to_dict(), *side_panel(state)
+
+    def use_profile(text: str, domain: str, count: float, diversity: float,
+                    doc: dict | None) -> tuple:
+        state = session_state(doc, domain, count, diversity)
+        state.edit_profile(text or "")
+        gr.Info("Your profile will steer the next answer." if state.profile_edited else
+                "The model will write your profile again on the next answer.")
+        return state.to_dict(), *side_panel(state)
+
+    def reset(domain: str) -> tuple:
+        state = ConversationState(domain=domain, count=settings.recommendations)
+        return [], state.to_dict(), {}, *side_panel(state), settings.recommendations, 0.0
+
+    def recommend(message: str, domain: str = "movies", state: dict | None = None) -> dict:
+        """Recommend from a free-text message. Pass the previous answer's ``state`` to go on
+        with that conversation (likes, dislikes and filters are kept); leave it out to start
+        a new one. Returns the same JSON as the CLI's --json, with the new ``state``."""
         try:
-            return recommender.recommend(domain, message=message).to_dict()
+            conversation = (ConversationState.from_dict(state, recommender) if state else
+                            ConversationState(domain=domain, count=settings.recommendations))
+            for event in converse(recommender, conversation, message, domain=domain):
+                if isinstance(event, Finished):
+                    return event.result.to_dict()
+            raise RuntimeError("turn ended without a result")  # pragma: no cover
         except RecommenderError as exc:
             return {"error": str(exc)}
 
+    first = next(iter(labels))
     with gr.Blocks(title="Taste-based recommender", analytics_enabled=False) as demo:
+        doc = gr.State(None)
+        picks = gr.State({})
         gr.Markdown("## What did you enjoy?\nName a few titles; a local language model profiles "
-                    "your taste, then picks and explains recommendations from the catalog.")
-        domain = gr.Radio(choices=[(label, key) for key, label in labels.items()],
-                          value=next(iter(labels)), label="Catalog")
-        chatbot = gr.Chatbot(label="Conversation", height=640, feedback_options=None,
-                             buttons=["copy"], group_consecutive_messages=False)
+                    "your taste, then picks and explains recommendations from the catalog. "
+                    "Then refine: “no horror”, “from the 90s”, “more like the second one”, "
+                    "“why the third one?”, or rate a pick with 👍 / 👎.")
         with gr.Row():
-            message = gr.Textbox(placeholder="e.g. I loved Alien, Blade Runner and The Matrix",
-                                 show_label=False, scale=5, max_lines=4, autofocus=True)
-            send = gr.Button("Recommend", variant="primary", scale=1)
-        gr.Examples([["I loved Alien, Blade Runner and The Matrix"],
-                     ["Toy Story, Finding Nemo, Up"],
-                     ["Pride and Prejudice, Notting Hill, Amelie"]],
-                    inputs=[message], label="Try")
+            with gr.Column(scale=3):
+                domain = gr.Radio(choices=[(label, key) for key, label in labels.items()],
+                                  value=first, label="Catalog")
+                chatbot = gr.Chatbot(label="Conversation", height=600,
+                                     feedback_options=("Like", "Dislike"), buttons=["copy"],
+                                     group_consecutive_messages=False)
+                with gr.Row():
+                    message = gr.Textbox(
+                        placeholder="e.g. I loved Alien, Blade Runner and The Matrix",
+                        show_label=False, scale=5, max_lines=4, autofocus=True)
+                    send = gr.Button("Recommend", variant="primary", scale=1)
+                gr.Examples([["I loved Alien, Blade Runner and The Matrix"],
+                             ["Toy Story, Finding Nemo, Up"],
+                             ["no horror, nothing before 2000"],
+                             ["more like the second one"]],
+                            inputs=[message], label="Try")
+            with gr.Column(scale=1, min_width=280):
+                status = gr.Markdown(state_markdown(
+                    ConversationState(domain=first), recommender.domain(first).catalog))
+                count = gr.Slider(3, most, value=min(settings.recommendations, most), step=1,
+                                  label="Recommendations per answer")
+                diversity = gr.Slider(0.0, 1.0, value=0.0, step=0.1, label="Diversity",
+                                      info="0: the closest matches first; higher: more varied "
+                                           "picks (maximal marginal relevance)")
+                profile = gr.Textbox(label="Your taste profile", lines=4, max_lines=8,
+                                     info="Written by the model. Edit it to steer what you get; "
+                                          "clear it to let the model write it again.")
+                apply_profile = gr.Button("Use this profile")
+                clear = gr.Button("Reset conversation", variant="stop")
         with gr.Accordion("About this demo", open=False):
             gr.Markdown(_ABOUT.format(model=recommender.model.name, count=settings.recommendations,
                                       candidates=settings.candidates,
                                       retrieval=_retrieval_kinds(recommender)))
-        message.submit(respond, [message, domain, chatbot], [chatbot, message], api_name="chat",
+        turn_inputs = [message, domain, count, diversity, chatbot, doc, picks]
+        turn_outputs = [chatbot, message, doc, picks, status, profile]
+        message.submit(respond, turn_inputs, turn_outputs, api_name="chat",
                        api_visibility="undocumented")
-        send.click(respond, [message, domain, chatbot], [chatbot, message],
-                   api_visibility="private")
+        send.click(respond, turn_inputs, turn_outputs, api_visibility="private")
+        chatbot.like(feedback, [domain, count, diversity, doc, picks], [doc, status, profile],
+                     api_visibility="private")
+        apply_profile.click(use_profile, [profile, domain, count, diversity, doc],
+                            [doc, status, profile], api_visibility="private")
+        profile.submit(use_profile, [profile, domain, count, diversity, doc],
+                       [doc, status, profile], api_visibility="private")
+        reset_outputs = [chatbot, doc, picks, status, profile, count, diversity]
+        clear.click(reset, [domain], reset_outputs, api_visibility="private")
+        domain.change(reset, [domain], reset_outputs, api_visibility="private")
         gr.api(recommend, api_name="recommend")
     return demo
 

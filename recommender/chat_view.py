@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from .catalog import Catalog
 from .linking import LinkResult
-from .pipeline import (Event, ExplanationDelta, ExplanationStart, Finished, Linked, ProfileDelta,
+from .pipeline import (ExplanationDelta, ExplanationStart, Finished, Linked, ProfileDelta,
                        ProfileDone, Recommended, Retrieved)
 
 __all__ = ["escape", "TurnView"]
@@ -27,6 +27,7 @@ def escape(text: str) -> str:
 @dataclass
 class _Pick:
     label: str
+    item_id: str = ""
     explanation: str = ""
     source: str = ""
 
@@ -42,9 +43,21 @@ class TurnView:
     picks: list[_Pick] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     done: bool = False
+    understood: object | None = None
+    """``conversation.Understood`` of this turn, when it came from a conversation."""
+    detail: object | None = None
+    """``conversation.Detailed``: the long answer to "why the third one?"."""
+    detail_text: str = ""
 
-    def apply(self, event: Event) -> None:
-        if isinstance(event, Linked):
+    def apply(self, event: object) -> None:
+        kind = type(event).__name__
+        if kind == "Understood":
+            self.understood = event
+        elif kind == "Detailed":
+            self.detail = event
+        elif isinstance(event, ExplanationDelta) and not self.picks:
+            self.detail_text += event.text  # a "why" answer streaming
+        elif isinstance(event, Linked):
             self.link = event.link
         elif isinstance(event, ProfileDelta):
             self.profile += event.text
@@ -53,7 +66,7 @@ class TurnView:
         elif isinstance(event, Retrieved):
             self.candidates = len(event.candidates)
         elif isinstance(event, ExplanationStart):
-            self.picks.append(_Pick(event.item.label))
+            self.picks.append(_Pick(event.item.label, event.item.item_id))
         elif isinstance(event, ExplanationDelta):
             self.picks[event.position].explanation += event.text
         elif isinstance(event, Recommended):
@@ -66,17 +79,58 @@ class TurnView:
             self.done = True
 
     def markdown(self) -> str:
-        parts = [self._linking()]
-        found = bool(self.link and self.link.item_ids)
-        if found:
+        """The whole turn as one message."""
+        picks = self._picks() if self.candidates is not None else ""
+        return "\n\n".join(p for p in (self.header(status=False), picks) if p)
+
+    def header(self, status: bool = True) -> str:
+        """Everything but the picks: what was understood, the profile, notes, and (``status``)
+        a line introducing the picks that follow as messages of their own."""
+        acted = bool(self.understood and (self.understood.acted or self.understood.liked
+                                          or self.understood.disliked))
+        parts = [self._linking(quiet=acted), self._understood()]
+        found = bool(self.link and self.link.item_ids) or acted
+        if self.detail is not None or self.detail_text:
+            parts.append(self._detail())
+        elif found and (self.profile or self.candidates is not None or not self.done):
             parts.append("**Your taste:** " + (escape(self.profile.strip()) or "…"))
-        if self.candidates is not None:
-            parts.append(self._picks())
-        if found:  # when nothing was linked, the linking text already says so
+        if found or not self.link:  # when nothing was linked, the linking text already says so
             parts += [f"_{escape(n)}_" for n in self.notices]
+        if status and self.candidates is not None and not self.picks and not self.done:
+            parts.append(f"_Choosing from {self.candidates} candidates…_")
+        elif status and self.picks:
+            parts.append(f"**Recommendations** (chosen from {self.candidates} candidates; "
+                         "👍 or 👎 any of them to tell me more)")
         return "\n\n".join(p for p in parts if p)
 
-    def _linking(self) -> str:
+    def pick_messages(self) -> list[tuple[str, str]]:
+        """One (item id, Markdown message) per recommendation, in order."""
+        return [(pick.item_id, self._pick(n, pick)) for n, pick in enumerate(self.picks, 1)]
+
+    def _understood(self) -> str:
+        u = self.understood
+        if u is None:
+            return ""
+        lines = []
+        noted = ([f"you liked {escape(self.catalog.get(i).label)}" for i in u.liked]
+                 + [f"you disliked {escape(self.catalog.get(i).label)}" for i in u.disliked])
+        if noted:
+            lines.append("**Noted:** " + " · ".join(noted))
+        rules = u.constraints.describe()
+        if rules or u.constraints_changed:
+            lines.append("**Filters:** " + (" · ".join(escape(r) for r in rules) or "none"))
+        return "  \n".join(lines)
+
+    def _detail(self) -> str:
+        if self.detail is None:
+            return escape(self.detail_text.strip()) or "…"
+        label = escape(self.catalog.get(self.detail.item_id).label)
+        note = " _(from catalog facts)_" if self.detail.source == "catalog facts" else ""
+        return f"**Why {label}?** {escape(self.detail.text)}{note}"
+
+    def _linking(self, quiet: bool = False) -> str:
+        """What the titles linked to; ``quiet`` when the message asked for something else, so
+        finding no title is not a failure."""
         if self.link is None:
             return "…"
         lines = []
@@ -87,7 +141,7 @@ class TurnView:
             missing = ", ".join(f"“{escape(u)}”" for u in self.link.unmatched)
             lines.append(f"**No {self.catalog.noun} matched:** {missing}. "
                          "Check the spelling or type the full title.")
-        if not found:
+        if not found and not quiet:
             noun = self.catalog.noun
             if not self.link.unmatched:
                 lines.append(f"I didn't find a {noun} title in your message.")
@@ -99,12 +153,32 @@ class TurnView:
         if not self.picks:
             return f"_Choosing from {self.candidates} candidates…_"
         lines = [f"**Recommendations** (chosen from {self.candidates} candidates)"]
-        for n, pick in enumerate(self.picks, 1):
-            text = escape(pick.explanation.strip()) or "…"
-            note = " _(from catalog facts)_" if pick.source == "catalog facts" else ""
-            lines.append(f"{n}. **{escape(pick.label)}**: {text}{note}")
+        lines += [self._pick(n, pick) for n, pick in enumerate(self.picks, 1)]
         return "\n".join(lines)
+
+    @staticmethod
+    def _pick(n: int, pick: _Pick) -> str:
+        text = escape(pick.explanation.strip()) or "…"
+        note = " _(from catalog facts)_" if pick.source == "catalog facts" else ""
+        return f"{n}. **{escape(pick.label)}**: {text}{note}"
 
     def _example(self) -> str:
         return ("“Alien, Blade Runner, The Matrix”" if self.catalog.kind == "movies"
                 else "“Versace Bright Crystal, Neutrogena Hydro Boost”")
+
+
+def state_markdown(state, catalog: Catalog) -> str:
+    """What the conversation holds (a ``ConversationState``), for the side panel."""
+    def labels(ids: list[str], limit: int = 8) -> str:
+        shown = [escape(catalog.get(i).label) for i in ids[-limit:] if i in catalog]
+        more = len(ids) - len(shown)
+        return " · ".join(shown) + (f" _(and {more} more)_" if more > 0 else "")
+
+    rules = state.constraints.describe()
+    lines = [f"**Liked:** {labels(state.liked) or '_none yet_'}",
+             f"**Disliked:** {labels(state.disliked) or '_none_'}",
+             "**Filters in force:** " + (" · ".join(escape(r) for r in rules) or "_none_")]
+    if rules:
+        lines.append("_Say “any year”, “horror is fine again” or “clear all filters” to lift "
+                     "them._")
+    return "  \n".join(lines)

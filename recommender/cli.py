@@ -53,6 +53,10 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--max-len", type=int, default=None, help="most recent items read")
     tr.add_argument("--users", type=int, default=None,
                     help="train on the first N users only (small-data mode)")
+    tr.add_argument("--batch-size", type=int, default=None, help="sequences per step")
+    tr.add_argument("--validate-every", type=int, default=None, metavar="N",
+                    help="choose the epochs instead: train on histories only and print the "
+                         "validation HR@10 and NDCG@10 every N epochs (saves no model)")
     tr.set_defaults(run=_train)
 
     ev = sub.add_parser("evaluate", help="offline evaluation (leave-one-out, full ranking)")
@@ -142,14 +146,28 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
 
     import torch
 
-    from .collaborative import TRAINING, fit, model_dir
+    from .collaborative import TRAINING, fit, model_dir, validation_curve
 
     torch.set_num_threads(settings.threads)
     config = TRAINING[args.dataset]
-    if args.epochs:
-        config = replace(config, epochs=args.epochs)
-    if args.max_len:
-        config = replace(config, max_len=args.max_len)
+    for option, field in (("epochs", "epochs"), ("max_len", "max_len"),
+                          ("batch_size", "batch_size")):
+        value = getattr(args, option)
+        if value is not None:
+            if value < 1:
+                raise RecommenderError(f"--{option.replace('_', '-')} must be at least 1.")
+            config = replace(config, **{field: value})
+    if args.validate_every is not None:
+        if args.validate_every < 1:
+            raise RecommenderError("--validate-every must be at least 1.")
+        curve = validation_curve(args.dataset, settings.data_dir, config, args.validate_every,
+                                 users=args.users)
+        print("epoch  validation HR@10  NDCG@10")
+        for row in curve:
+            print(f"{row['epoch']:5d}  {row['HR@10']:16.4f}  {row['NDCG@10']:7.4f}")
+        best = max(curve, key=lambda row: (row["NDCG@10"], -row["epoch"]))
+        print(f"best: {best['epoch']} epochs (validation NDCG@10 {best['NDCG@10']:.4f})")
+        return 0
     meta = fit(args.dataset, settings.data_dir, settings.index_dir, config, users=args.users)
     print(f"trained on {meta['users']} users in {meta['train_seconds']} s; saved to "
           f"{model_dir(settings.index_dir, args.dataset)}")

@@ -22,12 +22,14 @@ import numpy as np
 import torch
 
 from .errors import RecommenderError
-from .index import ScoredItem
+from .catalog import Catalog
+from .index import ScoredItem, item_metadata
 from .interactions import DATASETS, leave_one_out, load_sequences
+from .retrieval import AVOID_WEIGHT, Steering
 from .sasrec import SASRecConfig, write_atomically, load_model, pad_left, save_model, train_sasrec
 
 __all__ = ["TRAINING", "augment_items", "model_dir", "find_model_dir", "fit", "CollaborativeRetriever", "load_collaborative",
-           "dataset_of", "FusionWeights", "load_fusion_weights", "save_fusion_weights"]
+           "dataset_of", "validation_curve", "FusionWeights", "load_fusion_weights", "save_fusion_weights"]
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +37,8 @@ _BATCH = 2048
 _HNSW = {"space": "l2", "ef_construction": 200, "ef_search": 200, "max_neighbors": 32}
 """Squared L2 over augmented vectors (see ``augment_items``), with a wider beam than Chroma's
 defaults (100, 100, 16); the collections are small (~12,000 items)."""
-_LAYOUT = {"layout": "mips-l2-v1"}
+_LAYOUT = {"layout": "mips-l2-v2"}
+"""v2: each vector carries its item's filterable metadata."""
 
 
 def augment_items(vectors: np.ndarray) -> tuple[np.ndarray, float]:
@@ -130,6 +133,42 @@ def fit(dataset: str, data_dir: Path, index_dir: Path, config: SASRecConfig,
     return meta
 
 
+def validation_curve(dataset: str, data_dir: Path, config: SASRecConfig, every: int,
+                     users: int | None = None, progress: bool = True) -> list[dict]:
+    """Choose the number of epochs without touching test items: train on every user's history
+    alone and, every ``every`` epochs, rank each user's validation item among all items not in
+    their history. Returns ``{"epoch", "HR@10", "NDCG@10"}`` rows."""
+    splits = leave_one_out(load_sequences(dataset, data_dir))[:users]
+    vocabulary = sorted({i for s in splits for i in (*s.history, s.validation, s.test)})
+    ids = {item: n + 1 for n, item in enumerate(vocabulary)}
+    histories = [[ids[i] for i in s.history] for s in splits]
+    answers = torch.tensor([ids[s.validation] for s in splits])
+    curve: list[dict] = []
+
+    def score(model, epoch: int) -> None:
+        if epoch % every and epoch != config.epochs:
+            return
+        hits = gains = 0.0
+        for start in range(0, len(histories), 256):
+            chunk = histories[start : start + 256]
+            inputs = torch.tensor([pad_left(h, config.max_len) for h in chunk])
+            scores = model.user_vectors(inputs) @ model.items.weight.detach().T
+            scores[:, 0] = float("-inf")
+            for row, history in enumerate(chunk):
+                scores[row, history] = float("-inf")
+            target = scores.gather(1, answers[start : start + 256, None])
+            ranks = (scores > target).sum(dim=1)
+            hits += float((ranks < 10).sum())
+            gains += float(((ranks < 10) / torch.log2(ranks.float() + 2)).sum())
+        curve.append({"epoch": epoch, "HR@10": hits / len(histories),
+                      "NDCG@10": gains / len(histories)})
+        log.info("epoch %d: validation HR@10 %.4f", epoch, curve[-1]["HR@10"])
+
+    train_sasrec([h for h in histories if h], len(vocabulary), config, progress=progress,
+                 on_epoch=score)
+    return curve
+
+
 class CollaborativeRetriever:
     """A trained SASRec and its item vectors in a Chroma collection (inner product).
 
@@ -178,18 +217,27 @@ class CollaborativeRetriever:
         return self.model.user_vectors(sequence)[0].numpy()
 
     def retrieve(self, history_ids: Sequence[str], k: int,
-                 exclude: Iterable[str] | None = None) -> list[ScoredItem]:
+                 exclude: Iterable[str] | None = None,
+                 steer: Steering | None = None) -> list[ScoredItem]:
         """The ``k`` items scored highest for this history, never one of ``exclude`` (by
-        default the history itself). Scores are dot products."""
-        vector = self.user_vector(history_ids)
+        default the history itself). Scores are dot products. ``steer`` filters by metadata,
+        reads the focus item as the newest of the history, and moves the user's vector away
+        from disliked items."""
+        steer = steer or Steering()
+        sequence = [*history_ids, steer.focus] if steer.focus else list(history_ids)
+        vector = self.user_vector(sequence)
         if vector is None or k <= 0:
             return []
+        avoid = [self._ids[i] for i in steer.avoid if i in self._ids]
+        if avoid:
+            away = self.model.items.weight.detach()[avoid].numpy().mean(axis=0)
+            vector = vector - AVOID_WEIGHT * float(np.linalg.norm(vector)) * _unit(away)
         excluded = set(history_ids if exclude is None else exclude)
         fetch = min(len(self.vocabulary), k + len(excluded))
         query = np.append(vector, 0.0).astype(np.float32)
         offset = float((vector.astype(np.float64) ** 2).sum()) + self._top
         found = self._collection.query(query_embeddings=[query.tolist()], n_results=fetch,
-                                       include=["distances"])
+                                       include=["distances"], where=steer.where)
         hits = [ScoredItem(item_id, round((offset - float(distance)) / 2.0, 5))
                 for item_id, distance in zip(found["ids"][0], found["distances"][0])
                 if item_id not in excluded
@@ -212,10 +260,23 @@ class CollaborativeRetriever:
             self._name, metadata={**wanted, "complete": False},
             configuration={"hnsw": _HNSW})
         for start in range(0, len(self.vocabulary), _BATCH):
-            collection.upsert(ids=self.vocabulary[start : start + _BATCH],
-                              embeddings=vectors[start : start + _BATCH])
+            ids = self.vocabulary[start : start + _BATCH]
+            collection.upsert(ids=ids, embeddings=vectors[start : start + _BATCH],
+                              metadatas=[self._metadata(i) for i in ids])
         collection.modify(metadata={**wanted, "complete": True})
         return collection
+
+
+    def _metadata(self, item_id: str) -> dict:
+        """The item's filterable facts when the catalog has it (for ``Steering.where``)."""
+        if isinstance(self._catalog, Catalog) and item_id in self._catalog:
+            return item_metadata(self._catalog.get(item_id))
+        return {"item": item_id}
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm > 0 else vector
 
 
 def load_collaborative(client, folder: Path, domain: str,

@@ -18,6 +18,7 @@ __all__ = [
     "history_line",
     "finish_sentence",
     "template_explanation",
+    "detailed_template",
 ]
 
 _SHORT_TITLE_WORDS = 8
@@ -131,3 +132,25 @@ def _join(words: Sequence[str]) -> str:
     if len(words) <= 1:
         return "".join(words)
     return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def detailed_template(item: Item, anchor: Anchor, history: Sequence[Item]) -> str:
+    """A longer explanation from catalog facts only ("why the third one?")."""
+    sentences = [template_explanation(item, anchor)]
+    facts = []
+    if item.genres:
+        facts.append(_join(item.genres))
+    if item.year:
+        facts.append(f"from {item.year}")
+    if facts:
+        sentences.append(f"{short_title(item)} is {' '.join(facts)}.")
+    if item.tags:
+        sentences.append("People tagged it " + _join([f"“{t}”" for t in item.tags[:3]]) + ".")
+    sharing = [short_title(h) for h in history
+               if h.item_id != anchor.item.item_id and set(h.genres) & set(item.genres)]
+    if sharing:
+        sentences.append(f"{len(sharing) + 1} of the titles you liked share a genre with it, "
+                         f"{short_title(anchor.item)} and {_join(sharing[:3])} among them."
+                         if anchor.genres else
+                         f"Titles you liked that share a genre with it: {_join(sharing[:3])}.")
+    return " ".join(sentences)

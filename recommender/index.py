@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from .catalog import Catalog, Item
 
-__all__ = ["ItemIndex", "ScoredItem", "open_client"]
+__all__ = ["ItemIndex", "ScoredItem", "open_client", "item_metadata"]
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class ItemIndex:
                     pending.result()
                 pending = writer.submit(
                     store._collection.upsert, ids=[item.item_id for item in batch],
-                    embeddings=vectors, documents=texts, metadatas=[_metadata(i) for i in batch])
+                    embeddings=vectors, documents=texts, metadatas=[item_metadata(i) for i in batch])
                 bar.update(len(batch))
             if pending is not None:
                 pending.result()
@@ -139,14 +139,16 @@ class ItemIndex:
         """Embed a free-text query (a profile, say) with the index's embedder."""
         return np.asarray(self.embedder.embed_query(text), dtype=np.float32)
 
-    def search(self, vector: np.ndarray, k: int, exclude: Iterable[str] = ()) -> list[ScoredItem]:
-        """The ``k`` nearest items to ``vector``, skipping ``exclude``."""
+    def search(self, vector: np.ndarray, k: int, exclude: Iterable[str] = (),
+               where: dict | None = None) -> list[ScoredItem]:
+        """The ``k`` nearest items to ``vector`` that match the Chroma filter ``where``,
+        skipping ``exclude``."""
         excluded = set(exclude)
         fetch = min(len(self.catalog), k + len(excluded))
         if fetch <= 0:
             return []
         hits = self.store.similarity_search_by_vector_with_relevance_scores(
-            embedding=[float(x) for x in vector], k=fetch
+            embedding=[float(x) for x in vector], k=fetch, filter=where
         )
         out = []
         for document, distance in hits:
@@ -156,7 +158,8 @@ class ItemIndex:
         return out[:k]
 
 
-def _metadata(item: Item) -> dict:
+def item_metadata(item: Item) -> dict:
+    """What a ``where`` filter can test (see ``constraints.Constraints.where``)."""
     meta: dict[str, object] = {"title": item.title}
     if item.year:
         meta["year"] = item.year

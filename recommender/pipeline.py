@@ -14,6 +14,8 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import RunnableGenerator
 
 from .catalog import DOMAINS, Catalog, Item
+from .constraints import Constraints
+from .diversity import mmr
 from .errors import InputError, UnknownDomainError
 from .explanation import (Anchor, choose_anchor, facts_line, finish_sentence, history_line,
                           short_title, template_explanation)
@@ -22,12 +24,12 @@ from .index import ItemIndex
 from .linking import LinkResult, Mention, TitleLinker
 from .llm import ChatModel
 from .prompts import render, step_prompt, to_chat_dicts
-from .retrieval import Retriever
+from .retrieval import Retriever, Steering
 from .selection import (Selection, candidate_line, fuse_ranking, parse_selection,
                         selection_schema)
 from .settings import Settings
 
-__all__ = ["Domain", "Recommender", "Recommendation", "TurnResult", "Event"]
+__all__ = ["Domain", "Recommender", "Recommendation", "TurnResult", "TurnPlan", "Event"]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,26 @@ class Domain:
     """Content retrieval, or hybrid (collaborative + content) when a trained model exists."""
     llm_weight: float = 1.0
     """Share of the LLM's order in the final ranking (the rest is retrieval order)."""
+
+
+@dataclass(frozen=True)
+class TurnPlan:
+    """What a conversation asks of a turn beyond the history (see ``conversation``)."""
+
+    profile: str | None = None
+    """Use this profile (the user's edit, or last turn's for the same history) instead of
+    writing one."""
+    steer: Steering = field(default_factory=Steering)
+    exclude: tuple[str, ...] = ()
+    """Never recommend these (disliked items), besides the history."""
+    constraints: Constraints = field(default_factory=Constraints)
+    """Checked on every candidate, after Chroma's filter, so none that breaks it is shown."""
+    count: int | None = None
+    """Recommendations to show; the setting's number by default."""
+    diversity: float = 0.0
+    """0: retrieval order; up to 1: maximal marginal relevance over the candidates."""
+    unlike: tuple[str, ...] = ()
+    """Items the candidates should differ from too ("something different" from these)."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +101,10 @@ class TurnResult:
     notices: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     catalog: Catalog | None = None
+    state: object | None = None
+    """The conversation state after this turn (``conversation.ConversationState``), if any."""
+    detail: dict | None = None
+    """A longer explanation of one earlier pick, when that is what was asked."""
 
     def to_dict(self) -> dict:
         def title(item_id: str | None) -> str | None:
@@ -112,6 +138,8 @@ class TurnResult:
             },
             "notices": list(self.notices),
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            **({"detail": self.detail} if self.detail else {}),
+            **({"state": self.state.to_dict()} if self.state is not None else {}),
         }
 
 
@@ -179,27 +207,29 @@ class Recommender:
     def recommend(self, domain: str, message: str | None = None,
                   titles: Sequence[str] | None = None,
                   history_ids: Sequence[str] | None = None,
-                  explain: int | None = None) -> TurnResult:
+                  explain: int | None = None, plan: TurnPlan | None = None) -> TurnResult:
         """Run a whole turn and return its result."""
         for event in self.stream(domain, message=message, titles=titles,
-                                 history_ids=history_ids, explain=explain):
+                                 history_ids=history_ids, explain=explain, plan=plan):
             if isinstance(event, Finished):
                 return event.result
         raise RuntimeError("turn ended without a result")  # pragma: no cover
 
     def stream(self, domain: str, message: str | None = None,
                titles: Sequence[str] | None = None, history_ids: Sequence[str] | None = None,
-               explain: int | None = None) -> Iterator[Event]:
+               explain: int | None = None, plan: TurnPlan | None = None) -> Iterator[Event]:
         """Run a turn, yielding events as each stage produces them; the last is ``Finished``.
 
         The history is a free-text ``message``, a list of ``titles``, or catalog ids
-        (``history_ids``, oldest first: the evaluation's path). ``explain`` limits how many of
-        the recommendations get an explanation (all by default)."""
+        (``history_ids``, oldest first: the evaluation's and the conversation's path).
+        ``explain`` limits how many of the recommendations get an explanation (all by
+        default); ``plan`` carries what a conversation adds (constraints, dislikes, ...)."""
+        plan = plan or TurnPlan()
         started = time.perf_counter()
         res = self.domain(domain)
         noun = res.catalog.noun
         if titles is None and history_ids is None:
-            message = self._check_message(message, noun)
+            message = self.check_message(message, noun)
 
         clock = time.perf_counter()
         if history_ids is not None:
@@ -225,19 +255,10 @@ class Recommender:
         # 1. profile
         clock = time.perf_counter()
         profile_values = {"noun": noun, "history": "\n".join(history_line(h) for h in history)}
-        pieces: list[str] = []
-        try:
-            start = render("profile_opening", noun=noun)
-            yield ProfileDelta(start)
-            for piece in self._generate("profile", conversation, profile_values, _PROFILE_TOKENS,
-                                        prefix=start, stop=("\n", ". ")):
-                pieces.append(piece)
-                yield ProfileDelta(piece)
-            if "".join(pieces).strip():
-                result.profile = finish_sentence(start + "".join(pieces))
-        except Exception as exc:  # the model failing must not end the turn
-            log.exception("profile step failed")
-            result.notices.append(f"The language model failed while writing your profile ({exc}).")
+        if plan.profile:
+            result.profile = plan.profile
+        else:
+            yield from self._write_profile(result, conversation, profile_values)
         if not result.profile:
             result.profile = _fact_profile(history)
         yield ProfileDone(result.profile)
@@ -246,19 +267,22 @@ class Recommender:
 
         # 2. retrieval
         clock = time.perf_counter()
-        scored = res.retriever.retrieve(everything, result.profile, self.settings.candidates)
-        result.candidates = [s.item_id for s in scored]
+        result.candidates = self._candidates(res, everything, result.profile, plan)
         result.timings["retrieval"] = time.perf_counter() - clock
         yield Retrieved(tuple(result.candidates))
         if not result.candidates:
-            result.notices.append("Retrieval found no candidates outside your history.")
+            result.notices.append(
+                f"No {noun} outside your history matches {_described(plan.constraints)}. "
+                "Lift a filter (say “any year” or “horror is fine again”) or press Reset."
+                if not plan.constraints.empty else
+                "Retrieval found no candidates outside your history.")
             result.timings["total"] = time.perf_counter() - started
             yield Finished(result)
             return
 
         # 3. selection
         clock = time.perf_counter()
-        count = min(self.settings.recommendations, len(result.candidates))
+        count = min(plan.count or self.settings.recommendations, len(result.candidates))
         selection = self._select(conversation, res.catalog, result.candidates, count)
         result.selection = selection
         if selection.error:
@@ -282,7 +306,38 @@ class Recommender:
 
     # -- steps -------------------------------------------------------------------------------
 
-    def _check_message(self, message: str | None, noun: str) -> str:
+    def _write_profile(self, result: TurnResult, conversation: list[BaseMessage],
+                       values: dict) -> Iterator[Event]:
+        pieces: list[str] = []
+        try:
+            start = render("profile_opening", noun=values["noun"])
+            yield ProfileDelta(start)
+            for piece in self._generate("profile", conversation, values, _PROFILE_TOKENS,
+                                        prefix=start, stop=("\n", ". ")):
+                pieces.append(piece)
+                yield ProfileDelta(piece)
+            if "".join(pieces).strip():
+                result.profile = finish_sentence(start + "".join(pieces))
+        except Exception as exc:  # the model failing must not end the turn
+            log.exception("profile step failed")
+            result.notices.append(f"The language model failed while writing your profile ({exc}).")
+
+    def _candidates(self, res: Domain, history: Sequence[str], profile: str,
+                    plan: TurnPlan) -> list[str]:
+        """Retrieval under the plan: filtered, steered, checked, then diversified."""
+        exclude = [*history, *plan.exclude]
+        scored = res.retriever.retrieve(history, profile, self.settings.candidates,
+                                        exclude=exclude, steer=plan.steer)
+        if not plan.constraints.empty:
+            scored = [s for s in scored if plan.constraints.allows(res.catalog.get(s.item_id))]
+        if plan.diversity > 0 and len(scored) > 1:
+            ids = [s.item_id for s in scored]
+            vectors = dict(zip(ids, res.index.vectors(ids)))
+            unlike = list(res.index.vectors(list(plan.unlike))) if plan.unlike else []
+            scored = mmr(scored, vectors, plan.diversity, unlike)
+        return [s.item_id for s in scored]
+
+    def check_message(self, message: str | None, noun: str) -> str:
         text = (message or "").strip()
         if not text:
             raise InputError(
@@ -398,6 +453,10 @@ def _fact_profile(history: list[Item]) -> str:
     top = sorted(genres, key=lambda g: -genres[g])[:3]
     names = ", ".join(short_title(h) for h in history[:3])
     return f"You enjoy {', '.join(top)}, such as {names}." if top else f"You enjoy {names}."
+
+
+def _described(constraints: Constraints) -> str:
+    return " and ".join(constraints.describe())
 
 
 def domain_labels(names: Sequence[str]) -> dict[str, str]:

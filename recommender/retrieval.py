@@ -7,13 +7,33 @@ the user actually named."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from .index import ItemIndex, ScoredItem
 
-__all__ = ["query_vector", "retrieve", "Retriever", "ContentRetriever", "HybridRetriever", "fuse"]
+__all__ = ["query_vector", "retrieve", "Retriever", "ContentRetriever", "HybridRetriever", "fuse",
+           "Steering", "AVOID_WEIGHT", "FOCUS_WEIGHT"]
+
+AVOID_WEIGHT = 0.3
+"""How hard disliked items push the query away (Rocchio's negative weight)."""
+FOCUS_WEIGHT = 0.7
+"""The focus item's share of the content query ("more like the second one")."""
+
+
+@dataclass(frozen=True)
+class Steering:
+    """What a conversation adds to a retrieval: a metadata filter, items to move away from,
+    and one item to stay close to."""
+
+    where: dict | None = None
+    """Chroma ``where`` filter (``Constraints.where``)."""
+    avoid: tuple[str, ...] = ()
+    """Disliked items: the query moves away from them."""
+    focus: str | None = None
+    """An item the user wants more like: it dominates the query."""
 
 
 def query_vector(history: np.ndarray, profile: np.ndarray | None, profile_weight: float) -> np.ndarray:
@@ -25,17 +45,27 @@ def query_vector(history: np.ndarray, profile: np.ndarray | None, profile_weight
 
 
 def retrieve(index: ItemIndex, history_ids: Sequence[str], profile: str, k: int,
-             profile_weight: float, exclude: Sequence[str] | None = None) -> list[ScoredItem]:
+             profile_weight: float, exclude: Sequence[str] | None = None,
+             steer: Steering | None = None) -> list[ScoredItem]:
     """The ``k`` items nearest the user's query vector, never one of ``exclude`` (by default
     the history items the query is built from)."""
+    steer = steer or Steering()
     vectors = index.vectors(history_ids)
     profile_vector = index.embed_text(profile) if profile and profile_weight > 0 else None
     if len(vectors) == 0:
         if profile_vector is None:
             return []
         vectors = profile_vector[None, :]
-    return index.search(query_vector(vectors, profile_vector, profile_weight), k,
-                        exclude=history_ids if exclude is None else exclude)
+    query = query_vector(vectors, profile_vector, profile_weight)
+    if steer.focus is not None:
+        focus = index.vectors([steer.focus])
+        if len(focus):
+            query = _unit(FOCUS_WEIGHT * _unit(focus[0]) + (1.0 - FOCUS_WEIGHT) * query)
+    avoid = index.vectors(list(steer.avoid))
+    if len(avoid):
+        query = _unit(query - AVOID_WEIGHT * _unit(avoid.mean(axis=0)))
+    return index.search(query, k, exclude=history_ids if exclude is None else exclude,
+                        where=steer.where)
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
@@ -49,7 +79,8 @@ class Retriever(Protocol):
     name: str
 
     def retrieve(self, history_ids: Sequence[str], profile: str, k: int,
-                 exclude: Sequence[str] | None = None) -> list[ScoredItem]:
+                 exclude: Sequence[str] | None = None,
+                 steer: Steering | None = None) -> list[ScoredItem]:
         """The ``k`` best items, none in ``exclude`` (by default ``history_ids``)."""
         ...
 
@@ -66,9 +97,10 @@ class ContentRetriever:
         self.window = window
 
     def retrieve(self, history_ids: Sequence[str], profile: str, k: int,
-                 exclude: Sequence[str] | None = None) -> list[ScoredItem]:
+                 exclude: Sequence[str] | None = None,
+                 steer: Steering | None = None) -> list[ScoredItem]:
         return retrieve(self.index, list(history_ids)[-self.window:], profile, k,
-                        self.profile_weight, history_ids if exclude is None else exclude)
+                        self.profile_weight, history_ids if exclude is None else exclude, steer)
 
 
 class HybridRetriever:
@@ -91,10 +123,11 @@ class HybridRetriever:
         self.depth = depth
 
     def retrieve(self, history_ids: Sequence[str], profile: str, k: int,
-                 exclude: Sequence[str] | None = None) -> list[ScoredItem]:
+                 exclude: Sequence[str] | None = None,
+                 steer: Steering | None = None) -> list[ScoredItem]:
         depth = max(k, self.depth)
-        content = self.content.retrieve(history_ids, profile, depth, exclude)
-        collab = self.collaborative.retrieve(history_ids, depth, exclude)
+        content = self.content.retrieve(history_ids, profile, depth, exclude, steer)
+        collab = self.collaborative.retrieve(history_ids, depth, exclude, steer)
         return fuse(collab, content, self.weight, self.collaborative.__contains__)[:k]
 
 
@@ -102,7 +135,8 @@ class CollaborativeSource(Protocol):
     def __contains__(self, item_id: str) -> bool: ...
 
     def retrieve(self, history_ids: Sequence[str], k: int,
-                 exclude: Sequence[str] | None = None) -> list[ScoredItem]: ...
+                 exclude: Sequence[str] | None = None,
+                 steer: Steering | None = None) -> list[ScoredItem]: ...
 
 
 def fuse(collab: Sequence[ScoredItem], content: Sequence[ScoredItem], weight: float,

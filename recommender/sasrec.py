@@ -21,7 +21,7 @@ import logging
 import math
 import os
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -29,7 +29,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-__all__ = ["SASRecConfig", "SASRec", "train_sasrec", "save_model", "load_model", "pad_left",
+__all__ = ["SASRecConfig", "SASRec", "train_sasrec", "training_windows", "save_model", "load_model", "pad_left",
            "write_atomically"]
 
 log = logging.getLogger(__name__)
@@ -69,9 +69,14 @@ class SASRec(nn.Module):
         nn.init.normal_(self.items.weight, std=config.dim ** -0.5)
 
     def forward(self, sequences: torch.Tensor) -> torch.Tensor:
-        """Hidden state at every position: (batch, length, dim)."""
+        """Hidden state at every position: (batch, length, dim).
+
+        Sequences are left-padded and may be shorter than ``max_len``: positions count back
+        from the newest item, which is always at position ``max_len - 1``, so a batch trimmed
+        to its longest row gives the same result as one padded to ``max_len``."""
         length = sequences.shape[1]
-        positions = torch.arange(length, device=sequences.device)
+        positions = torch.arange(self.config.max_len - length, self.config.max_len,
+                                 device=sequences.device)
         x = self.items(sequences) * math.sqrt(self.config.dim) + self.positions(positions)
         x = self.dropout(x)
         causal = torch.triu(torch.ones(length, length, dtype=torch.bool), diagonal=1)
@@ -89,32 +94,71 @@ def pad_left(items: Sequence[int], length: int) -> list[int]:
     return [0] * (length - len(items)) + items
 
 
+EpochCallback = Callable[[SASRec, int], None]
+"""Called after each epoch with the model (in eval mode) and the epoch number (1-based)."""
+
+
+def training_windows(sequences: Sequence[Sequence[int]], max_len: int) -> list[list[int]]:
+    """Every sequence cut into windows of at most ``max_len + 1`` items, newest first, with one
+    item of overlap so that every interaction after the first is a target exactly once. A
+    MovieLens user with 2,000 ratings then teaches the model about all of them, not only the
+    last ``max_len``."""
+    windows = []
+    for sequence in sequences:
+        end = len(sequence)
+        while end >= 2:
+            windows.append(list(sequence[max(0, end - max_len - 1) : end]))
+            end -= max_len
+    return windows
+
+
+def _batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Shuffled batches of rows of similar length, so that padding costs little: rows are
+    shuffled, sorted by length within pools of 50 batches, cut into batches, and the batches
+    shuffled again."""
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    pool = batch_size * 50
+    batches = []
+    for start in range(0, len(order), pool):
+        chunk = sorted(order[start : start + pool], key=lambda row: lengths[row])
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
 def train_sasrec(sequences: Sequence[Sequence[int]], items: int, config: SASRecConfig,
-                 progress: bool = True) -> SASRec:
-    """Fit on id sequences (ids 1..items, oldest first); each predicts its next item."""
+                 progress: bool = True, on_epoch: EpochCallback | None = None) -> SASRec:
+    """Fit on id sequences (ids 1..items, oldest first); each predicts its next item at every
+    position. Sequences longer than ``max_len`` are cut into windows (``training_windows``)."""
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
     model = SASRec(items, config)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, betas=(0.9, 0.98))
-    rows = [s for s in sequences if len(s) >= 2]
+    rows = training_windows(sequences, config.max_len)
+    lengths = [len(r) - 1 for r in rows]
     inputs = torch.tensor([pad_left(s[:-1], config.max_len) for s in rows], dtype=torch.long)
     targets = torch.tensor([pad_left(s[1:], config.max_len) for s in rows], dtype=torch.long)
     steps = math.ceil(len(rows) / config.batch_size) * config.epochs
     bar = tqdm(total=steps, desc="Training SASRec", unit="batch", disable=not progress)
-    model.train()
     for epoch in range(config.epochs):
-        order = list(range(len(rows)))
-        rng.shuffle(order)
+        model.train()
+        batches = _batches(lengths, config.batch_size, rng)
         total = 0.0
-        for start in range(0, len(order), config.batch_size):
-            batch = torch.tensor(order[start : start + config.batch_size])
-            loss = _loss(model, inputs[batch], targets[batch], items, config.negatives)
+        for rows_in_batch in batches:
+            batch = torch.tensor(rows_in_batch)
+            width = max(lengths[row] for row in rows_in_batch)
+            loss = _loss(model, inputs[batch, -width:], targets[batch, -width:], items,
+                         config.negatives)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             total += loss.item()
             bar.update(1)
-        bar.set_postfix(epoch=epoch + 1, loss=f"{total / max(1, len(order) // config.batch_size):.3f}")
+        bar.set_postfix(epoch=epoch + 1, loss=f"{total / max(1, len(batches)):.3f}")
+        if on_epoch is not None:
+            model.eval()
+            on_epoch(model, epoch + 1)
     bar.close()
     model.eval()
     return model

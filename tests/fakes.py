@@ -106,3 +106,30 @@ class WordHashEmbedder(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._embed(text)
+
+
+class AnsweringModel:
+    """Answers any call without a script, for multi-turn tests: a selection takes the first
+    numbers it may, a request reading returns ``reading`` (empty by default), and free text
+    is ``text``."""
+
+    name = "answering"
+
+    def __init__(self, text: str = " Sci-Fi.", reading: dict | None = None) -> None:
+        self.text = text
+        self.reading = reading or {"liked": [], "disliked": [], "wanted_genres": [],
+                                   "excluded_genres": [], "year_min": None, "year_max": None}
+        self.calls: list[Call] = []
+
+    def stream(self, messages, max_tokens, json_schema=None, prefix="", stop=()) -> Iterator[str]:
+        self.calls.append(Call(list(messages), max_tokens, json_schema, prefix, tuple(stop)))
+        if json_schema is None:
+            yield self.text
+        elif "picks" in json_schema["properties"]:
+            picks = json_schema["properties"]["picks"]
+            yield json.dumps({"picks": picks["items"]["enum"][: picks["maxItems"]]})
+        else:
+            yield json.dumps(self.reading)
+
+    def option_scores(self, messages, prefix, options) -> list[float]:
+        return [0.0] * len(options)

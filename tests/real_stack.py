@@ -14,7 +14,10 @@ from recommender.settings import PROJECT_ROOT
 DATA = PROJECT_ROOT / "data"
 MOVIE_TITLES = ["Alien (1979)", "Aliens (1986)", "Blade Runner (1982)", "Matrix, The (1999)",
                 "Toy Story (1995)", "Toy Story 2 (1999)", "Terminator, The (1984)",
-                "Heat (1995)", "Godfather, The (1972)"]
+                "Heat (1995)", "Godfather, The (1972)", "28 Days Later (2002)",
+                "Shaun of the Dead (2004)", "Children of Men (2006)", "Dark Knight, The (2008)",
+                "Iron Man (2008)", "Moon (2009)", "District 9 (2009)", "Zombieland (2009)",
+                "Avatar (2009)"]
 
 
 def write_small_data(folder: Path, movies: int = 300, products: int = 300) -> Path:

@@ -10,7 +10,7 @@ import app
 
 
 @pytest.fixture(scope="module")
-def client(real):
+def server(real):
     demo = app.build_app(real)
     demo.queue(max_size=16, default_concurrency_limit=1)
     with socket.socket() as sock:
@@ -18,8 +18,14 @@ def client(real):
         port = sock.getsockname()[1]
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
                 share=False, theme=app.theme(), quiet=True)
-    yield Client(f"http://127.0.0.1:{port}/", verbose=False)
+    yield f"http://127.0.0.1:{port}/"
     demo.close()
+
+
+@pytest.fixture
+def client(server):
+    """A new browser session: its conversation state starts empty."""
+    return Client(server, verbose=False)
 
 
 def test_recommend_endpoint_returns_the_cli_json(client):
@@ -48,16 +54,24 @@ def test_nothing_matched_is_said_plainly(client, message):
     assert data["notices"] == ["No movie in the catalog matched what you typed."]
 
 
-def test_chat_streams_a_turn_and_shows_markup_as_text(client):
-    history, cleared = client.predict("<b>Alien</b> and Toy Story", "movies", [],
-                                      api_name="/chat")
+def _chat(client, message, history=None, count=5, diversity=0.0):
+    """One turn through the UI's own event (the conversation state stays on the server, in
+    the client's session); returns the chat and the side panel's text."""
+    history, cleared, status, profile = client.predict(
+        message, "movies", count, diversity, history or [], api_name="/chat")
     assert cleared == ""
-    user, bot = history[-2], history[-1]
+    return history, status
+
+
+def test_chat_streams_a_turn_and_shows_markup_as_text(client):
+    history, status = _chat(client, "<b>Alien</b> and Toy Story")
+    user, header, *shown = history
     assert user["role"] == "user" and "&lt;b&gt;Alien&lt;/b&gt;" in _text(user)
-    reply = _text(bot)
+    reply = _text(header)
     assert "**I understood:** Alien (1979) · Toy Story (1995)" in reply
     assert "**Your taste:** You enjoy movies with" in reply
-    assert reply.count("\n1. ") + reply.count("\n5. ") == 2
+    assert [_text(m)[:3] for m in shown] == ["1. ", "2. ", "3. ", "4. ", "5. "]
+    assert "**Liked:** Alien (1979) · Toy Story (1995)" in _text({"content": status})
 
 
 @pytest.mark.parametrize("message, expected", [
@@ -65,11 +79,77 @@ def test_chat_streams_a_turn_and_shows_markup_as_text(client):
     ("zzzzqqqq", "**No movie matched:** “zzzzqqqq”"),
 ])
 def test_chat_answers_bad_input_and_keeps_serving(client, message, expected):
-    history, _ = client.predict(message, "movies", [], api_name="/chat")
+    history, _ = _chat(client, message)
     assert expected in _text(history[-1])
-    history, _ = client.predict("Heat", "movies", history, api_name="/chat")
-    assert "**I understood:** Heat (1995)" in _text(history[-1])
-    assert len(history) == 4  # the earlier exchange is kept
+    history, _ = _chat(client, "Heat", history)
+    assert [m["role"] for m in history[:2]] == ["user", "assistant"]  # the first exchange stays
+    assert _text(history[2]) == "Heat"
+    assert "**I understood:** Heat (1995)" in _text(history[3])
+    assert len(history) == 4 + 5  # and a message per pick
+
+
+def _say(client, message, state=None):
+    data = client.predict(message, "movies", state, api_name="/recommend")
+    assert "error" not in data, data
+    return data
+
+
+def _movie(real, item_id):
+    return real.domain("movies").catalog.get(item_id)
+
+
+def test_a_scripted_conversation_obeys_every_turn(client, real):
+    """The issue's conversation, through the API with the state passed back each turn."""
+    data = _say(client, "I loved Alien, 28 Days Later and Zombieland")
+    state = data["state"]
+    assert state["liked"] and data["recommendations"]
+
+    data = _say(client, "no horror", state)
+    state = data["state"]
+    assert data["recommendations"]
+    assert all("Horror" not in _movie(real, r["id"]).genres for r in data["recommendations"])
+
+    data = _say(client, "after 2000", state)
+    state = data["state"]
+    assert data["recommendations"]
+    for r in data["recommendations"]:
+        movie = _movie(real, r["id"])
+        assert movie.year > 2000 and "Horror" not in movie.genres  # both filters hold
+
+    disliked = data["recommendations"][0]["id"]
+    data = _say(client, "I didn't like the first one", state)
+    state = data["state"]
+    assert disliked in state["disliked"] and data["recommendations"]
+    liked = data["recommendations"][0]["id"]  # the new first one
+    data = _say(client, "I liked the first one", state)
+    state = data["state"]
+    assert state["liked"][-1] == liked
+
+    for message in ("something different", "horror is fine again", "any year"):
+        data = _say(client, message, state)
+        state = data["state"]
+        assert disliked not in [r["id"] for r in data["recommendations"]]
+        assert not set(state["liked"]) & {r["id"] for r in data["recommendations"]}
+    assert state["constraints"] == {"include_genres": [], "exclude_genres": [],
+                                    "year_min": None, "year_max": None}
+
+
+def test_each_api_conversation_is_its_own(client):
+    """Two conversations through the same server: one's likes and filters never reach the
+    other, because the state travels with each request."""
+    first = _say(client, "Alien. No horror")
+    second = _say(client, "Toy Story")
+    assert second["state"]["liked"] == [second["linked"][0]["item_id"]]
+    assert second["state"]["constraints"]["exclude_genres"] == []
+    assert not set(first["state"]["liked"]) & set(second["state"]["liked"])
+
+
+@pytest.mark.parametrize("state, expected", [
+    ({"domain": "movies", "liked": ["no-such-id"]}, "ids not in the movies catalog"),
+    ({"domain": "movies", "version": 7}, "version 7 is not supported"),
+])
+def test_a_bad_state_gets_a_clear_error(client, state, expected):
+    assert expected in client.predict("Heat", "movies", state, api_name="/recommend")["error"]
 
 
 def _text(message: dict) -> str:

@@ -3,7 +3,8 @@ import pytest
 from recommender.prompts import PROMPT_DIR, PROMPT_NAMES, load_template, render, step_prompt
 
 VALUES = {"noun": "movie", "history": "- Alien (1979)", "candidates": "1. Aliens (1986)",
-          "count": 5, "facts": "1. Aliens (1986): Action", "anchor": "Alien", "pick": "Aliens"}
+          "count": 5, "facts": "1. Aliens (1986): Action", "anchor": "Alien", "pick": "Aliens",
+          "genres": "Horror, Sci-Fi", "message": "no horror", "profile": "You enjoy sci-fi."}
 
 
 def test_every_prompt_file_is_known_and_renders():

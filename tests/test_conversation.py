@@ -1,0 +1,166 @@
+"""Multi-turn conversations over the tiny catalogs: likes, dislikes, filters and references
+carry across turns, and a state survives the round trip through JSON."""
+
+import json
+
+import numpy as np
+import pytest
+
+from recommender.conversation import ConversationState, Detailed, converse
+from recommender.diversity import mmr
+from recommender.errors import InputError
+from recommender.index import ScoredItem
+from recommender.pipeline import Finished, Recommender
+
+from .fakes import AnsweringModel
+
+
+@pytest.fixture
+def chat(settings, fake_domains):
+    recommender = Recommender(settings, AnsweringModel(), fake_domains)
+
+    def turn(state, message, domain=None):
+        result = None
+        for event in converse(recommender, state, message, domain=domain):
+            if isinstance(event, Finished):
+                result = event.result
+        return result.to_dict()
+
+    turn.recommender = recommender
+    return turn
+
+
+def _catalog(chat):
+    return chat.recommender.domain("movies").catalog
+
+
+def _genres(chat, data):
+    return [set(_catalog(chat).get(r["id"]).genres) for r in data["recommendations"]]
+
+
+def test_a_filter_holds_until_lifted(chat):
+    state = ConversationState(domain="movies", count=3)
+    first = chat(state, "I loved The Matrix and Blade Runner")
+    assert first["recommendations"]
+    no_horror = chat(state, "no horror")
+    assert no_horror["recommendations"]
+    assert all("Horror" not in g for g in _genres(chat, no_horror))
+    assert state.constraints.exclude_genres == ("Horror",)
+    still = chat(state, "I also liked Star Wars")
+    assert all("Horror" not in g for g in _genres(chat, still))
+    lifted = chat(state, "horror is fine again")
+    assert state.constraints.empty
+    assert any("Horror" in g for g in _genres(chat, lifted))
+
+
+def test_a_year_range_holds(chat):
+    state = ConversationState(domain="movies", count=3)
+    data = chat(state, "Alien, Blade Runner. After 1995")
+    years = [_catalog(chat).get(r["id"]).year for r in data["recommendations"]]
+    assert years and all(y > 1995 for y in years)
+    assert data["state"]["constraints"]["year_min"] == 1996
+
+
+def test_a_disliked_item_never_comes_back(chat):
+    state = ConversationState(domain="movies", count=3)
+    first = chat(state, "The Matrix")
+    hated = first["recommendations"][0]["id"]
+    chat(state, "I didn't like the first one")
+    assert state.disliked == [hated]
+    for message in ("Blade Runner", "something different", "more like the second one", ""):
+        data = chat(state, message)
+        assert hated not in [r["id"] for r in data["recommendations"]]
+        assert hated not in data["candidates"]
+
+
+def test_a_liked_pick_joins_the_history(chat):
+    state = ConversationState(domain="movies", count=3)
+    first = chat(state, "The Matrix")
+    liked = first["recommendations"][1]["id"]
+    data = chat(state, "I liked the second one")
+    assert state.liked == ["4", liked]
+    assert liked not in data["candidates"]  # history is never recommended
+
+
+def test_dislikes_pull_retrieval_away(chat):
+    plain = ConversationState(domain="movies", count=5)
+    steered = ConversationState(domain="movies", count=5)
+    before = chat(plain, "Blade Runner, Up")
+    after = chat(steered, "Blade Runner, Up. I hated Alien")
+    assert steered.disliked == ["1"]
+    rank = lambda data, item: data["candidates"].index(item) if item in data["candidates"] else 99
+    assert rank(after, "2") > rank(before, "2")  # Aliens resembles Alien
+
+
+def test_why_explains_one_pick_at_length(chat):
+    state = ConversationState(domain="movies", count=3)
+    first = chat(state, "Alien, The Matrix")
+    data = chat(state, "why the third one?")
+    assert data["detail"]["id"] == first["recommendations"][2]["id"]
+    assert len(data["detail"]["text"]) > len(first["recommendations"][2]["explanation"])
+    assert data["recommendations"] == []
+
+
+def test_reset_and_domain_switch_start_over(chat):
+    state = ConversationState(domain="movies", count=3)
+    chat(state, "Alien. No horror")
+    data = chat(state, "start over")
+    assert data["state"]["liked"] == [] and data["state"]["constraints"]["exclude_genres"] == []
+    chat(state, "Alien")
+    chat(state, "Neutrogena Hydro Boost", domain="beauty")
+    assert state.domain == "beauty" and state.liked == ["B3"]
+
+
+def test_references_without_an_answer_are_explained(chat):
+    state = ConversationState(domain="movies", count=3)
+    data = chat(state, "more like the second one")
+    assert "no earlier answer" in " ".join(data["notices"])
+
+
+def test_filters_without_likes_ask_for_titles(chat):
+    state = ConversationState(domain="movies", count=3)
+    data = chat(state, "no horror")
+    assert data["recommendations"] == []
+    assert data["notices"][-1].startswith("Tell me a few movies you liked")
+    assert state.constraints.exclude_genres == ("Horror",)
+
+
+def test_an_edited_profile_is_used_as_written(chat):
+    state = ConversationState(domain="movies", count=3)
+    chat(state, "The Matrix")
+    state.edit_profile("I like   romantic dramas")
+    data = chat(state, "")
+    assert data["profile"] == "I like romantic dramas"
+    state.edit_profile("")
+    assert chat(state, "")["profile"] != "I like romantic dramas"
+
+
+def test_the_state_round_trips_through_json(chat):
+    state = ConversationState(domain="movies", count=3)
+    chat(state, "Alien, The Matrix. No horror after 1990")
+    doc = json.loads(json.dumps(state.to_dict()))
+    again = ConversationState.from_dict(doc, chat.recommender)
+    assert again == state
+
+
+@pytest.mark.parametrize("doc, error", [
+    ([], "must be a JSON object"),
+    ({"domain": "books"}, "state.domain must be one of"),
+    ({"domain": "movies", "liked": ["999"]}, "ids not in the movies catalog: 999"),
+    ({"domain": "movies", "liked": "1"}, "state.liked must be a list"),
+    ({"domain": "movies", "count": 0}, "state.count must be a whole number"),
+    ({"domain": "movies", "diversity": 2}, "state.diversity must be a number from 0 to 1"),
+    ({"domain": "movies", "constraints": {"exclude_genres": ["Cooking"]}}, "unknown genres"),
+    ({"domain": "movies", "version": 99}, "version 99 is not supported"),
+])
+def test_a_bad_state_is_refused_with_its_field_named(chat, doc, error):
+    with pytest.raises(InputError, match=error):
+        ConversationState.from_dict(doc, chat.recommender)
+
+
+def test_mmr_keeps_order_at_zero_and_spreads_at_one():
+    hits = [ScoredItem("a", 0.9), ScoredItem("b", 0.89), ScoredItem("c", 0.5)]
+    vectors = {"a": np.array([1.0, 0.0]), "b": np.array([0.99, 0.1]), "c": np.array([0.0, 1.0])}
+    assert mmr(hits, vectors, 0.0) == hits
+    assert [h.item_id for h in mmr(hits, vectors, 0.7)] == ["a", "c", "b"]
+    assert [h.item_id for h in mmr(hits, vectors, 0.7, [np.array([1.0, 0.0])])][0] == "c"
