@@ -40,6 +40,10 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("--domain", default="movies", help=f"one of: {', '.join(DOMAINS)}")
     rec.add_argument("--json", action="store_true", help="print one JSON object")
     rec.add_argument("--message", help="a free-text message instead of separate titles")
+    rec.add_argument("--state", metavar="FILE",
+                     help="go on with the conversation saved in FILE (JSON; created when "
+                          "missing) and save the new state there: likes, dislikes and filters "
+                          "carry across calls")
     rec.add_argument("titles", nargs="*", help="titles you liked, one argument each")
     rec.set_defaults(run=_recommend)
 
@@ -91,25 +95,60 @@ def _parser() -> argparse.ArgumentParser:
 def _recommend(args: argparse.Namespace, settings: Settings) -> int:
     from .loading import load_recommender
 
-    if not args.titles and not args.message:
+    if not args.titles and not args.message and not args.state:
         raise RecommenderError("Name at least one title, e.g. "
                                "`python -m recommender recommend \"Alien\" \"The Matrix\"`.")
     if args.domain not in DOMAINS:
         from .errors import UnknownDomainError
 
         raise UnknownDomainError(args.domain, list(DOMAINS))
-    settings = _only(settings, args.domain)
-    recommender = load_recommender(settings, progress=not args.json)
-    if args.message:
-        result = recommender.recommend(args.domain, message=args.message)
+    state_file = _read_state_file(args.state) if args.state else None
+    recommender = load_recommender(_only(settings, args.domain))
+    if args.state:
+        data = _converse(recommender, args, state_file)
+    elif args.message:
+        data = recommender.recommend(args.domain, message=args.message).to_dict()
     else:
-        result = recommender.recommend(args.domain, titles=args.titles)
-    data = result.to_dict()
+        data = recommender.recommend(args.domain, titles=args.titles).to_dict()
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         print(_as_text(data))
     return 0
+
+
+def _read_state_file(name: str) -> dict | None:
+    from pathlib import Path
+
+    path = Path(name)
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise RecommenderError(f"--state {name} cannot be read as JSON ({exc}). Point it at "
+                               "the file an earlier call wrote, or at a new file to start "
+                               "a conversation.") from None
+
+
+def _converse(recommender, args: argparse.Namespace, saved: dict | None) -> dict:
+    from pathlib import Path
+
+    from .conversation import ConversationState, converse
+    from .pipeline import Finished
+    from .sasrec import write_atomically
+
+    state = (ConversationState.from_dict(saved, recommender) if saved else
+             ConversationState(domain=args.domain,
+                               count=recommender.settings.recommendations))
+    message = args.message if args.message is not None else ", ".join(args.titles)
+    data: dict = {}
+    for event in converse(recommender, state, message, domain=args.domain):
+        if isinstance(event, Finished):
+            data = event.result.to_dict()
+    write_atomically(Path(args.state),
+                     (json.dumps(state.to_dict(), ensure_ascii=False, indent=1) + "\n").encode())
+    return data
 
 
 def _as_text(data: dict) -> str:

@@ -54,3 +54,38 @@ def test_missing_model_file_names_the_setting(env, tmp_path):
                 "Alien")
     assert done.returncode == 2
     assert "Set RECOMMENDER_MODEL_PATH to a .gguf file" in done.stderr
+
+
+def test_a_conversation_carries_across_calls_in_a_state_file(env, tmp_path):
+    state = tmp_path / "state.json"
+    first = _run(env, "recommend", "--json", "--state", str(state), "--message",
+                 "I loved Alien, Zombieland and 28 Days Later")
+    assert first.returncode == 0, first.stderr
+    assert json.loads(state.read_text())["liked"] == json.loads(first.stdout)["state"]["liked"]
+    second = _run(env, "recommend", "--json", "--state", str(state), "--message", "no horror")
+    assert second.returncode == 0, second.stderr
+    data = json.loads(second.stdout)
+    assert data["state"]["constraints"]["exclude_genres"] == ["Horror"]
+    assert len(data["state"]["liked"]) == 3 and data["recommendations"]
+    assert json.loads(state.read_text()) == data["state"]
+
+
+def test_a_broken_state_file_is_named_and_left_alone(env, tmp_path):
+    state = tmp_path / "state.json"
+    state.write_text("{not json")
+    done = _run(env, "recommend", "--json", "--state", str(state), "--message", "Alien")
+    assert done.returncode == 2
+    assert f"--state {state} cannot be read as JSON" in json.loads(done.stdout)["error"]
+    assert state.read_text() == "{not json"
+
+
+def test_train_chooses_epochs_on_validation_items(env):
+    done = _run(env, "train", "--dataset", "movielens", "--users", "40", "--epochs", "2",
+                "--max-len", "20", "--validate-every", "1")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["epoch", "validation", "HR@10", "NDCG@10"]
+    epochs = [int(line.split()[0]) for line in lines[1:3]]
+    assert epochs == [1, 2]
+    assert all(0.0 <= float(v) <= 1.0 for line in lines[1:3] for v in line.split()[1:])
+    assert lines[3].startswith("best: ")

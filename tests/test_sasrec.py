@@ -42,3 +42,23 @@ def test_round_trips(tmp_path):
     assert vocabulary[6] == "7" and meta == {"dataset": "synthetic"}
     assert torch.equal(loaded.user_vectors(probes), model.user_vectors(probes))
 
+
+
+def test_windows_cover_every_target_once():
+    from recommender.sasrec import training_windows
+
+    sequence = list(range(1, 12))  # 11 items: 10 targets
+    windows = training_windows([sequence, [5], [7, 8]], max_len=4)
+    assert windows == [[7, 8, 9, 10, 11], [3, 4, 5, 6, 7], [1, 2, 3], [7, 8]]
+    targets = [t for w in windows for t in w[1:]]
+    assert sorted(targets) == sorted([*range(2, 12), 8])
+
+
+def test_a_trimmed_batch_reads_like_a_padded_one():
+    """Training trims each batch to its longest row; positions count from the newest item, so
+    the hidden states match those of the same rows padded to max_len."""
+    config = SASRecConfig(max_len=6, dim=16, blocks=1, dropout=0.0, epochs=1, negatives=16)
+    model = train_sasrec(_sequences(20, 30, 6), 30, config, progress=False)
+    full = torch.tensor([[0, 0, 0, 3, 4, 5], [0, 0, 0, 0, 7, 8]])
+    with torch.no_grad():
+        assert torch.allclose(model(full)[:, -2:], model(full[:, -3:])[:, -2:], atol=1e-5)
