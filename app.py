@@ -111,7 +111,7 @@ def build_app(recommender: Recommender) -> gr.Blocks:
                  doc: dict | None, picks: dict | None) -> tuple:
         item_id = (picks or {}).get(str(data.index))
         if item_id is None or data.liked not in (True, False):
-            gr.Info("Rate one recommendation at a time: use 👍 or 👎 on its own message.")
+            gr.Info("Rate one recommendation at a time, with the thumbs under that pick.")
             return doc, *(side_panel(session_state(doc, domain, count, diversity))
                           if doc else ("", ""))
         state = session_state(doc, domain, count, diversity)
@@ -158,7 +158,7 @@ def build_app(recommender: Recommender) -> gr.Blocks:
         gr.Markdown("## What did you enjoy?\nName a few titles; a local language model profiles "
                     "your taste, then picks and explains recommendations from the catalog. "
                     "Then refine: “no horror”, “from the 90s”, “more like the second one”, "
-                    "“why the third one?”, or rate a pick with 👍 / 👎.")
+                    "“why the third one?”, or rate a pick with the thumbs under it.")
         with gr.Row():
             with gr.Column(scale=3):
                 domain = gr.Radio(choices=[(label, key) for key, label in labels.items()],

@@ -100,7 +100,7 @@ class TurnView:
             parts.append(f"_Choosing from {self.candidates} candidates…_")
         elif status and self.picks:
             parts.append(f"**Recommendations** (chosen from {self.candidates} candidates; "
-                         "👍 or 👎 any of them to tell me more)")
+                         "rate any of them with the thumbs under it)")
         return "\n\n".join(p for p in parts if p)
 
     def pick_messages(self) -> list[tuple[str, str]]:

@@ -142,7 +142,7 @@ def detailed_template(item: Item, anchor: Anchor, history: Sequence[Item]) -> st
         facts.append(_join(item.genres))
     if item.year:
         facts.append(f"from {item.year}")
-    if facts:
+    if facts and (anchor.genres or anchor.tags or anchor.words):  # else the first said it
         sentences.append(f"{short_title(item)} is {' '.join(facts)}.")
     if item.tags:
         sentences.append("People tagged it " + _join([f"“{t}”" for t in item.tags[:3]]) + ".")

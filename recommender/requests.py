@@ -260,14 +260,21 @@ def _years(text: str, spans: list[tuple[int, int]], latest: int | None
         spans.append(m.span())
         year = int(m["year"])
         cue = m["cue"].lower()
-        if cue == "from" and not m["on"]:
+        if _negated(text, m.start(), spans):  # "nothing after 2010": 2010 or earlier
+            year_max = year - 1 if cue in ("since", "from") else year
+        elif cue == "from" and not m["on"]:
             return year, year
-        year_min = year if cue in ("since", "from") else year + 1
+        else:
+            year_min = year if cue in ("since", "from") else year + 1
     m = _BEFORE.search(text)
     if m:
         spans.append(m.span())
         year = int(m["year"])
-        year_max = year if m["cue"].lower() in ("until", "up to") else year - 1
+        inclusive = m["cue"].lower() in ("until", "up to")
+        if _negated(text, m.start(), spans):  # "nothing before 1990": 1990 or later
+            year_min = year + 1 if inclusive else year
+        else:
+            year_max = year if inclusive else year - 1
     if year_min is None and year_max is None:
         m = _IN_YEAR.search(text)
         if m:
@@ -278,6 +285,17 @@ def _years(text: str, spans: list[tuple[int, int]], latest: int | None
             spans.append(m.span())
             return latest - 9, None
     return year_min, year_max
+
+
+def _negated(text: str, start: int, spans: list[tuple[int, int]]) -> bool:
+    """Whether the phrase at ``start`` is negated ("nothing before", "no films made after");
+    the negation is then consumed too."""
+    before = text[max(0, start - 40):start]
+    m = re.search(r"\b(?:no|not|nothing|none|never|avoid|skip|without)\s+(?:\w+\s+){0,2}$",
+                  before, re.I)
+    if m:
+        spans.append((start - len(before) + m.start(), start))
+    return bool(m)
 
 
 def _position(match: re.Match) -> int:
