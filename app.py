@@ -91,7 +91,9 @@ def build_app(recommender: Recommender) -> gr.Blocks:
                 view.apply(event)
                 now = time.monotonic()
                 if now - last >= _STREAM_INTERVAL_S or isinstance(event, Finished):
-                    history[base:] = [{"role": "assistant", "content": view.header()}]
+                    history[base:] = [{"role": "assistant", "content": view.header(),
+                                        **({"options": view.options()} if view.options()
+                                           else {})}]
                     for item_id, text in view.pick_messages():
                         picks[str(len(history))] = item_id
                         history.append({"role": "assistant", "content": text})
@@ -198,6 +200,8 @@ def build_app(recommender: Recommender) -> gr.Blocks:
         message.submit(respond, turn_inputs, turn_outputs, api_name="chat",
                        api_visibility="undocumented")
         send.click(respond, turn_inputs, turn_outputs, api_visibility="private")
+        chatbot.option_select(_chosen, None, message, api_visibility="private").then(
+            respond, turn_inputs, turn_outputs, api_visibility="private")
         chatbot.like(feedback, [domain, count, diversity, doc, picks], [doc, status, profile],
                      api_visibility="private")
         apply_profile.click(use_profile, [profile, domain, count, diversity, doc],
@@ -209,6 +213,11 @@ def build_app(recommender: Recommender) -> gr.Blocks:
         domain.change(reset, [domain], reset_outputs, api_visibility="private")
         gr.api(recommend, api_name="recommend")
     return demo
+
+
+def _chosen(data: gr.SelectData) -> str:
+    """The message a clicked "did you mean" option sends."""
+    return str(data.value)
 
 
 def theme() -> gr.themes.Base:

@@ -103,6 +103,14 @@ class TurnView:
                          "rate any of them with the thumbs under it)")
         return "\n\n".join(p for p in parts if p)
 
+    def options(self) -> list[dict[str, str]]:
+        """Clickable answers to "which one did you mean?": label shown, message sent."""
+        if self.understood is None:
+            return []
+        return [{"label": self.catalog.get(i).label,
+                 "value": q.answer(self.catalog.get(i).label)}
+                for q in self.understood.questions for i in q.options]
+
     def pick_messages(self) -> list[tuple[str, str]]:
         """One (item id, Markdown message) per recommendation, in order."""
         return [(pick.item_id, self._pick(n, pick)) for n, pick in enumerate(self.picks, 1)]
@@ -116,6 +124,10 @@ class TurnView:
                  + [f"you disliked {escape(self.catalog.get(i).label)}" for i in u.disliked])
         if noted:
             lines.append("**Noted:** " + " · ".join(noted))
+        for question in u.questions:
+            lines.append(f"**Which {self.catalog.noun} did you mean by “{escape(question.text)}”?** "
+                         + " · ".join(escape(self.catalog.get(i).label)
+                                      for i in question.options))
         rules = u.constraints.describe()
         if rules or u.constraints_changed:
             lines.append("**Filters:** " + (" · ".join(escape(r) for r in rules) or "none"))

@@ -28,13 +28,17 @@ from .prompts import render
 from .requests import Request, parse_rules, parse_with_model
 from .retrieval import Steering
 
-__all__ = ["ConversationState", "Understood", "Detailed", "converse", "DIFFERENT_DIVERSITY"]
+__all__ = ["ConversationState", "Understood", "Detailed", "Question", "converse",
+           "ASK_BELOW", "DIFFERENT_DIVERSITY"]
 
 log = logging.getLogger(__name__)
 
 STATE_VERSION = 1
 MAX_ITEMS = 500
 """Most liked or disliked items a state may hold (a longer one is refused, not cut)."""
+ASK_BELOW = 0.7
+"""A title linked with less confidence than this, to one of several items, is asked about
+("did you mean …?") rather than used."""
 DIFFERENT_DIVERSITY = 0.6
 """Diversity of a "something different" turn when the setting is lower."""
 _WHY_TOKENS = 60
@@ -143,6 +147,20 @@ class ConversationState:
 
 
 @dataclass(frozen=True)
+class Question:
+    """"Did you mean …?" about one phrase: the items it may name, likeliest first, and whether
+    the user said they liked or disliked it."""
+
+    text: str
+    options: tuple[str, ...]
+    liked: bool = True
+
+    def answer(self, label: str) -> str:
+        """The message that picks ``label``: sent when the user clicks it."""
+        return label if self.liked else f"I didn't like {label}"
+
+
+@dataclass(frozen=True)
 class Understood:
     """What a message changed, for the chat to confirm: new likes and dislikes (ids) and the
     constraints now in force."""
@@ -151,6 +169,7 @@ class Understood:
     disliked: tuple[str, ...]
     constraints: Constraints
     notes: tuple[str, ...] = ()
+    questions: tuple[Question, ...] = ()
     acted: bool = False
     """The message asked for something besides titles (a filter, a reference, a reset)."""
     constraints_changed: bool = False
@@ -189,12 +208,12 @@ def converse(recommender: Recommender, state: ConversationState, message: str | 
         return
 
     before = state.constraints
-    link, liked, disliked, notes = _apply(request, state, res)
+    link, liked, disliked, notes, questions = _apply(request, state, res)
     acted = (request.change != ConstraintChange() or request.more_like is not None
-             or request.why is not None or request.different
+             or request.why is not None or request.different or bool(questions)
              or bool(request.liked_positions or request.disliked_positions))
     understood = Understood(tuple(liked), tuple(disliked), state.constraints, tuple(notes),
-                            acted, before != state.constraints)
+                            tuple(questions), acted, before != state.constraints)
     yield Linked(link)
     yield understood
 
@@ -202,10 +221,13 @@ def converse(recommender: Recommender, state: ConversationState, message: str | 
         yield from _why(recommender, res, state, request.why, started, notes)
         return
     if not state.liked:
-        result = TurnResult(domain=state.domain, link=link, catalog=res.catalog, state=state)
+        result = TurnResult(domain=state.domain, link=link, catalog=res.catalog, state=state,
+                            questions=questions)
         noun = res.catalog.noun
         result.notices.extend(notes)
-        if not (acted or liked or disliked):
+        if questions:
+            result.notices.append("Pick the one you meant, and I will recommend from there.")
+        elif not (acted or liked or disliked):
             result.notices.append(f"No {noun} in the catalog matched what you typed.")
         else:
             result.notices.append(f"Tell me a few {noun}s you liked, and I will recommend from "
@@ -234,6 +256,7 @@ def converse(recommender: Recommender, state: ConversationState, message: str | 
             result = event.result
             result.link = link
             result.state = state
+            result.questions = questions
             if result.profile and not state.profile_edited:
                 state.profile, state.profile_for = result.profile, list(state.liked)
             if result.recommendations:
@@ -266,11 +289,12 @@ def _read(recommender: Recommender, res: Domain, text: str) -> Request:
 
 
 def _apply(request: Request, state: ConversationState, res: Domain
-           ) -> tuple[LinkResult, list[str], list[str], list[str]]:
+           ) -> tuple[LinkResult, list[str], list[str], list[str], list[Question]]:
     """Update the state with what the message said; returns this turn's linking, the ids newly
-    liked and disliked, and notes for the user."""
+    liked and disliked, notes for the user, and questions about ambiguous titles."""
     catalog = res.catalog
     notes: list[str] = []
+    questions: list[Question] = []
     mentions: list[Mention] = []
     liked: list[str] = []
     disliked: list[str] = []
@@ -278,9 +302,15 @@ def _apply(request: Request, state: ConversationState, res: Domain
                                        (request.disliked_text, request.disliked_positions,
                                         disliked)):
         for phrase in phrases:
-            found = res.linker.link_message(phrase)
-            mentions.extend(found.mentions)
-            target.extend(found.item_ids)
+            for mention in res.linker.link_message(phrase).mentions:
+                if mention.ambiguous(ASK_BELOW):
+                    questions.append(Question(mention.text, (mention.item_id,
+                                                             *mention.alternatives),
+                                              liked=target is liked))
+                    continue
+                mentions.append(mention)
+                if mention.item_id:
+                    target.append(mention.item_id)
         for position in positions:
             item = _shown_at(state, position)
             if item:
@@ -312,7 +342,7 @@ def _apply(request: Request, state: ConversationState, res: Domain
         change = replace(change, year_min=None, year_max=None)
     state.constraints = change.applied_to(state.constraints)
     return LinkResult(tuple(mentions)), list(dict.fromkeys(liked)), \
-        list(dict.fromkeys(disliked)), notes
+        list(dict.fromkeys(disliked)), notes, questions
 
 
 def _shown_at(state: ConversationState, position: int | None) -> str | None:

@@ -6,9 +6,12 @@ Three passes, from strict to loose:
    a title before a colon, scanned left to right;
 2. containment: a leftover phrase whose significant words all occur in one title
    (``"lord of the rings"``, a partial product name);
-3. close spelling: a leftover phrase within a small edit distance of a title (``"blade runer"``).
+3. close spelling: a run of words within a small edit distance of a title (``"blade runer"``,
+   ``"teh matrix"``), preferred over a shorter exact span inside it (``"Blade"``).
 
-Where several items share a name the most popular wins, with a confidence below 1.
+Where several items share a name the most popular wins, with a confidence below 1 that counts
+how much the others compete; the others are kept as ``alternatives``, so a conversation can ask
+"did you mean …?" when the confidence is low.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ _MAX_SPAN = 16
 _SEPARATORS = re.compile(
     r"[,;|/!?]+|(?:^|\s+)(?:and|plus|also|then|or|but|as well as|&)(?:\s+|$)", re.IGNORECASE
 )
+_SEPARATOR_WORDS = frozenset({"and", "plus", "also", "then", "or", "but", "as"})
 _QUOTES = re.compile(r"[\n\"“”«»]+")
 _MARKUP = re.compile(r"<[^<>]{0,200}>")
 _EDGE_PUNCTUATION = " \t\"'“”‘’.,;:!?()[]{}<>*_`~"
@@ -40,6 +44,12 @@ FILLER = frozenset(
     could some give me more any""".split()
 )
 _CLOSE_CUTOFF = 0.86
+_SPELLED_CUTOFF = 0.88
+_SPELLED_WORDS = 6
+_ALTERNATIVES = 3
+_QUALITY_POWER = 4  # an exact title outweighs a shared title prefix (quality 0.6) about 8 to 1
+_ROMAN = {"ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7", "viii": "8",
+          "ix": "9", "x": "10"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,13 @@ class Mention:
     item_id: str | None
     confidence: float = 0.0
     method: str = "none"
+    alternatives: tuple[str, ...] = ()
+    """Other items the phrase may name, most likely first (when it is ambiguous)."""
+
+    def ambiguous(self, threshold: float) -> bool:
+        """Linked, but below ``threshold`` with other candidates: worth asking about."""
+        return self.item_id is not None and bool(self.alternatives) and \
+            self.confidence < threshold
 
 
 @dataclass(frozen=True)
@@ -94,6 +111,12 @@ class TitleLinker:
                 if word not in STOPWORDS:
                     self._postings[word].add(item.item_id)
         self._key_list = list(self._keys)
+        self._keys_by_word: dict[str, set[str]] = defaultdict(set)
+        for key in self._key_list:
+            self._keys_by_word["^" + key[:3]].add(key)
+            for word in key.split():
+                if word not in STOPWORDS:
+                    self._keys_by_word[word].add(key)
 
     # -- public ---------------------------------------------------------------------------
 
@@ -125,6 +148,9 @@ class TitleLinker:
         i = 0
         while i < len(words):
             hit = self._longest_span(words, i)
+            spelled = self._spelled_span(words, i, hit[1] if hit else i + 1)
+            if spelled is not None:
+                hit = spelled
             if hit is None:
                 leftover.append(words[i])
                 i += 1
@@ -143,8 +169,9 @@ class TitleLinker:
             if candidate != key and all(w in STOPWORDS for w in candidate.split()):
                 continue  # "I loved it" does not name the film "It"
             if candidate in self._keys:
-                item_id, confidence = self._best(self._keys[candidate])
-                return Mention(text.strip(_EDGE_PUNCTUATION), item_id, confidence, "exact")
+                item_id, confidence, others = self._best(self._keys[candidate])
+                return Mention(text.strip(_EDGE_PUNCTUATION), item_id, confidence, "exact",
+                               others)
         return None
 
     def _longest_span(self, words: list[str], start: int) -> tuple[Mention, int] | None:
@@ -155,8 +182,38 @@ class TitleLinker:
                 continue
             if all(w in STOPWORDS or w in FILLER for w in key.split()):
                 continue  # "it", "her", "up" only count when typed alone
-            item_id, confidence = self._best(self._keys[key])
-            return Mention(phrase.strip(_EDGE_PUNCTUATION), item_id, confidence, "exact"), end
+            item_id, confidence, others = self._best(self._keys[key])
+            return Mention(phrase.strip(_EDGE_PUNCTUATION), item_id, confidence, "exact",
+                           others), end
+        return None
+
+    def _spelled_span(self, words: list[str], start: int, beyond: int
+                      ) -> tuple[Mention, int] | None:
+        """A run of at least two words from ``start``, reaching past ``beyond``, that is a close
+        spelling of a name ("blade runer" over the exact "Blade")."""
+        first = normalize(words[start])
+        if not first or first in _SEPARATOR_WORDS:
+            return None
+        for end in range(min(len(words), start + _SPELLED_WORDS), max(beyond, start + 2) - 1,
+                         -1):
+            if _SEPARATORS.search(" ".join(words[start:end])[:-1]):
+                continue  # never across a comma or an "and"
+            last = normalize(words[end - 1])
+            if not last or last in FILLER or last in STOPWORDS:
+                continue
+            key = normalize(" ".join(words[start:end]))
+            if key in self._keys:
+                continue  # an exact name: the exact pass takes it
+            pool = set().union(*(self._keys_by_word.get(w, set()) for w in key.split()
+                                 if w not in STOPWORDS), self._keys_by_word.get("^" + key[:3],
+                                                                                set()))
+            close = difflib.get_close_matches(key, list(pool), n=1, cutoff=_SPELLED_CUTOFF)
+            if close:
+                ratio = difflib.SequenceMatcher(None, key, close[0]).ratio()
+                item_id, confidence, others = self._best(self._keys[close[0]])
+                phrase = " ".join(words[start:end]).strip(_EDGE_PUNCTUATION)
+                return Mention(phrase, item_id, round(confidence * ratio, 2), "spelling",
+                               others), end
         return None
 
     def _leftover(self, text: str) -> list[Mention]:
@@ -182,11 +239,17 @@ class TitleLinker:
         matches = set.intersection(*postings) if postings else set()
         if not matches:
             return None
-        best = max(matches, key=lambda i: (self._popularity(i), -len(self.catalog.get(i).title)))
+        ranked = sorted(matches, key=lambda i: (-self._popularity(i),
+                                                len(self.catalog.get(i).title), i))
+        best = ranked[0]
         title_words = len([w for w in normalize(self.catalog.get(best).title).split()
                            if w not in STOPWORDS])
-        confidence = round(min(1.0, len(significant) / max(title_words, 1)) * 0.9, 2)
-        return Mention(phrase.strip(_EDGE_PUNCTUATION), best, confidence, "partial")
+        confidence = min(1.0, len(significant) / max(title_words, 1)) * 0.9
+        if len(ranked) > 1:  # compete on popularity, as shared names do
+            total = sum(self._popularity(i) + 1 for i in ranked)
+            confidence *= (self._popularity(best) + 1) / total
+        return Mention(phrase.strip(_EDGE_PUNCTUATION), best, round(confidence, 2), "partial",
+                       tuple(ranked[1 : 1 + _ALTERNATIVES]))
 
     def _close(self, phrase: str, key: str) -> Mention | None:
         if len(key) < 4:
@@ -195,19 +258,25 @@ class TitleLinker:
         if not close:
             return None
         ratio = difflib.SequenceMatcher(None, key, close[0]).ratio()
-        item_id, confidence = self._best(self._keys[close[0]])
-        return Mention(phrase.strip(_EDGE_PUNCTUATION), item_id, round(confidence * ratio, 2), "spelling")
+        item_id, confidence, others = self._best(self._keys[close[0]])
+        return Mention(phrase.strip(_EDGE_PUNCTUATION), item_id, round(confidence * ratio, 2),
+                       "spelling", others)
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _best(self, keys: list[_Key]) -> tuple[str, float]:
-        ranked = sorted(keys, key=lambda k: (k.quality, self._popularity(k.item_id)), reverse=True)
+    def _best(self, keys: list[_Key]) -> tuple[str, float, tuple[str, ...]]:
+        """The likeliest item of those sharing a name, its confidence (its share of the
+        popularity, each weighted by how exact the name is for it), and the others."""
+        def weight(key: _Key) -> float:
+            return (self._popularity(key.item_id) + 1) * key.quality ** _QUALITY_POWER
+
+        ranked = sorted(keys, key=lambda k: (weight(k), k.quality), reverse=True)
         top = ranked[0]
         if len(ranked) == 1:
-            return top.item_id, top.quality
-        total = sum(self._popularity(k.item_id) + 1 for k in ranked)
-        share = (self._popularity(top.item_id) + 1) / total
-        return top.item_id, round(top.quality * share, 2)
+            return top.item_id, round(top.quality, 2), ()
+        share = weight(top) / sum(weight(k) for k in ranked)
+        others = tuple(k.item_id for k in ranked[1 : 1 + _ALTERNATIVES])
+        return top.item_id, round(top.quality * share, 2), others
 
     def _popularity(self, item_id: str) -> int:
         return self.catalog.get(item_id).popularity
@@ -222,12 +291,18 @@ def _names(item: Item) -> list[tuple[str, float]]:
         if ":" in name:
             head, tail = name.split(":", 1)
             names.append((head, 0.6))
-            if len(tail.split()) >= 2:
-                names.append((tail.split(" - ")[0], 0.7))
+            for part in tail.split(" - "):  # "Episode V - The Empire Strikes Back"
+                if len(part.split()) >= 2:
+                    names.append((part, 0.7))
+    variants = []
+    for name, quality in names:
         words = name.split()
         if len(words) > 1 and words[0].lower() in {"the", "a", "an"}:
-            names.append((" ".join(words[1:]), 0.95))
-    return names
+            variants.append((" ".join(words[1:]), quality * 0.95))
+        if any(w.lower().strip(":,") in _ROMAN for w in words[1:]):  # "Part II" → "Part 2"
+            variants.append((" ".join(_ROMAN.get(w.lower().strip(":,"), w) for w in words),
+                             quality))
+    return names + variants
 
 
 def _strip_filler(key: str) -> str:

@@ -105,6 +105,8 @@ class TurnResult:
     """The conversation state after this turn (``conversation.ConversationState``), if any."""
     detail: dict | None = None
     """A longer explanation of one earlier pick, when that is what was asked."""
+    questions: list = field(default_factory=list)
+    """``conversation.Question``: titles too ambiguous to use without asking."""
 
     def to_dict(self) -> dict:
         def title(item_id: str | None) -> str | None:
@@ -139,6 +141,11 @@ class TurnResult:
             "notices": list(self.notices),
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             **({"detail": self.detail} if self.detail else {}),
+            **({"clarify": [
+                {"input": q.text, "liked": q.liked,
+                 "options": [{"id": i, "title": title(i), "answer": q.answer(title(i))}
+                             for i in q.options]}
+                for q in self.questions]} if self.questions else {}),
             **({"state": self.state.to_dict()} if self.state is not None else {}),
         }
 

@@ -72,6 +72,10 @@ _DISLIKE = re.compile(
     r"don'?t\s+(?:like|enjoy)|do\s+not\s+(?:like|enjoy)|not\s+a\s+fan\s+of|"
     r"couldn'?t\s+stand|can'?t\s+stand|boring|terrible|awful|overrated|was\s+bad|were\s+bad|"
     r"not\s+for\s+me|no\s+thanks\s+to)\b", re.I)
+_AFTER_TITLE = re.compile(r"boring|terrible|awful|overrated|was\s+bad|were\s+bad|"
+                          r"not\s+for\s+me", re.I)
+"""Dislike cues that follow the title they are about."""
+_LIKE = re.compile(r"\b(?:loved|liked|enjoyed|adored|love|like)\b", re.I)
 _BOUNDARY = re.compile(r"[.;!?,\n]+|\b(?:but|and|or|however|though)\b", re.I)
 _CLAUSES = re.compile(r"[.;!?\n]+|\bbut\b|\bhowever\b|\bthough\b", re.I)
 _DIFFERENT = re.compile(r"\b(?:something\s+(?:completely\s+|totally\s+|else\s+|quite\s+)?"
@@ -179,22 +183,53 @@ def parse_rules(message: str, genres: Sequence[str], latest_year: int | None = N
     for piece in [*_CLAUSES.split(text)]:
         start = text.find(piece, cursor)
         cursor = max(cursor, start + len(piece))
-        clause = _without(text, spans, start, start + len(piece))
-        disliking = bool(_DISLIKE.search(clause))
-        ordinal = (re.search(_REFERENCE, clause, re.I) if (more_like, why) == (None, None)
-                   else None)
-        if ordinal:
-            (disliked_positions if disliking else liked_positions).append(_position(ordinal))
-            clause = clause[: ordinal.start()] + " " + clause[ordinal.end():]
-        if disliking:
-            clause = _DISLIKE.sub(" ", clause)
-        if _only_filler(clause):
-            continue
-        (disliked_text if disliking else liked_text).append(clause.strip(" ,"))
+        for clause in _by_polarity(_without(text, spans, start, start + len(piece))):
+            _read_clause(clause, more_like, why, liked_text, disliked_text, liked_positions,
+                         disliked_positions)
     change = ConstraintChange(tuple(include), tuple(exclude), tuple(lift_genres), year_min,
                               year_max, lift_years, lift_all)
     return Request(tuple(liked_text), tuple(disliked_text), tuple(liked_positions),
                    tuple(disliked_positions), change, more_like, why, different)
+
+
+def _by_polarity(clause: str) -> list[str]:
+    """Cut a clause where it turns from disliking to liking or back: "I hated Titanic, loved
+    Heat" → "I hated Titanic,", "loved Heat"."""
+    dislikes = [m.span() for m in _DISLIKE.finditer(clause)]
+    cues = []
+    for a, b in dislikes:
+        if _AFTER_TITLE.fullmatch(clause[a:b]):  # "Titanic was boring": cut before the title
+            separator = max(clause.rfind(",", 0, a), clause.rfind(";", 0, a),
+                            clause.lower().rfind(" and ", 0, a))
+            a = separator + 1 if separator >= 0 else 0
+        cues.append((a, False))
+    cues += [(m.start(), True) for m in _LIKE.finditer(clause)
+             if not any(a <= m.start() < b for a, b in dislikes)]
+    cues.sort()
+    cuts, previous = [], None
+    for position, liking in cues:
+        if previous is not None and liking != previous:
+            cuts.append(position)
+        previous = liking
+    bounds = [0, *cuts, len(clause)]
+    return [clause[a:b] for a, b in zip(bounds, bounds[1:])]
+
+
+def _read_clause(clause: str, more_like: int | None, why: int | None, liked_text: list[str],
+                 disliked_text: list[str], liked_positions: list[int],
+                 disliked_positions: list[int]) -> None:
+    """One clause's titles or references, as liked or disliked."""
+    disliking = bool(_DISLIKE.search(clause))
+    ordinal = (re.search(_REFERENCE, clause, re.I) if (more_like, why) == (None, None)
+               else None)
+    if ordinal:
+        (disliked_positions if disliking else liked_positions).append(_position(ordinal))
+        clause = clause[: ordinal.start()] + " " + clause[ordinal.end():]
+    if disliking:
+        clause = _DISLIKE.sub(" ", clause)
+    if _only_filler(clause):
+        return
+    (disliked_text if disliking else liked_text).append(clause.strip(" ,"))
 
 
 def _genre_polarity(text: str, start: int, end: int) -> tuple[str, int, int] | None:

@@ -164,3 +164,24 @@ def test_mmr_keeps_order_at_zero_and_spreads_at_one():
     assert mmr(hits, vectors, 0.0) == hits
     assert [h.item_id for h in mmr(hits, vectors, 0.7)] == ["a", "c", "b"]
     assert [h.item_id for h in mmr(hits, vectors, 0.7, [np.array([1.0, 0.0])])][0] == "c"
+
+
+def test_an_ambiguous_title_is_asked_about_and_the_answer_is_used(chat):
+    state = ConversationState(domain="movies", count=3)
+    data = chat(state, "Star Wars")
+    assert state.liked == [] and data["recommendations"] == []
+    (question,) = data["clarify"]
+    assert question["input"] == "Star Wars"
+    assert [o["id"] for o in question["options"]] == ["10", "11"]
+    answer = question["options"][1]["answer"]
+    assert answer == "Star Wars: Episode V - The Empire Strikes Back (1980)"
+    data = chat(state, answer)
+    assert state.liked == ["11"] and data["recommendations"] and "clarify" not in data
+
+
+def test_an_ambiguous_title_beside_a_clear_one_still_gets_an_answer(chat):
+    state = ConversationState(domain="movies", count=3)
+    data = chat(state, "I hated star wars, loved Blade Runner")
+    assert state.liked == ["3"] and state.disliked == []
+    assert data["recommendations"]
+    assert data["clarify"][0]["options"][0]["answer"].startswith("I didn't like Star Wars")

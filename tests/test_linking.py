@@ -54,6 +54,81 @@ def test_partial_product_titles():
     assert all(m.method == "partial" for m in result.mentions)
 
 
+@pytest.fixture(scope="module")
+def movies():
+    return TitleLinker(load_movies(PROJECT_ROOT / "data"))
+
+
+ASK = "ask"
+# typed text → the movie ids linked, in order; ("ask", ids) when the conversation must ask
+# "did you mean …?" and offer these ids (first the likeliest)
+REAL_CASES = [
+    ("teh matrix", ["2571"]),
+    ("blade runer", ["541"]),
+    ("I loved teh matrix and blade runer", ["2571", "541"]),
+    ("Matrix, The", ["2571"]),
+    ("the matrix (1999)", ["2571"]),
+    ("matrix reloaded", ["6365"]),
+    ("Godfather", ["858"]),
+    ("the godfather part 2", ["1221"]),
+    ("Alien", ["1214"]),
+    ("Aliens", ["1200"]),
+    ("alien 3", ["1320"]),
+    ("Terminator", ["1240"]),
+    ("toy story", ["1"]),
+    ("toy story 2", ["3114"]),
+    ("Toy Story, Finding Nemo, Up", ["1", "6377", "68954"]),
+    ("fellowship of the ring", ["4993"]),
+    ("empire strikes back", ["1196"]),
+    ("oceans eleven", ["4963"]),
+    ("dark night", ["58559"]),
+    ("inceptoin", ["79132"]),
+    ("pulp fictoin", ["296"]),
+    ("the shawshank redemtion", ["318"]),
+    ("forest gump", ["356"]),
+    ("Amélie", ["4973"]),
+    ("Le fabuleux destin d'Amélie Poulain", ["4973"]),
+    ("Spirited Away (2001)", ["5618"]),
+    ("spiderman", ["5349"]),
+    ("Jurassic Prak", ["480"]),
+    ("good fellas", ["1213"]),
+    ("back to the futur", ["1270"]),
+    ("se7en", ["47"]),
+    ("Heat", ["6"]),
+    ("The Thing", ["2288"]),
+    ("Total Recall", ["2916"]),
+    ("The Good, the Bad and the Ugly", ["1201"]),
+    ("Up", ["68954"]),
+    # ambiguous: shared names and remakes
+    ("star wars", (ASK, ["260", "1196", "1210"])),
+    ("The Lord of the Rings", (ASK, ["4993", "5952", "7153"])),
+    ("lord of the rings", (ASK, ["4993", "5952", "7153"])),
+    ("indiana jones", (ASK, ["1291", "2115"])),
+    ("King Kong", (ASK, ["41569"])),
+    ("Hamlet", (ASK, ["1411"])),
+    ("Planet of the Apes", (ASK, ["2529"])),
+    ("Godzilla", (ASK, ["1882"])),
+    ("Solaris", (ASK, ["5881"])),
+    ("Star Trek", (ASK, ["68358"])),
+    ("Pride and Prejudice", (ASK, ["40629"])),
+]
+
+
+@pytest.mark.parametrize("text, expected", REAL_CASES, ids=[c[0] for c in REAL_CASES])
+def test_links_typos_variants_and_ambiguous_names(movies, text, expected):
+    from recommender.conversation import ASK_BELOW
+
+    mentions = movies.link_message(text).mentions
+    if isinstance(expected, tuple):
+        (mention,) = mentions
+        assert mention.ambiguous(ASK_BELOW), mention
+        offered = [mention.item_id, *mention.alternatives]
+        assert offered[: len(expected[1])] == expected[1]
+    else:
+        assert [m.item_id for m in mentions] == expected
+        assert not any(m.ambiguous(ASK_BELOW) for m in mentions)
+
+
 def test_real_catalog_examples():
     linker = TitleLinker(load_movies(PROJECT_ROOT / "data"))
     result = linker.link_message("I loved Alien, Blade Runner and The Matrix")
