@@ -91,12 +91,14 @@ def build_app(recommender: Recommender) -> gr.Blocks:
                 view.apply(event)
                 now = time.monotonic()
                 if now - last >= _STREAM_INTERVAL_S or isinstance(event, Finished):
-                    history[base:] = [{"role": "assistant", "content": view.header(),
-                                        **({"options": view.options()} if view.options()
-                                           else {})}]
+                    history[base:] = [{"role": "assistant", "content": view.header()}]
                     for item_id, text in view.pick_messages():
                         picks[str(len(history))] = item_id
                         history.append({"role": "assistant", "content": text})
+                    question = view.question()
+                    if question:
+                        history.append({"role": "assistant", "content": question[0],
+                                        "options": question[1]})
                     last = now
                     yield history, "", state.to_dict(), picks, *side_panel(state)
         except RecommenderError as exc:

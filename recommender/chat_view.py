@@ -103,13 +103,19 @@ class TurnView:
                          "rate any of them with the thumbs under it)")
         return "\n\n".join(p for p in parts if p)
 
-    def options(self) -> list[dict[str, str]]:
-        """Clickable answers to "which one did you mean?": label shown, message sent."""
-        if self.understood is None:
-            return []
-        return [{"label": self.catalog.get(i).label,
-                 "value": q.answer(self.catalog.get(i).label)}
-                for q in self.understood.questions for i in q.options]
+    def question(self) -> tuple[str, list[dict[str, str]]] | None:
+        """"Which one did you mean?" as a last message, with clickable answers (label shown,
+        message sent); ``None`` when nothing was ambiguous."""
+        if self.understood is None or not self.understood.questions:
+            return None
+        noun = self.catalog.noun
+        lines, options = [], []
+        for q in self.understood.questions:
+            lines.append(f"**Which {noun} did you mean by “{escape(q.text)}”?** Pick one "
+                         "below, or type the title with its year.")
+            options += [{"label": self.catalog.get(i).label,
+                         "value": q.answer(self.catalog.get(i).label)} for i in q.options]
+        return "  \n".join(lines), options
 
     def pick_messages(self) -> list[tuple[str, str]]:
         """One (item id, Markdown message) per recommendation, in order."""
@@ -124,10 +130,6 @@ class TurnView:
                  + [f"you disliked {escape(self.catalog.get(i).label)}" for i in u.disliked])
         if noted:
             lines.append("**Noted:** " + " · ".join(noted))
-        for question in u.questions:
-            lines.append(f"**Which {self.catalog.noun} did you mean by “{escape(question.text)}”?** "
-                         + " · ".join(escape(self.catalog.get(i).label)
-                                      for i in question.options))
         rules = u.constraints.describe()
         if rules or u.constraints_changed:
             lines.append("**Filters:** " + (" · ".join(escape(r) for r in rules) or "none"))

@@ -396,8 +396,8 @@ def merge_model_reply(reply: str, message: str, rules: Request, genres: Sequence
                          exclude_genres=(*change.exclude_genres, *exclude))
     if change.year_min is None and change.year_max is None and not change.lift_years:
         low, high = data.get("year_min"), data.get("year_max")
-        low = low if isinstance(low, int) and str(low) in lowered else None
-        high = high if isinstance(high, int) and str(high) in lowered else None
+        low = low if _year_asked(low, lowered) else None
+        high = high if _year_asked(high, lowered) else None
         if low is not None or high is not None:
             change = replace(change, year_min=low, year_max=high)
     disliked = [t for t in _strings(data.get("disliked")) if t.strip() and t.lower() in lowered
@@ -407,6 +407,15 @@ def merge_model_reply(reply: str, message: str, rules: Request, genres: Sequence
                   if not any(d.lower() in t.lower() for d in disliked))
     return replace(rules, change=change, liked_text=liked,
                    disliked_text=(*rules.disliked_text, *disliked), parsed_by=by)
+
+
+def _year_asked(year: object, message: str) -> bool:
+    """Whether ``message`` asks for this year ("after 2000", "in 1999"), as opposed to
+    naming a title with its year ("Heat (1995)")."""
+    if not isinstance(year, int) or isinstance(year, bool):
+        return False
+    return bool(re.search(rf"\b(?:in|from|after|before|since|than|until|to|and|between|"
+                          rf"around|circa|past|pre|post)\s+(?:the\s+)?{year}\b", message))
 
 
 def _strings(value: object) -> list[str]:

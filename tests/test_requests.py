@@ -114,6 +114,16 @@ def test_the_model_can_add_a_constraint_the_rules_missed():
     assert merged.change.exclude_genres == ("Western",) and merged.parsed_by == "rules+model"
 
 
+def test_a_title_with_its_year_is_not_a_year_filter():
+    message = "Star Wars: Episode V - The Empire Strikes Back (1980)"
+    rules = parse_rules(message, GENRES)
+    merged = merge_model_reply(_reading(year_min=1980, year_max=1980), message, rules, GENRES)
+    assert merged.change.year_min is None and merged.change.year_max is None
+    asked = merge_model_reply(_reading(year_min=1980), "Heat, and around 1980 please",
+                              parse_rules("Heat", GENRES), GENRES)
+    assert asked.change.year_min == 1980
+
+
 def test_rules_win_when_the_model_disagrees():
     rules = parse_rules("no horror", GENRES)
     merged = merge_model_reply(_reading(wanted_genres=["Horror"]), "no horror", rules, GENRES)
