@@ -16,6 +16,7 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Iterator, Sequence  # noqa: E402
 from dataclasses import replace  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
@@ -24,6 +25,9 @@ from recommender.conversation import ConversationState, converse  # noqa: E402
 from recommender.errors import RecommenderError  # noqa: E402
 from recommender.pipeline import Finished, Recommender, domain_labels  # noqa: E402
 from recommender.settings import Settings  # noqa: E402
+from recommender.upload import (MAX_BYTES, MAX_ROWS, UploadedCatalog, UploadError,  # noqa: E402
+                                build_domain, drop_domain, parse_catalog)
+from recommender.index import open_memory_client  # noqa: E402
 
 log = logging.getLogger("app")
 
@@ -63,19 +67,34 @@ def build_app(recommender: Recommender) -> gr.Blocks:
     settings = recommender.settings
     most = min(10, settings.candidates)
 
-    def session_state(doc: dict | None, domain: str, count: float, diversity: float
-                      ) -> ConversationState:
-        state = ConversationState.from_dict(doc, recommender) if doc else \
+    uploads_client = open_memory_client()
+    shared = next(iter(recommender.domains.values())).index
+
+    first = next(iter(labels))
+
+    def engine(uploaded: UploadedCatalog | None) -> Recommender:
+        """The recommender as this session sees it: with its own uploaded catalog, if any."""
+        return recommender.with_domains({uploaded.key: uploaded.domain}) if uploaded \
+            else recommender
+
+    def session_state(doc: dict | None, domain: str, count: float, diversity: float,
+                      uploaded: UploadedCatalog | None = None) -> ConversationState:
+        engine(uploaded).domain(domain)  # an unknown domain is refused before anything else
+        state = ConversationState.from_dict(doc, engine(uploaded)) if doc else \
             ConversationState(domain=domain, count=settings.recommendations)
         state.count, state.diversity = int(count), float(diversity)
         return state
 
-    def side_panel(state: ConversationState) -> tuple[str, str]:
-        return (state_markdown(state, recommender.domain(state.domain).catalog), state.profile)
+    def side_panel(state: ConversationState, uploaded: UploadedCatalog | None = None
+                   ) -> tuple[str, str]:
+        catalog = engine(uploaded).domain(state.domain).catalog
+        return state_markdown(state, catalog), state.profile
 
     def respond(message: str, domain: str, count: float, diversity: float,
-                history: ChatHistory | None, doc: dict | None, picks: dict | None) -> Iterator:
+                history: ChatHistory | None, doc: dict | None, picks: dict | None,
+                uploaded: UploadedCatalog | None = None) -> Iterator:
         history = list(history or [])
+        serving = engine(uploaded)
         picks = dict(picks or {})
         history.append({"role": "user", "content": _shown(message or "") if (message or "").strip()
                         else "_(recommend again)_"})
@@ -83,11 +102,11 @@ def build_app(recommender: Recommender) -> gr.Blocks:
         history.append({"role": "assistant", "content": "…"})
         state = None
         try:
-            state = session_state(doc, domain, count, diversity)
-            yield history, "", doc, picks, *side_panel(state)
-            view = TurnView(recommender.domain(domain).catalog)
+            state = session_state(doc, domain, count, diversity, uploaded)
+            yield history, "", doc, picks, *side_panel(state, uploaded)
+            view = TurnView(serving.domain(domain).catalog)
             last = 0.0
-            for event in converse(recommender, state, message, domain=domain):
+            for event in converse(serving, state, message, domain=domain):
                 view.apply(event)
                 now = time.monotonic()
                 if now - last >= _STREAM_INTERVAL_S or isinstance(event, Finished):
@@ -100,26 +119,30 @@ def build_app(recommender: Recommender) -> gr.Blocks:
                         history.append({"role": "assistant", "content": question[0],
                                         "options": question[1]})
                     last = now
-                    yield history, "", state.to_dict(), picks, *side_panel(state)
+                    yield history, "", state.to_dict(), picks, *side_panel(state, uploaded)
         except RecommenderError as exc:
             history[base:] = [{"role": "assistant", "content": escape(str(exc))}]
-            yield history, "", doc, picks, *(side_panel(state) if state else ("", ""))
+            yield history, "", doc, picks, *(side_panel(state, uploaded) if state else ("", ""))
         except Exception:  # never show a stack trace; the log has it
             log.exception("turn failed")
             history[base:] = [{"role": "assistant", "content": (
                 "Something went wrong on our side while answering. Please send your message "
                 "again; if it keeps failing, press Reset.")}]
-            yield history, "", doc, picks, *(side_panel(state) if state else ("", ""))
+            yield history, "", doc, picks, *(side_panel(state, uploaded) if state else ("", ""))
 
     def feedback(data: gr.LikeData, domain: str, count: float, diversity: float,
-                 doc: dict | None, picks: dict | None) -> tuple:
+                 doc: dict | None, picks: dict | None,
+                 uploaded: UploadedCatalog | None = None) -> tuple:
         item_id = (picks or {}).get(str(data.index))
-        if item_id is None or data.liked not in (True, False):
+        if item_id is None or data.liked not in (True, False) or not doc:
             gr.Info("Rate one recommendation at a time, with the thumbs under that pick.")
-            return doc, *(side_panel(session_state(doc, domain, count, diversity))
-                          if doc else ("", ""))
-        state = session_state(doc, domain, count, diversity)
-        title = recommender.domain(state.domain).catalog.get(item_id).label
+            return doc, *(side_panel(session_state(doc, domain, count, diversity, uploaded),
+                                     uploaded) if doc else ("", ""))
+        state = session_state(doc, domain, count, diversity, uploaded)
+        if item_id not in engine(uploaded).domain(state.domain).catalog:
+            gr.Info("That pick is from another catalog; rate one from this conversation.")
+            return doc, *side_panel(state, uploaded)
+        title = engine(uploaded).domain(state.domain).catalog.get(item_id).label
         if data.liked:
             state.like(item_id)
             gr.Info(f"Added {title} to what you liked. Press Recommend for an updated answer.")
@@ -127,19 +150,46 @@ def build_app(recommender: Recommender) -> gr.Blocks:
             state.dislike(item_id)
             gr.Info(f"{title} will not be recommended again. Press Recommend for an updated "
                     "answer.")
-        return state.to_dict(), *side_panel(state)
+        return state.to_dict(), *side_panel(state, uploaded)
 
     def use_profile(text: str, domain: str, count: float, diversity: float,
-                    doc: dict | None) -> tuple:
-        state = session_state(doc, domain, count, diversity)
-        state.edit_profile(text or "")
+                    doc: dict | None, uploaded: UploadedCatalog | None = None) -> tuple:
+        try:
+            state = session_state(doc, domain, count, diversity, uploaded)
+        except RecommenderError as exc:
+            gr.Warning(str(exc))
+            return doc, gr.skip(), gr.skip()
+        state.edit_profile((text or "")[: settings.max_message_chars])
         gr.Info("Your profile will steer the next answer." if state.profile_edited else
                 "The model will write your profile again on the next answer.")
-        return state.to_dict(), *side_panel(state)
+        return state.to_dict(), *side_panel(state, uploaded)
 
-    def reset(domain: str) -> tuple:
+    def reset(domain: str, uploaded: UploadedCatalog | None = None) -> tuple:
+        if domain not in engine(uploaded).domains:
+            domain = first
         state = ConversationState(domain=domain, count=settings.recommendations)
-        return [], state.to_dict(), {}, *side_panel(state), settings.recommendations, 0.0
+        return ([], state.to_dict(), {}, *side_panel(state, uploaded), settings.recommendations,
+                0.0)
+
+    def upload(file: str | None, uploaded: UploadedCatalog | None,
+               progress: gr.Progress = gr.Progress(track_tqdm=True)) -> tuple:
+        """Check and index an uploaded catalog; it becomes this session's own choice."""
+        if not file:
+            return uploaded, gr.skip(), gr.skip(), gr.skip()
+        try:
+            catalog = parse_catalog(Path(file), name=Path(file).name)
+            domain = build_domain(catalog, uploads_client, shared.embedder,
+                                  shared.embedder_name, settings.profile_weight)
+        except UploadError as exc:
+            return uploaded, gr.skip(), gr.skip(), f"**Upload refused.** {escape(str(exc))}"
+        if uploaded is not None:
+            drop_domain(uploaded.domain)
+        name = Path(file).name
+        mine = UploadedCatalog(catalog.domain, f"Your catalog: {name}", domain)
+        choices = [(label, key) for key, label in labels.items()] + [(mine.label, mine.key)]
+        return (mine, gr.Radio(choices=choices, value=mine.key), mine.key,
+                f"Indexed **{len(catalog):,}** items from {escape(name)}. They are yours only: "
+                "other visitors never see them, and they are gone when you close the page.")
 
     def recommend(message: str, domain: str = "movies", state: dict | None = None) -> dict:
         """Recommend from a free-text message. Pass the previous answer's ``state`` to go on
@@ -155,18 +205,21 @@ def build_app(recommender: Recommender) -> gr.Blocks:
         except RecommenderError as exc:
             return {"error": str(exc)}
 
-    first = next(iter(labels))
     with gr.Blocks(title="Taste-based recommender", analytics_enabled=False) as demo:
         doc = gr.State(None)
         picks = gr.State({})
+        uploaded = gr.State(None, delete_callback=_forget)
         gr.Markdown("## What did you enjoy?\nName a few titles; a local language model profiles "
                     "your taste, then picks and explains recommendations from the catalog. "
                     "Then refine: “no horror”, “from the 90s”, “more like the second one”, "
                     "“why the third one?”, or rate a pick with the thumbs under it.")
         with gr.Row():
             with gr.Column(scale=3):
-                domain = gr.Radio(choices=[(label, key) for key, label in labels.items()],
-                                  value=first, label="Catalog")
+                catalogs = gr.Radio(choices=[(label, key) for key, label in labels.items()],
+                                    value=first, label="Catalog")
+                # The domain in use. A Radio only accepts the choices it started with from a
+                # client, and a session's uploaded catalog is added later.
+                domain = gr.Textbox(first, visible=False)
                 chatbot = gr.Chatbot(label="Conversation", height=600,
                                      feedback_options=("Like", "Dislike"), buttons=["copy"],
                                      group_consecutive_messages=False)
@@ -193,28 +246,45 @@ def build_app(recommender: Recommender) -> gr.Blocks:
                                           "clear it to let the model write it again.")
                 apply_profile = gr.Button("Use this profile")
                 clear = gr.Button("Reset conversation", variant="stop")
+                with gr.Accordion("Your own catalog", open=False):
+                    gr.Markdown(f"A CSV or JSON file with a `title` column; `id`, "
+                                f"`description`, `year` and `categories` are used when present. "
+                                f"Up to {MAX_ROWS:,} rows and {MAX_BYTES // 2**20} MB, UTF-8.")
+                    catalog_file = gr.File(label="Upload a catalog", file_types=[".csv", ".json"])
+                    upload_status = gr.Markdown()
         with gr.Accordion("About this demo", open=False):
             gr.Markdown(_ABOUT.format(model=recommender.model.name, count=settings.recommendations,
                                       candidates=settings.candidates,
                                       retrieval=_retrieval_kinds(recommender)))
-        turn_inputs = [message, domain, count, diversity, chatbot, doc, picks]
+        turn_inputs = [message, domain, count, diversity, chatbot, doc, picks, uploaded]
         turn_outputs = [chatbot, message, doc, picks, status, profile]
         message.submit(respond, turn_inputs, turn_outputs, api_name="chat",
                        api_visibility="undocumented")
         send.click(respond, turn_inputs, turn_outputs, api_visibility="private")
         chatbot.option_select(_chosen, None, message, api_visibility="private").then(
             respond, turn_inputs, turn_outputs, api_visibility="private")
-        chatbot.like(feedback, [domain, count, diversity, doc, picks], [doc, status, profile],
-                     api_visibility="private")
-        apply_profile.click(use_profile, [profile, domain, count, diversity, doc],
-                            [doc, status, profile], api_visibility="private")
-        profile.submit(use_profile, [profile, domain, count, diversity, doc],
-                       [doc, status, profile], api_visibility="private")
+        chatbot.like(feedback, [domain, count, diversity, doc, picks, uploaded],
+                     [doc, status, profile], api_visibility="private")
+        profile_inputs = [profile, domain, count, diversity, doc, uploaded]
+        apply_profile.click(use_profile, profile_inputs, [doc, status, profile],
+                            api_visibility="private")
+        profile.submit(use_profile, profile_inputs, [doc, status, profile],
+                       api_visibility="private")
         reset_outputs = [chatbot, doc, picks, status, profile, count, diversity]
-        clear.click(reset, [domain], reset_outputs, api_visibility="private")
-        domain.change(reset, [domain], reset_outputs, api_visibility="private")
+        clear.click(reset, [domain, uploaded], reset_outputs, api_visibility="private")
+        catalogs.input(str, [catalogs], [domain], api_visibility="private")
+        domain.change(reset, [domain, uploaded], reset_outputs, api_visibility="private")
+        catalog_file.upload(upload, [catalog_file, uploaded],
+                            [uploaded, catalogs, domain, upload_status], api_name="upload",
+                            api_visibility="undocumented")
         gr.api(recommend, api_name="recommend")
     return demo
+
+
+def _forget(uploaded: UploadedCatalog | None) -> None:
+    """A session ended: its uploaded catalog's collection goes too."""
+    if uploaded is not None:
+        drop_domain(uploaded.domain)
 
 
 def _chosen(data: gr.SelectData) -> str:

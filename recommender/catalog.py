@@ -81,7 +81,8 @@ class Catalog:
     domain: str
     items: tuple[Item, ...]
     kind: str = "movies"
-    """``movies`` (titles with years, genres, tags) or ``products`` (titles only)."""
+    """``movies`` (titles with years, genres, tags), ``products`` (titles only) or ``items``
+    (a catalog someone uploaded)."""
     _by_id: dict[str, Item] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -102,7 +103,7 @@ class Catalog:
     @property
     def noun(self) -> str:
         """What one item is called in messages: ``movie`` or ``product``."""
-        return "movie" if self.kind == "movies" else "product"
+        return {"movies": "movie", "products": "product"}.get(self.kind, "item")
 
     @property
     def genres(self) -> tuple[str, ...]:

@@ -177,8 +177,11 @@ class TurnView:
         return f"{n}. **{escape(pick.label)}**: {text}{note}"
 
     def _example(self) -> str:
-        return ("“Alien, Blade Runner, The Matrix”" if self.catalog.kind == "movies"
-                else "“Versace Bright Crystal, Neutrogena Hydro Boost”")
+        if self.catalog.kind == "movies":
+            return "“Alien, Blade Runner, The Matrix”"
+        if self.catalog.kind == "products":
+            return "“Versace Bright Crystal, Neutrogena Hydro Boost”"
+        return "“" + ", ".join(i.title for i in self.catalog.items[:2]) + "”"
 
 
 def state_markdown(state, catalog: Catalog) -> str:

@@ -56,7 +56,8 @@ class GroundingChecker:
         self.catalog = catalog
         self.linker = linker or TitleLinker(catalog)
         self.vocabulary = _build_vocabulary(catalog)
-        self._max_term_words = max((len(t.split()) for t in self.vocabulary.terms), default=1)
+        self._max_term_words = max((len(t.split()) for t in (*self.vocabulary.terms,
+                                                              *self.vocabulary.genres)), default=1)
 
     def unsupported_claims(self, explanation: str, item: Item, history: Sequence[Item]) -> list[str]:
         """Every claim in ``explanation`` that ``item`` and ``history`` do not support."""
@@ -131,8 +132,10 @@ def _ngrams(words: list[str], longest: int) -> list[str]:
 
 
 def _build_vocabulary(catalog: Catalog) -> _Vocabulary:
-    genres = {normalize(g): g for g in catalog.genres}
-    genres.update({k: v for k, v in GENRE_SYNONYMS.items() if v in catalog.genres})
+    # Every genre word we know is a claim, in any catalog: calling a thriller "horror" is
+    # unsupported whether or not the catalog has a horror genre at all.
+    genres = dict(GENRE_SYNONYMS)
+    genres.update({normalize(g): g for g in catalog.genres})
     counts: Counter[str] = Counter()
     if catalog.kind == "movies":
         for item in catalog.items:

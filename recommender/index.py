@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from .catalog import Catalog, Item
 
-__all__ = ["ItemIndex", "ScoredItem", "open_client", "item_metadata"]
+__all__ = ["ItemIndex", "ScoredItem", "open_client", "open_memory_client", "item_metadata"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,14 @@ def open_client(index_dir: Path):
     return chromadb.PersistentClient(
         path=str(index_dir), settings=ChromaSettings(anonymized_telemetry=False)
     )
+
+
+def open_memory_client():
+    """An in-memory Chroma client (uploaded catalogs: nothing of them reaches the disk)."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    return chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False))
 
 
 class ItemIndex:
@@ -101,6 +109,12 @@ class ItemIndex:
         store._collection.modify(metadata={**self._wanted, "complete": True})
         self._store = store
 
+    def drop(self) -> None:
+        """Delete the collection (an uploaded catalog's, when its session ends)."""
+        if self._name in {c.name for c in self._client.list_collections()}:
+            self._client.delete_collection(self._name)
+        self._store = None
+
     def _is_current(self) -> bool:
         existing = {c.name for c in self._client.list_collections()}
         if self._name not in existing:
@@ -120,6 +134,10 @@ class ItemIndex:
         )
 
     # -- querying -------------------------------------------------------------------------
+
+    @property
+    def embedder_name(self) -> str:
+        return str(self._wanted["embedder"])
 
     @property
     def store(self) -> Chroma:

@@ -206,6 +206,11 @@ class Recommender:
         self.model = model
         self.domains = domains
 
+    def with_domains(self, extra: dict[str, Domain]) -> Recommender:
+        """The same recommender serving more domains (a session's uploaded catalog); the
+        model and the shared domains are not copied, and this one is left as it was."""
+        return Recommender(self.settings, self.model, {**self.domains, **extra})
+
     def domain(self, name: str) -> Domain:
         if name not in self.domains:
             raise UnknownDomainError(name, list(self.domains))

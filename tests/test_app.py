@@ -158,3 +158,42 @@ def _text(message: dict) -> str:
     if isinstance(content, list):
         content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
     return re.sub(r"\\(.)", r"\1", str(content))
+
+
+BOOKS = """id,title,description,year,categories
+b1,The Name of the Wind,A young magician tells his own story,2007,Fantasy|Adventure
+b2,The Wise Man's Fear,The magician's story goes on,2011,Fantasy
+b3,Mistborn,A heist in a world of ash and magic,2006,Fantasy|Heist
+b4,Gone Girl,A marriage and a disappearance,2012,Thriller|Crime
+b5,The Girl with the Dragon Tattoo,A journalist and a hacker,2005,Thriller|Crime
+b6,Dune,Spice and sand on a desert planet,1965,Science Fiction
+b7,Hyperion,Pilgrims on a far world,1989,Science Fiction
+"""
+
+
+def test_an_uploaded_catalog_is_recommended_from_and_stays_private(server, tmp_path):
+    from gradio_client import handle_file
+
+    path = tmp_path / "books.csv"
+    path.write_text(BOOKS)
+    owner, stranger = Client(server, verbose=False), Client(server, verbose=False)
+    radio, key, status = owner.predict(handle_file(str(path)), api_name="/upload")
+    assert radio["value"] == key and key.startswith("upload-") and "Indexed **7** items from books.csv" in status
+    assert [key, "Your catalog: books.csv"] in [list(c)[::-1] for c in radio["choices"]]
+    history, _, _, _ = owner.predict("I loved The Name of the Wind and Mistborn", key, 3, 0.0,
+                                     [], api_name="/chat")
+    picks = [_text(m) for m in history[2:5]]
+    titles = ["The Wise Man's Fear", "Gone Girl", "The Girl with the Dragon Tattoo", "Dune",
+              "Hyperion"]
+    assert len(picks) == 3 and all(any(t in p for t in titles) for p in picks)
+    history, _, _, _ = stranger.predict("I loved Mistborn", key, 3, 0.0, [], api_name="/chat")
+    assert "Unknown domain" in _text(history[-1])
+
+
+def test_a_broken_upload_is_refused_with_its_fault(client, tmp_path):
+    from gradio_client import handle_file
+
+    path = tmp_path / "books.csv"
+    path.write_text("name_of_thing,year\nDune,1965\n")
+    *_, status = client.predict(handle_file(str(path)), api_name="/upload")
+    assert "Upload refused" in status and "has no title column" in status
