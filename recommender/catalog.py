@@ -84,9 +84,13 @@ class Catalog:
     """``movies`` (titles with years, genres, tags), ``products`` (titles only) or ``items``
     (a catalog someone uploaded)."""
     _by_id: dict[str, Item] = field(init=False, repr=False)
+    _genres: tuple[str, ...] = field(init=False, repr=False)
+    _latest_year: int | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_id = {item.item_id: item for item in self.items}
+        self._genres = tuple(sorted({g for item in self.items for g in item.genres}))
+        self._latest_year = max((i.year for i in self.items if i.year), default=None)
         if len(self._by_id) != len(self.items):
             raise CatalogError(f"Catalog {self.domain!r} has duplicate item ids.")
 
@@ -108,7 +112,12 @@ class Catalog:
     @property
     def genres(self) -> tuple[str, ...]:
         """All genres that occur in the catalog, sorted."""
-        return tuple(sorted({g for item in self.items for g in item.genres}))
+        return self._genres
+
+    @property
+    def latest_year(self) -> int | None:
+        """The newest item's year; ``None`` when the catalog has no years."""
+        return self._latest_year
 
     def fingerprint(self) -> str:
         """Hash of every id and document: changes whenever the indexed text would change."""

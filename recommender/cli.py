@@ -88,6 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--skip-startup", action="store_true")
     bench.add_argument("--skip-index-build", action="store_true")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument("--reading", action="store_true",
+                       help="only measure how chat messages are read (rules, model, merged) "
+                            "against assets/request_cases.json")
     bench.set_defaults(run=_benchmark)
     return parser
 
@@ -259,6 +262,14 @@ def _evaluation_table(report: dict) -> str:
 
 def _benchmark(args: argparse.Namespace, settings: Settings) -> int:
     from .benchmark import run_benchmark
+
+    if args.reading:
+        from .loading import load_recommender
+        from .reading_benchmark import run_reading_benchmark
+
+        report = run_reading_benchmark(load_recommender(_only(settings, "movies")))
+        print(json.dumps(report, indent=2) if args.json else report_text(report))
+        return 0
 
     report = run_benchmark(settings, conversations=args.conversations,
                            startup=not args.skip_startup, index_build=not args.skip_index_build)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from langchain_core.messages import SystemMessage
@@ -273,19 +273,23 @@ def _replace_all(state: ConversationState, new: ConversationState) -> None:
 
 def _read(recommender: Recommender, res: Domain, text: str) -> Request:
     genres = res.catalog.genres
-    years = [i.year for i in res.catalog.items if i.year]
-    latest = max(years) if years else None
+    latest = res.catalog.latest_year
     if not recommender.settings.model_reads_requests:
         return parse_rules(text, genres, latest)
+    return parse_with_model(text, genres, latest, request_model_call(recommender, res))
 
+
+def request_model_call(recommender: Recommender, res: Domain) -> Callable[[str, dict], str]:
+    """The model's reading of a message: its JSON text under the given schema."""
     def ask_model(message: str, schema: dict) -> str:
-        messages = [{"role": "system", "content": render("system", noun=res.catalog.noun)},
+        noun = res.catalog.noun
+        messages = [{"role": "system", "content": render("system", noun=noun)},
                     {"role": "user", "content": render(
-                        "understand", message=message, noun=res.catalog.noun,
-                        genres=", ".join(genres) or "(this catalog has no genres)")}]
+                        "understand", message=message, noun=noun,
+                        genres=", ".join(res.catalog.genres) or "(this catalog has no genres)")}]
         return "".join(recommender.model.stream(messages, 96, json_schema=schema))
 
-    return parse_with_model(text, genres, latest, ask_model)
+    return ask_model
 
 
 def _apply(request: Request, state: ConversationState, res: Domain
@@ -332,7 +336,7 @@ def _apply(request: Request, state: ConversationState, res: Domain
                      "cannot be used as a filter.")
         change = replace(change, include_genres=(), exclude_genres=())
     if (change.year_min is not None or change.year_max is not None) and \
-            not any(i.year for i in catalog.items[:200]):
+            catalog.latest_year is None:
         notes.append("This catalog has no years, so the year range cannot be used as a filter.")
         change = replace(change, year_min=None, year_max=None)
     if change.year_min is not None and change.year_max is not None and \

@@ -8,6 +8,8 @@ from gradio_client import Client
 
 import app
 
+from .test_upload import GOOD_CSV
+
 
 @pytest.fixture(scope="module")
 def server(real):
@@ -160,22 +162,13 @@ def _text(message: dict) -> str:
     return re.sub(r"\\(.)", r"\1", str(content))
 
 
-BOOKS = """id,title,description,year,categories
-b1,The Name of the Wind,A young magician tells his own story,2007,Fantasy|Adventure
-b2,The Wise Man's Fear,The magician's story goes on,2011,Fantasy
-b3,Mistborn,A heist in a world of ash and magic,2006,Fantasy|Heist
-b4,Gone Girl,A marriage and a disappearance,2012,Thriller|Crime
-b5,The Girl with the Dragon Tattoo,A journalist and a hacker,2005,Thriller|Crime
-b6,Dune,Spice and sand on a desert planet,1965,Science Fiction
-b7,Hyperion,Pilgrims on a far world,1989,Science Fiction
-"""
 
 
 def test_an_uploaded_catalog_is_recommended_from_and_stays_private(server, tmp_path):
     from gradio_client import handle_file
 
     path = tmp_path / "books.csv"
-    path.write_text(BOOKS)
+    path.write_text(GOOD_CSV)
     owner, stranger = Client(server, verbose=False), Client(server, verbose=False)
     radio, key, status = owner.predict(handle_file(str(path)), api_name="/upload")
     assert radio["value"] == key and key.startswith("upload-") and "Indexed **7** items from books.csv" in status

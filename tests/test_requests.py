@@ -7,82 +7,20 @@ import pytest
 
 from recommender.constraints import ConstraintChange, Constraints
 from recommender.requests import merge_model_reply, parse_rules, parse_with_model
+from recommender.settings import PROJECT_ROOT
 
 GENRES = ("Action", "Adventure", "Animation", "Children", "Comedy", "Crime", "Documentary",
           "Drama", "Fantasy", "Film-Noir", "Horror", "IMAX", "Musical", "Mystery", "Romance",
           "Sci-Fi", "Thriller", "War", "Western")
 
 # message → expected fields (anything not named must be empty / None / False)
-CASES = [
-    ("I loved Alien, Blade Runner and The Matrix",
-     {"liked_text": ("I loved Alien, Blade Runner and The Matrix",)}),
-    ("no horror", {"exclude": ("Horror",)}),
-    ("No horror please", {"exclude": ("Horror",)}),
-    ("nothing scary", {"exclude": ("Horror",)}),
-    ("horror-free please", {"exclude": ("Horror",)}),
-    ("I don't want any romance", {"exclude": ("Romance",)}),
-    ("something funny", {"include": ("Comedy",)}),
-    ("comedy please", {"include": ("Comedy",)}),
-    ("I want action movies", {"include": ("Action",)}),
-    ("a romantic comedy from the 80s",
-     {"include": ("Comedy", "Romance"), "year_min": 1980, "year_max": 1989}),
-    ("sci-fi but no horror", {"include": ("Sci-Fi",), "exclude": ("Horror",)}),
-    ("from the 90s", {"year_min": 1990, "year_max": 1999}),
-    ("something from the 1970s", {"year_min": 1970, "year_max": 1979}),
-    ("newer than 2010", {"year_min": 2011}),
-    ("after 2000", {"year_min": 2001}),
-    ("since 2005", {"year_min": 2005}),
-    ("before 1980", {"year_max": 1979}),
-    ("between 1995 and 2005", {"year_min": 1995, "year_max": 2005}),
-    ("movies from 1999", {"year_min": 1999, "year_max": 1999}),
-    ("recent ones", {"year_min": 2009}),
-    ("no horror and nothing before 1990", {"exclude": ("Horror",), "year_min": 1990}),
-    ("nothing older than 1985", {"year_min": 1985}),
-    ("nothing after 2010", {"year_max": 2010}),
-    ("no movies made after 2005, please", {"year_max": 2005}),
-    ("horror is fine again", {"lift": ("Horror",)}),
-    ("allow horror", {"lift": ("Horror",)}),
-    ("any year", {"lift_years": True}),
-    ("clear all filters", {"lift_all": True}),
-    ("I hated Titanic", {"disliked_text": ("I Titanic",)}),
-    ("not a fan of The Notebook", {"disliked_text": ("The Notebook",)}),
-    ("I hated Titanic but loved Heat",
-     {"disliked_text": ("I Titanic",), "liked_text": ("loved Heat",)}),
-    ("I hated Titanic, loved Heat", {"disliked_text": ("I Titanic",), "liked_text": ("loved Heat",)}),
-    ("I loved Heat, Titanic was boring",
-     {"liked_text": ("I loved Heat",), "disliked_text": ("Titanic was",)}),
-    ("I didn't like the second one", {"disliked_positions": (2,)}),
-    ("I liked number 3", {"liked_positions": (3,)}),
-    ("more like the second one", {"more_like": 2}),
-    ("more like the last one", {"more_like": -1}),
-    ("why the third one?", {"why": 3}),
-    ("why did you pick number 4?", {"why": 4}),
-    ("something different", {"different": True}),
-    ("surprise me", {"different": True}),
-    ("start over", {"reset": True}),
-    # titles that contain genre words or ordinals are titles, not constraints
-    ("The Family Man", {"liked_text": ("The Family Man",)}),
-    ("Star Wars, Children of Men", {"liked_text": ("Star Wars, Children of Men",)}),
-    ("Apocalypse Now, War Horse", {"liked_text": ("Apocalypse Now, War Horse",)}),
-    ("I loved The Last Samurai", {"liked_text": ("I loved The Last Samurai",)}),
-    ("2001: A Space Odyssey", {"liked_text": ("2001: A Space Odyssey",)}),
-]
+CASES = json.loads((PROJECT_ROOT / "assets" / "request_cases.json").read_text())
 
 
-@pytest.mark.parametrize("message, expected", CASES, ids=[c[0] for c in CASES])
-def test_rules_read_the_message(message, expected):
-    r = parse_rules(message, GENRES, latest_year=2018)
-    c = r.change
-    got = {"liked_text": tuple(" ".join(t.split()) for t in r.liked_text),
-           "disliked_text": tuple(" ".join(t.split()) for t in r.disliked_text),
-           "liked_positions": r.liked_positions, "disliked_positions": r.disliked_positions,
-           "include": c.include_genres, "exclude": c.exclude_genres, "lift": c.lift_genres,
-           "year_min": c.year_min, "year_max": c.year_max, "lift_years": c.lift_years,
-           "lift_all": c.lift_all, "more_like": r.more_like, "why": r.why,
-           "different": r.different, "reset": r.reset}
-    empty = {k: (() if isinstance(v, tuple) else False if isinstance(v, bool) else None)
-             for k, v in got.items()}
-    assert got == {**empty, **expected}
+@pytest.mark.parametrize("case", CASES["cases"], ids=[c["message"] for c in CASES["cases"]])
+def test_rules_read_the_message(case):
+    request = parse_rules(case["message"], GENRES, latest_year=CASES["latest_year"])
+    assert request.summary() == case["expected"]
 
 
 def test_a_catalog_without_genres_reads_no_genre():
@@ -179,3 +117,16 @@ def test_constraints_become_a_chroma_filter():
 def test_bad_constraints_in_a_state_are_named(data, error):
     with pytest.raises(ValueError, match=error):
         Constraints.from_dict(data, GENRES)
+
+
+def test_the_reading_benchmark_scores_every_case(settings, fake_domains):
+    from recommender.pipeline import Recommender
+    from recommender.reading_benchmark import run_reading_benchmark
+
+    from .fakes import AnsweringModel
+
+    report = run_reading_benchmark(Recommender(settings, AnsweringModel(), fake_domains))
+    assert report["messages"] == len(CASES["cases"])
+    # a model that reads nothing changes nothing: the merged reading is the rules' reading
+    assert report["merged_exact"] == report["rules_exact"] > 0.9
+    assert report["merged_wrong_where_rules_right"] == 0
