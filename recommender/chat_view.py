@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from .catalog import Catalog
+from .conversation import Detailed, Understood
 from .linking import LinkResult
 from .pipeline import (ExplanationDelta, ExplanationStart, Finished, Linked, ProfileDelta,
                        ProfileDone, Recommended, Retrieved)
@@ -43,17 +44,16 @@ class TurnView:
     picks: list[_Pick] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     done: bool = False
-    understood: object | None = None
-    """``conversation.Understood`` of this turn, when it came from a conversation."""
-    detail: object | None = None
-    """``conversation.Detailed``: the long answer to "why the third one?"."""
+    understood: Understood | None = None
+    """This turn's reading, when it came from a conversation."""
+    detail: Detailed | None = None
+    """The long answer to "why the third one?"."""
     detail_text: str = ""
 
     def apply(self, event: object) -> None:
-        kind = type(event).__name__
-        if kind == "Understood":
+        if isinstance(event, Understood):
             self.understood = event
-        elif kind == "Detailed":
+        elif isinstance(event, Detailed):
             self.detail = event
         elif isinstance(event, ExplanationDelta) and not self.picks:
             self.detail_text += event.text  # a "why" answer streaming

@@ -25,7 +25,7 @@ from .errors import RecommenderError
 from .catalog import Catalog
 from .index import ScoredItem, item_metadata
 from .interactions import DATASETS, leave_one_out, load_sequences
-from .retrieval import AVOID_WEIGHT, Steering
+from .retrieval import AVOID_WEIGHT, Steering, unit
 from .sasrec import SASRecConfig, write_atomically, load_model, pad_left, save_model, train_sasrec
 
 __all__ = ["TRAINING", "augment_items", "model_dir", "find_model_dir", "fit", "CollaborativeRetriever", "load_collaborative",
@@ -233,7 +233,7 @@ class CollaborativeRetriever:
         avoid = [self._ids[i] for i in steer.avoid if i in self._ids]
         if avoid:
             away = self.model.items.weight.detach()[avoid].numpy().mean(axis=0)
-            vector = vector - AVOID_WEIGHT * float(np.linalg.norm(vector)) * _unit(away)
+            vector = vector - AVOID_WEIGHT * float(np.linalg.norm(vector)) * unit(away)
         excluded = set(history_ids if exclude is None else exclude)
         fetch = min(len(self.vocabulary), k + len(excluded))
         query = np.append(vector, 0.0).astype(np.float32)
@@ -274,11 +274,6 @@ class CollaborativeRetriever:
         if isinstance(self._catalog, Catalog) and item_id in self._catalog:
             return item_metadata(self._catalog.get(item_id))
         return {"item": item_id}
-
-
-def _unit(vector: np.ndarray) -> np.ndarray:
-    norm = float(np.linalg.norm(vector))
-    return vector / norm if norm > 0 else vector
 
 
 def load_collaborative(client, folder: Path, domain: str,

@@ -15,8 +15,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
-from langchain_core.messages import SystemMessage
-
 from .constraints import ConstraintChange, Constraints
 from .errors import InputError
 from .explanation import (choose_anchor, detailed_template, facts_line, finish_sentence,
@@ -381,13 +379,12 @@ def _why(recommender: Recommender, res: Domain, state: ConversationState, positi
     opening = render("why_opening", pick=short_title(item))
     text, source = "", "catalog facts"
     try:
-        messages = [SystemMessage(render("system", noun=res.catalog.noun))]
         prompt = render("why", noun=res.catalog.noun, pick=short_title(item),
                         facts=facts_line(item),
                         history="\n".join(history_line(h) for h in history),
                         profile=state.profile or "(none yet)")
         pieces = []
-        chat = [{"role": "system", "content": str(messages[0].content)},
+        chat = [{"role": "system", "content": render("system", noun=res.catalog.noun)},
                 {"role": "user", "content": prompt}]
         for piece in recommender.model.stream(chat, _WHY_TOKENS, prefix=opening, stop=("\n",)):
             pieces.append(piece)

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from .index import ScoredItem
+from .retrieval import unit
 
 __all__ = ["mmr"]
 
@@ -25,8 +26,8 @@ def mmr(candidates: Sequence[ScoredItem], vectors: Mapping[str, np.ndarray], div
     scores = np.asarray([c.score for c in candidates], dtype=np.float64)
     spread = float(scores.max() - scores.min()) or 1.0
     relevance = (scores - scores.min()) / spread
-    units = [_unit(vectors[c.item_id]) if c.item_id in vectors else None for c in candidates]
-    placed: list[np.ndarray] = [_unit(v) for v in also_unlike]
+    units = [unit(np.asarray(vectors[c.item_id], dtype=np.float64)) if c.item_id in vectors else None for c in candidates]
+    placed: list[np.ndarray] = [unit(np.asarray(v, dtype=np.float64)) for v in also_unlike]
     remaining = list(range(len(candidates)))
     order: list[int] = []
     while remaining:
@@ -42,9 +43,3 @@ def mmr(candidates: Sequence[ScoredItem], vectors: Mapping[str, np.ndarray], div
         if units[best] is not None:
             placed.append(units[best])
     return [candidates[i] for i in order]
-
-
-def _unit(vector: np.ndarray) -> np.ndarray:
-    vector = np.asarray(vector, dtype=np.float64)
-    norm = float(np.linalg.norm(vector))
-    return vector / norm if norm > 0 else vector

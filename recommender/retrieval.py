@@ -15,7 +15,7 @@ import numpy as np
 from .index import ItemIndex, ScoredItem
 
 __all__ = ["query_vector", "retrieve", "Retriever", "ContentRetriever", "HybridRetriever", "fuse",
-           "Steering", "AVOID_WEIGHT", "FOCUS_WEIGHT"]
+           "Steering", "AVOID_WEIGHT", "FOCUS_WEIGHT", "unit"]
 
 AVOID_WEIGHT = 0.3
 """How hard disliked items push the query away (Rocchio's negative weight)."""
@@ -38,10 +38,10 @@ class Steering:
 
 def query_vector(history: np.ndarray, profile: np.ndarray | None, profile_weight: float) -> np.ndarray:
     """Unit vector: (1 - w) · mean(history) + w · profile, each normalised first."""
-    query = _unit(history.mean(axis=0)) * (1.0 - profile_weight)
+    query = unit(history.mean(axis=0)) * (1.0 - profile_weight)
     if profile is not None and profile_weight > 0:
-        query = query + _unit(profile) * profile_weight
-    return _unit(query)
+        query = query + unit(profile) * profile_weight
+    return unit(query)
 
 
 def retrieve(index: ItemIndex, history_ids: Sequence[str], profile: str, k: int,
@@ -60,15 +60,16 @@ def retrieve(index: ItemIndex, history_ids: Sequence[str], profile: str, k: int,
     if steer.focus is not None:
         focus = index.vectors([steer.focus])
         if len(focus):
-            query = _unit(FOCUS_WEIGHT * _unit(focus[0]) + (1.0 - FOCUS_WEIGHT) * query)
+            query = unit(FOCUS_WEIGHT * unit(focus[0]) + (1.0 - FOCUS_WEIGHT) * query)
     avoid = index.vectors(list(steer.avoid))
     if len(avoid):
-        query = _unit(query - AVOID_WEIGHT * _unit(avoid.mean(axis=0)))
+        query = unit(query - AVOID_WEIGHT * unit(avoid.mean(axis=0)))
     return index.search(query, k, exclude=history_ids if exclude is None else exclude,
                         where=steer.where)
 
 
-def _unit(vector: np.ndarray) -> np.ndarray:
+def unit(vector: np.ndarray) -> np.ndarray:
+    """``vector`` scaled to length 1 (a zero vector stays zero)."""
     norm = float(np.linalg.norm(vector))
     return vector / norm if norm > 0 else vector
 
