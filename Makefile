@@ -5,13 +5,16 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test install benchmark clean
+.PHONY: run test install benchmark study clean
 
 run: $(VENV)/.installed
 	$(BIN)/python app.py
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
+
+study: $(VENV)/.installed
+	$(BIN)/python app.py --study studies/explanations.toml
 
 benchmark: $(VENV)/.installed
 	$(BIN)/python -m recommender benchmark

@@ -298,6 +298,22 @@ def theme() -> gr.themes.Base:
                              font_mono=["ui-monospace", "monospace"])
 
 
+def _study_app(settings: Settings) -> gr.Blocks:
+    """The user study named by the settings, over a recommender of its catalog only."""
+    from recommender.loading import load_recommender
+    from recommender.study import EventLog, StudyRunner, load_study
+    from recommender.study.ui import build_study_app
+
+    study = load_study(settings.study_file)
+    if study.domain not in settings.domains:
+        raise RecommenderError(f"The study uses the catalog {study.domain!r}, which this app "
+                               f"does not serve; use one of {', '.join(settings.domains)}.")
+    recommender = load_recommender(replace(settings, domains=(study.domain,)))
+    runner = StudyRunner(study, recommender, EventLog(study.log))
+    log.info("study %r: logging to %s", study.title, study.log)
+    return build_study_app(runner, settings.study_results_token)
+
+
 def _shown(message: str) -> str:
     text = message.strip()
     if len(text) > _SHOWN_MESSAGE_CHARS:
@@ -309,19 +325,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Start the recommender web app.")
     parser.add_argument("--host", help="address to listen on (default RECOMMENDER_HOST)")
     parser.add_argument("--port", type=int, help="port (default RECOMMENDER_PORT)")
+    parser.add_argument("--study", type=Path, metavar="FILE",
+                        help="run the user study in FILE instead of the open chat (default "
+                             "RECOMMENDER_STUDY_FILE); see studies/explanations.toml")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
         settings = replace(settings, host=args.host or settings.host,
-                           port=args.port or settings.port)
+                           port=args.port or settings.port,
+                           study_file=args.study or settings.study_file)
         from recommender.loading import load_recommender
 
-        recommender = load_recommender(settings)
+        if settings.study_file is not None:
+            demo = _study_app(settings)
+        else:
+            demo = build_app(load_recommender(settings))
     except RecommenderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    demo = build_app(recommender)
     demo.queue(max_size=32, default_concurrency_limit=1)
     demo.launch(server_name=settings.host, server_port=settings.port, share=False,
                 show_error=False, theme=theme())

@@ -1,4 +1,4 @@
-"""Command line: ``python -m recommender recommend|index|benchmark``."""
+"""Command line: ``python -m recommender recommend|index|train|evaluate|benchmark|study``."""
 
 from __future__ import annotations
 
@@ -92,6 +92,19 @@ def _parser() -> argparse.ArgumentParser:
                        help="only measure how chat messages are read (rules, model, merged) "
                             "against assets/request_cases.json")
     bench.set_defaults(run=_benchmark)
+
+    study = sub.add_parser("study", help="user studies: check a study file, export its results")
+    study_sub = study.add_subparsers(required=True, metavar="ACTION")
+    check = study_sub.add_parser("check", help="check a study file and show what it runs")
+    check.add_argument("--study", required=True, metavar="FILE", help="the study file (TOML/YAML)")
+    check.set_defaults(run=_study_check)
+    export = study_sub.add_parser("export", help="write one row per rating, a summary and a plot")
+    export.add_argument("--study", metavar="FILE",
+                        help="the study file (default: RECOMMENDER_STUDY_FILE)")
+    export.add_argument("--log", metavar="FILE", help="read this log instead of the study's own")
+    export.add_argument("--out", required=True, metavar="CSV",
+                        help="the ratings file; the summary, comments and plot go beside it")
+    export.set_defaults(run=_study_export)
     return parser
 
 
@@ -213,6 +226,53 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
     meta = fit(args.dataset, settings.data_dir, settings.index_dir, config, users=args.users)
     print(f"trained on {meta['users']} users in {meta['train_seconds']} s; saved to "
           f"{model_dir(settings.index_dir, args.dataset)}")
+    return 0
+
+
+def _study_file(args: argparse.Namespace, settings: Settings):
+    from .study import load_study
+
+    path = args.study or settings.study_file
+    if path is None:
+        raise RecommenderError("Name the study file: --study FILE (or set "
+                               "RECOMMENDER_STUDY_FILE).")
+    from pathlib import Path
+
+    return load_study(Path(path))
+
+
+def _study_check(args: argparse.Namespace, settings: Settings) -> int:
+    study = _study_file(args, settings)
+    print(f"{study.title}: {study.rounds} round(s) of {study.recommendations} recommendations "
+          f"from {study.domain}; conditions {', '.join(study.conditions)} "
+          f"({study.assignment} assignment, seed {study.seed})")
+    for scope, questions in (("per item", study.item_questions),
+                             ("per round", study.round_questions)):
+        for q in questions:
+            print(f"  {scope}: [{q.id}, {q.points}-point] {q.text}")
+    print(f"log: {study.log}")
+    return 0
+
+
+def _study_export(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from .study import EventLog, export_study
+    from .study.log import LogReadReport
+
+    study = _study_file(args, settings)
+    log_path = Path(args.log) if args.log else study.log
+    if not log_path.is_file():
+        raise RecommenderError(f"No study log at {log_path}. Run the study first (python app.py "
+                               f"--study {study.source}), or pass --log.")
+    report = LogReadReport()
+    events = EventLog(log_path).events(report)
+    files = export_study(study, events, Path(args.out))
+    ratings = sum(1 for e in events if e.get("event") == "rated")
+    print(f"read {len(events)} events ({ratings} rated rounds) from {log_path}"
+          + (f"; skipped unreadable line(s) {report.bad_lines}" if report.bad_lines else ""))
+    for name, path in vars(files).items():
+        print(f"{name}: {path}")
     return 0
 
 

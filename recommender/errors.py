@@ -10,6 +10,8 @@ __all__ = [
     "CatalogError",
     "UnknownDomainError",
     "InputError",
+    "StudyConfigError",
+    "StudyLogError",
 ]
 
 
@@ -46,3 +48,11 @@ class UnknownDomainError(RecommenderError):
 
 class InputError(RecommenderError):
     """The user's message cannot be used as it is (empty, too long, ...)."""
+
+
+class StudyConfigError(RecommenderError):
+    """A study file is missing, unreadable or holds a setting we cannot use."""
+
+
+class StudyLogError(RecommenderError):
+    """A study event could not be written (disk full, permissions); nothing was acknowledged."""

@@ -19,6 +19,7 @@ __all__ = [
     "finish_sentence",
     "template_explanation",
     "detailed_template",
+    "shared_features",
 ]
 
 _SHORT_TITLE_WORDS = 8
@@ -154,3 +155,30 @@ def detailed_template(item: Item, anchor: Anchor, history: Sequence[Item]) -> st
                          if anchor.genres else
                          f"Titles you liked that share a genre with it: {_join(sharing[:3])}.")
     return " ".join(sentences)
+
+
+def shared_features(item: Item, history: Sequence[Item], most: int = 3) -> str:
+    """What ``item`` shares with the history according to the catalog, attribute by attribute,
+    each with up to ``most`` history titles that have it: the ``features`` explanation of a
+    user study. No model is involved, so every word of it is a catalog fact."""
+    parts = []
+    for genre in item.genres:
+        having = [short_title(h) for h in history if genre in h.genres]
+        if having:
+            parts.append(f"{genre} (like {_join(having[:most])})")
+    for tag in item.tags:
+        having = [short_title(h) for h in history if tag in h.tags]
+        if having:
+            parts.append(f"tagged “{tag}” (like {_join(having[:most])})")
+    if not parts:  # products: no genres or tags, but their names share words
+        mine = _title_words(item)
+        words_by_titles: dict[tuple[str, ...], list[str]] = {}
+        for word in dict.fromkeys(normalize(item.title).split()):
+            having = tuple(short_title(h) for h in history if word in mine & _title_words(h))
+            if having:
+                words_by_titles.setdefault(having[:most], []).append(f"“{word}”")
+        parts = [f"{_join(words)} in its name (like {_join(titles)})"
+                 for titles, words in words_by_titles.items()]
+    if not parts:
+        return "It shares no genre, tag or name word with the titles you named."
+    return "Shares with what you liked: " + "; ".join(parts[:4]) + "."

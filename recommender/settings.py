@@ -63,6 +63,14 @@ class Settings:
     domains: tuple[str, ...] = ("movies", "beauty")
     """Catalogs the app serves (and builds indexes for) at start-up."""
 
+    study_file: Path | None = None
+    """A study file (TOML or YAML, see `studies/`): the app runs that user study instead of
+    the open chat. `python app.py --study FILE` sets it too."""
+
+    study_results_token: str = ""
+    """The token that opens the study's results tab. Unset: the tab shows nothing of any
+    participant."""
+
     host: str = "127.0.0.1"
     """Address the web app listens on."""
 

@@ -1,7 +1,7 @@
 import pytest
 
 from recommender.explanation import (choose_anchor, facts_line, finish_sentence, history_line,
-                                     short_title, template_explanation)
+                                     shared_features, short_title, template_explanation)
 
 from .catalogs import tiny_movies, tiny_products
 
@@ -49,3 +49,22 @@ def test_prompt_lines():
 ])
 def test_finish_sentence(raw, done):
     assert finish_sentence(raw) == done
+
+
+def test_shared_features_lists_each_shared_attribute_with_the_titles_that_have_it():
+    catalog = M
+    history = [catalog.get("1"), catalog.get("3"), catalog.get("9")]  # Alien, Blade Runner, GitS
+    assert shared_features(catalog.get("4"), history) == (
+        "Shares with what you liked: Sci-Fi (like Alien, Blade Runner and Ghost in the Shell); "
+        "Thriller (like Blade Runner); tagged “cyberpunk” (like Blade Runner and Ghost in the "
+        "Shell); tagged “dystopia” (like Blade Runner).")
+    assert shared_features(catalog.get("5"), history) == (
+        "It shares no genre, tag or name word with the titles you named.")
+
+
+def test_shared_features_falls_back_to_name_words_for_products():
+    versace, prada, neutrogena, _ = tiny_products().items
+    assert shared_features(prada, [versace]) == (
+        "Shares with what you liked: “eau”, “spray” and “women” in its name (like Versace "
+        "Bright Crystal Eau de Toilette Spray).")
+    assert shared_features(neutrogena, [versace]).startswith("It shares no")
