@@ -58,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--users", type=int, default=None,
                     help="train on the first N users only (small-data mode)")
     tr.add_argument("--batch-size", type=int, default=None, help="sequences per step")
+    tr.add_argument("--for-tuning", action="store_true",
+                    help="hold out the validation items too and save as sasrec-<dataset>-tuning: "
+                         "the model that evaluate --tune-on validation chooses weights with")
     tr.add_argument("--validate-every", type=int, default=None, metavar="N",
                     help="choose the epochs instead: train on histories only and print the "
                          "validation HR@10 and NDCG@10 every N epochs (saves no model)")
@@ -71,6 +74,10 @@ def _parser() -> argparse.ArgumentParser:
                     help="report this many users, sampled with the seed (default: all the rest)")
     ev.add_argument("--tune-users", type=int, default=100,
                     help="users set apart (seeded) to choose fusion weights on; never reported")
+    ev.add_argument("--tune-on", choices=["users", "validation"], default="users",
+                    help="choose hybrid retrieval's weight on --tune-users users set apart "
+                         "(default), or on every user's validation item with the model "
+                         "train --for-tuning saved (then every user can be reported)")
     ev.add_argument("--llm-tune-users", type=int, default=None, metavar="N",
                     help="LLM systems choose their weight on N of the tuning users (default: all)")
     ev.add_argument("--seed", type=int, default=0)
@@ -201,7 +208,7 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
 
     import torch
 
-    from .collaborative import TRAINING, fit, model_dir, validation_curve
+    from .collaborative import TRAINING, fit, model_dir, tuning_dir, validation_curve
 
     torch.set_num_threads(settings.threads)
     config = TRAINING[args.dataset]
@@ -223,9 +230,11 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
         best = max(curve, key=lambda row: (row["NDCG@10"], -row["epoch"]))
         print(f"best: {best['epoch']} epochs (validation NDCG@10 {best['NDCG@10']:.4f})")
         return 0
-    meta = fit(args.dataset, settings.data_dir, settings.index_dir, config, users=args.users)
+    meta = fit(args.dataset, settings.data_dir, settings.index_dir, config, users=args.users,
+               for_tuning=args.for_tuning)
+    folder = model_dir(settings.index_dir, args.dataset)
     print(f"trained on {meta['users']} users in {meta['train_seconds']} s; saved to "
-          f"{model_dir(settings.index_dir, args.dataset)}")
+          f"{tuning_dir(folder) if args.for_tuning else folder}")
     return 0
 
 
@@ -293,7 +302,7 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
                             tune_users=args.tune_users, seed=args.seed,
                             progress=not args.json, save_weights=args.save_weights,
                             hybrid_weight=args.hybrid_weight,
-                            llm_tune_users=args.llm_tune_users)
+                            llm_tune_users=args.llm_tune_users, tune_on=args.tune_on)
     if args.report:
         from pathlib import Path
 
@@ -308,7 +317,9 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
 def _evaluation_table(report: dict) -> str:
     names = ["HR@5", "HR@10", "NDCG@10", "HR@20", "NDCG@20", "MRR@20", "retrieval_recall@50"]
     lines = [f"{report['dataset']}: {report['users']} of {report['of_users']} users "
-             f"({report['tune_users']} more for tuning), seed {report['seed']}",
+             + (f"(weights tuned on {report['tune_users']} users' validation items)"
+                if report.get("tune_on") == "validation" else
+                f"({report['tune_users']} more for tuning)") + f", seed {report['seed']}",
              "system".ljust(24) + "".join(n.rjust(22) for n in names)]
     for system, scores in report["systems"].items():
         cells = [f"{scores[n]['mean']:.4f} [{scores[n]['ci95'][0]:.3f},{scores[n]['ci95'][1]:.3f}]"

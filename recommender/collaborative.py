@@ -29,7 +29,7 @@ from .retrieval import AVOID_WEIGHT, Steering, unit
 from .sasrec import SASRecConfig, write_atomically, load_model, pad_left, save_model, train_sasrec
 
 __all__ = ["TRAINING", "augment_items", "model_dir", "find_model_dir", "fit", "CollaborativeRetriever", "load_collaborative",
-           "dataset_of", "validation_curve", "FusionWeights", "load_fusion_weights", "save_fusion_weights"]
+           "dataset_of", "validation_curve", "tuning_dir", "FusionWeights", "load_fusion_weights", "save_fusion_weights"]
 
 log = logging.getLogger(__name__)
 
@@ -120,20 +120,30 @@ def dataset_of(domain: str) -> str | None:
 
 
 def fit(dataset: str, data_dir: Path, index_dir: Path, config: SASRecConfig,
-        users: int | None = None, progress: bool = True) -> dict:
-    """Train on every user's sequence without its test item (so evaluation never sees it).
+        users: int | None = None, progress: bool = True, for_tuning: bool = False) -> dict:
+    """Train on every user's sequence without its test item (so evaluation never sees it) and
+    save beside the index. ``for_tuning`` holds out the validation items too and saves to
+    ``tuning_dir``: the model ``evaluate --tune-on validation`` chooses weights with.
 
     ``users`` keeps only the first N users: the small-data mode the tests use."""
     splits = leave_one_out(load_sequences(dataset, data_dir))[:users]
     vocabulary = sorted({i for s in splits for i in (*s.history, s.validation, s.test)})
     ids = {item: n + 1 for n, item in enumerate(vocabulary)}
-    sequences = [[ids[i] for i in (*s.history, s.validation)] for s in splits]
+    sequences = [[ids[i] for i in (s.history if for_tuning else (*s.history, s.validation))]
+                 for s in splits]
     started = time.perf_counter()
     model = train_sasrec(sequences, len(vocabulary), config, progress=progress)
     meta = {"dataset": dataset, "users": len(splits), "train_seconds": round(
-        time.perf_counter() - started, 1)}
-    save_model(model, vocabulary, model_dir(index_dir, dataset), meta)
+        time.perf_counter() - started, 1),
+        "held_out": "validation and test items" if for_tuning else "test items"}
+    folder = model_dir(index_dir, dataset)
+    save_model(model, vocabulary, tuning_dir(folder) if for_tuning else folder, meta)
     return meta
+
+
+def tuning_dir(folder: Path) -> Path:
+    """Where the validation-held-out twin of the model in ``folder`` lives."""
+    return folder.parent / f"{folder.name}-tuning"
 
 
 def validation_curve(dataset: str, data_dir: Path, config: SASRecConfig, every: int,

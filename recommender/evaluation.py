@@ -6,7 +6,8 @@ retrieval recall at 20 and 50, each with a 95% bootstrap interval over users.
 
 Systems with a fusion weight (hybrid retrieval, the PALR pipeline fused with retrieval) choose it
 on *tuning* users: a seeded sample of users kept apart from the users that are reported, scored
-the same way. No reported user's test item ever influences a weight.
+the same way; or, for retrieval, on every user's *validation* item with a model trained
+without them (``validation_splits``). No reported user's test item ever influences a weight.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .selection import fuse_ranking
 __all__ = ["Ranker", "TunedRanker", "Run", "PopularityRanker", "ContentRanker",
            "CollaborativeRanker",
            "HybridRanker", "PALRRanker", "LLMScoreRanker", "evaluate", "split_users", "ANCHORS",
+           "validation_splits",
            "DEPTH", "WEIGHT_GRID"]
 
 CUTOFFS = (5, 10, 20)
@@ -232,15 +234,27 @@ def split_users(splits: Sequence[Split], users: int | None, tune_users: int,
     return [splits[i] for i in rest], [splits[i] for i in sorted(tuning)]
 
 
+def validation_splits(splits: Sequence[Split]) -> list[Split]:
+    """Each user's split moved back one step: the input is the history alone and the target
+    the validation item. Weights chosen on these, with a model that never saw a validation
+    item (``train --for-tuning``), touch no test item, and every user can be reported."""
+    return [Split(s.user, s.history[:-1], s.history[-1], s.validation)
+            for s in splits if s.history]
+
+
 def evaluate(systems: Sequence[Ranker | TunedRanker], splits: Sequence[Split],
              tune_splits: Sequence[Split] = (), seed: int = 0,
-             progress: bool = True) -> dict[str, dict]:
+             progress: bool = True,
+             tuners: Mapping[str, TunedRanker] | None = None) -> dict[str, dict]:
     """Per reported row: each metric's mean and 95% interval, seconds per user, averaged
-    checks, and the weight used (with what it scored on the tuning users)."""
+    checks, and the weight used (with what it scored on the tuning users). ``tuners`` gives
+    a system another instance to choose its weight with (one over the tuning model)."""
     results: dict[str, dict] = {}
     for system in systems:
         if isinstance(system, TunedRanker):
-            results.update(_evaluate_tuned(system, splits, tune_splits, seed, progress))
+            tuner = (tuners or {}).get(system.name, system)
+            results.update(_evaluate_tuned(system, splits, tune_splits, seed, progress,
+                                           tuner))
             continue
         scores: dict[str, list[float]] = {}
         started = time.perf_counter()
@@ -253,8 +267,8 @@ def evaluate(systems: Sequence[Ranker | TunedRanker], splits: Sequence[Split],
 
 
 def _evaluate_tuned(system: TunedRanker, splits: Sequence[Split], tune_splits: Sequence[Split],
-                    seed: int, progress: bool) -> dict[str, dict]:
-    tuned, tuning = _choose_weight(system, tune_splits, progress)
+                    seed: int, progress: bool, tuner: TunedRanker) -> dict[str, dict]:
+    tuned, tuning = _choose_weight(tuner, tune_splits, progress)
     started = time.perf_counter()
     runs = [system.run(_sequence(s), DEPTH) for s in _bar(splits, f"Evaluating {system.name}",
                                                           progress)]

@@ -11,11 +11,12 @@ import random
 from collections.abc import Sequence
 from dataclasses import replace
 
-from .collaborative import (CollaborativeRetriever, find_model_dir,
-                            load_collaborative, load_fusion_weights, save_fusion_weights)
+from .collaborative import (CollaborativeRetriever, find_model_dir, load_collaborative,
+                            load_fusion_weights, save_fusion_weights, tuning_dir)
 from .errors import RecommenderError
 from .evaluation import (ANCHORS, CollaborativeRanker, ContentRanker, HybridRanker,
-                         LLMScoreRanker, PALRRanker, PopularityRanker, evaluate, split_users)
+                         LLMScoreRanker, PALRRanker, PopularityRanker, evaluate, split_users,
+                         validation_splits)
 from .interactions import DATASETS, leave_one_out, load_sequences, popularity
 from .llm_ranking import ShuffledSelection, Verbalizer
 from .retrieval import ContentRetriever, HybridRetriever, Retriever
@@ -32,12 +33,26 @@ _PALR_PICKS = 10  # the model orders 10 of the 20 candidates, so HR@10 measures 
 def run_evaluation(settings: Settings, dataset: str, names: Sequence[str], users: int | None,
                    tune_users: int, seed: int, progress: bool = True,
                    save_weights: bool = False, hybrid_weight: float | None = None,
-                   llm_tune_users: int | None = None) -> dict:
+                   llm_tune_users: int | None = None, tune_on: str = "users") -> dict:
     """The report of one run (see ``cli``). ``hybrid_weight`` fixes hybrid retrieval's
     collaborative share instead of choosing it on the tuning users; LLM systems tune on
-    ``llm_tune_users`` of the tuning users (all by default), as they are slow."""
+    ``llm_tune_users`` of the tuning users (all by default), as they are slow.
+
+    ``tune_on="validation"`` chooses hybrid retrieval's weight on every user's validation
+    item instead, with the model ``train --for-tuning`` saved (it never saw them); no user
+    is then set apart, so all can be reported."""
+    if tune_on not in ("users", "validation"):
+        raise RecommenderError("--tune-on must be users or validation.")
+    llm = [n for n in LLM_SYSTEMS if n in names]
+    if tune_on == "validation" and llm:
+        raise RecommenderError(
+            "--tune-on validation chooses retrieval weights only; run the LLM systems "
+            f"({', '.join(llm)}) with --tune-on users.")
     splits = leave_one_out(load_sequences(dataset, settings.data_dir))
-    chosen, tuning = split_users(splits, users, tune_users, seed)
+    chosen, tuning = split_users(splits, users, 0 if tune_on == "validation" else tune_users,
+                                 seed)
+    if tune_on == "validation":
+        tuning = validation_splits(splits)
     domain = DATASETS[dataset]
     results: dict[str, dict] = {}
     about: dict[str, object] = {}
@@ -46,7 +61,7 @@ def run_evaluation(settings: Settings, dataset: str, names: Sequence[str], users
         results.update(evaluate([PopularityRanker(popularity(splits, include_validation=True))],
                                 chosen, tuning, seed, progress))
     if set(names) <= {"popularity"}:
-        return _report(dataset, chosen, tuning, splits, seed, results, about)
+        return _report(dataset, chosen, tuning, splits, seed, results, about, tune_on)
 
     folder = find_model_dir(settings.index_dir, dataset, settings.collaborative_dir)
     needs_index = bool({"content", "hybrid", *LLM_SYSTEMS} & set(names))
@@ -71,7 +86,7 @@ def run_evaluation(settings: Settings, dataset: str, names: Sequence[str], users
         results.update(evaluate([CollaborativeRanker(collaborative)], chosen, tuning, seed,
                                 progress))
     if recommender is None:
-        return _report(dataset, chosen, tuning, splits, seed, results, about)
+        return _report(dataset, chosen, tuning, splits, seed, results, about, tune_on)
 
     res = recommender.domain(domain)
     content = ContentRetriever(res.index, profile_weight=0.0)
@@ -84,12 +99,16 @@ def run_evaluation(settings: Settings, dataset: str, names: Sequence[str], users
         hybrid = HybridRanker(content, collaborative)
         if hybrid_weight is not None:
             hybrid.grid = (hybrid_weight,)
-        results.update(evaluate([hybrid], chosen, tuning, seed, progress))
+        tuners = {}
+        if tune_on == "validation" and hybrid_weight is None:
+            twin = _tuning_model(settings, tuning_dir(folder), domain, catalog, dataset)
+            about["tuning_model"] = {"folder": str(tuning_dir(folder)), **twin.meta}
+            tuners["hybrid"] = HybridRanker(content, twin)
+        results.update(evaluate([hybrid], chosen, tuning, seed, progress, tuners))
         weights = replace(weights, collaborative=results["hybrid"]["weight"])
 
     best: Retriever = content if collaborative is None else \
         HybridRetriever(content, collaborative, weights.collaborative)
-    llm = [n for n in LLM_SYSTEMS if n in names]
     if llm:
         about["model"] = recommender.model.name
         about["retriever"] = best.name + (f" (collaborative weight {weights.collaborative})"
@@ -110,11 +129,13 @@ def run_evaluation(settings: Settings, dataset: str, names: Sequence[str], users
     if save_weights:
         if collaborative is None:
             raise RecommenderError("--save-weights needs a trained model to save beside.")
-        save_fusion_weights(folder, weights, {"chosen_on": f"{len(tuning)} tuning users, "
-                                              f"seed {seed}", "date": _today()})
+        chosen_on = (f"the validation items of all {len(tuning)} users, with the model in "
+                     f"{tuning_dir(folder).name}" if tune_on == "validation" else
+                     f"{len(tuning)} tuning users, seed {seed}")
+        save_fusion_weights(folder, weights, {"chosen_on": chosen_on, "date": _today()})
         about["saved_weights"] = {"folder": str(folder), "collaborative": weights.collaborative,
                                   "llm": weights.llm}
-    return _report(dataset, chosen, tuning, splits, seed, results, about)
+    return _report(dataset, chosen, tuning, splits, seed, results, about, tune_on)
 
 
 def _collaborative(recommender, settings: Settings, folder, domain: str,
@@ -127,6 +148,20 @@ def _collaborative(recommender, settings: Settings, folder, domain: str,
     from .index import open_client
 
     return load_collaborative(open_client(settings.index_dir), folder, domain, catalog)
+
+
+def _tuning_model(settings: Settings, folder, domain: str, catalog,
+                  dataset: str) -> CollaborativeRetriever:
+    """The validation-held-out twin of the evaluated model, in its own Chroma collection."""
+    from .index import open_client
+
+    twin = load_collaborative(open_client(settings.index_dir), folder, f"{domain}-tuning",
+                              catalog)
+    if twin is None:
+        raise RecommenderError(
+            f"No tuning model in {folder}. Train it first: python -m recommender train "
+            f"--dataset {dataset} --for-tuning (or choose weights with --tune-on users).")
+    return twin
 
 
 def _palr_recommender(recommender, domain: str, retriever: Retriever):
@@ -154,13 +189,15 @@ def _today() -> str:
 
 
 def _report(dataset: str, chosen, tuning, splits, seed: int, results: dict,
-            about: dict) -> dict:
+            about: dict, tune_on: str = "users") -> dict:
     return {
         "dataset": dataset, "users": len(chosen), "tune_users": len(tuning),
         "of_users": len(splits), "seed": seed, "date": _today(),
-        "machine": _machine(),
-        "protocol": "leave-one-out; full ranking minus the input sequence; weights chosen on "
-                    "tuning users, never on reported users",
+        "machine": _machine(), "tune_on": tune_on,
+        "protocol": "leave-one-out; full ranking minus the input sequence; " + (
+            "weights chosen on validation items with a model trained without them, never on "
+            "a test item" if tune_on == "validation" else
+            "weights chosen on tuning users, never on reported users"),
         **about,
         "systems": results,
         "anchors": {k: {"HR@10": v[0], "NDCG@10": v[1]} for k, v in ANCHORS[dataset].items()},

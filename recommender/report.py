@@ -60,16 +60,24 @@ def _cell(score: dict | None) -> str:
     return f"{score['mean']:.4f} [{low:.3f}, {high:.3f}]"
 
 
+def _users_line(report: dict) -> str:
+    if report.get("tune_on") == "validation":
+        return (f"- Users: {report['users']} reported, drawn with seed {report['seed']}; "
+                f"fusion weights chosen on the validation items of all {report['tune_users']} "
+                "users, with a model trained without them")
+    return (f"- Users: {report['users']} reported and {report['tune_users']} more set apart to "
+            f"choose fusion weights, drawn with seed {report['seed']}" +
+            (f" (the LLM's weight on {report['llm_tune_users']} of them)"
+             if "llm_tune_users" in report else ""))
+
+
 def _markdown(report: dict, command: str, plot_name: str) -> str:
     parts = [
         f"# {report['dataset']}: {report['users']} of {report['of_users']} users",
         "",
         f"- Command: `python -m recommender {command}`",
         f"- Date: {report['date']}; machine: {report['machine']}",
-        f"- Users: {report['users']} reported and {report['tune_users']} more set apart to "
-        f"choose fusion weights, drawn with seed {report['seed']}" +
-        (f" (the LLM's weight on {report['llm_tune_users']} of them)"
-         if "llm_tune_users" in report else ""),
+        _users_line(report),
         f"- Protocol: {report['protocol']}",
     ]
     for key in ("retriever", "model"):

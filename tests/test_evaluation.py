@@ -6,7 +6,8 @@ import sys
 from collections import Counter
 
 
-from recommender.evaluation import ContentRanker, PopularityRanker, evaluate, split_users
+from recommender.evaluation import (ContentRanker, PopularityRanker, evaluate, split_users,
+                                    validation_splits)
 from recommender.retrieval import ContentRetriever
 from recommender.interactions import Split
 from recommender.settings import PROJECT_ROOT
@@ -94,14 +95,18 @@ def test_train_then_evaluate_sasrec_in_small_data_mode(tmp_path):
     assert 0.0 <= scores["HR@10"]["mean"] <= 1.0
 
 
+def _cli_on(data_dir, index_dir):
+    """``python -m recommender ...`` on the small real data, with only these settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECOMMENDER_")}
+    env.update(RECOMMENDER_DATA_DIR=str(data_dir), RECOMMENDER_INDEX_DIR=str(index_dir))
+    return lambda *args: subprocess.run([sys.executable, "-m", "recommender", *args],
+                                        cwd=PROJECT_ROOT, env=env, capture_output=True,
+                                        text=True, timeout=900)
+
+
 def test_tiny_end_to_end_evaluation_with_the_real_model(real, tmp_path):
     """Every system on a few users of the small real data: SmolLM2, MiniLM, Chroma, SASRec."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RECOMMENDER_")}
-    env.update(RECOMMENDER_DATA_DIR=str(real.settings.data_dir),
-               RECOMMENDER_INDEX_DIR=str(tmp_path / "index"))
-    run = lambda *args: subprocess.run([sys.executable, "-m", "recommender", *args],  # noqa: E731
-                                       cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
-                                       timeout=900)
+    run = _cli_on(real.settings.data_dir, tmp_path / "index")
     trained = run("train", "--dataset", "movielens", "--users", "80", "--epochs", "3",
                   "--max-len", "20")
     assert trained.returncode == 0, trained.stderr
@@ -129,3 +134,37 @@ def test_tiny_end_to_end_evaluation_with_the_real_model(real, tmp_path):
     table = report_path.read_text()
     assert "| palr + fusion |" in table and "SASRec (published)" in table
     assert report_path.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_validation_splits_move_each_user_back_one_step():
+    splits = [Split("u", ("a", "b", "c"), "d", "e"), Split("v", (), "x", "y")]
+    assert validation_splits(splits) == [Split("u", ("a", "b"), "c", "d")]
+
+
+def test_weights_chosen_on_validation_items_with_the_tuning_model(real, tmp_path):
+    run = _cli_on(real.settings.data_dir, tmp_path / "index")
+    small = ("--dataset", "movielens", "--users", "60", "--epochs", "2", "--max-len", "20")
+    assert run("train", *small).returncode == 0
+    evaluate = ("evaluate", "--dataset", "movielens", "--systems", "sasrec,hybrid", "--users",
+                "4", "--tune-on", "validation", "--json")
+    missing = run(*evaluate)
+    assert missing.returncode == 2
+    assert "Train it first: python -m recommender train --dataset movielens --for-tuning" in \
+        missing.stderr
+    tuned = run("train", *small, "--for-tuning")
+    assert tuned.returncode == 0, tuned.stderr
+    assert "sasrec-movielens-tuning" in tuned.stdout
+    done = run(*evaluate, "--save-weights")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["tune_on"] == "validation" and report["users"] == 4
+    assert report["tune_users"] == report["of_users"]  # every user's validation item
+    assert report["tuning_model"]["held_out"] == "validation and test items"
+    hybrid = report["systems"]["hybrid"]
+    assert hybrid["tuning"]["users"] == report["of_users"]
+    saved = json.loads((tmp_path / "index" / "sasrec-movielens" / "fusion.json").read_text())
+    assert saved["collaborative"] == hybrid["weight"]
+    assert saved["chosen_on"].startswith("the validation items of all")
+    llm = run("evaluate", "--dataset", "movielens", "--systems", "palr", "--tune-on",
+              "validation")
+    assert llm.returncode == 2 and "run the LLM systems (palr) with --tune-on users" in llm.stderr
