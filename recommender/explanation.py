@@ -158,25 +158,25 @@ def detailed_template(item: Item, anchor: Anchor, history: Sequence[Item]) -> st
 
 
 def shared_features(item: Item, history: Sequence[Item], most: int = 3) -> str:
-    """What ``item`` shares with the history according to the catalog, attribute by attribute,
-    each with up to ``most`` history titles that have it: the ``features`` explanation of a
-    user study. No model is involved, so every word of it is a catalog fact."""
-    parts = []
-    for genre in item.genres:
-        having = [short_title(h) for h in history if genre in h.genres]
-        if having:
-            parts.append(f"{genre} (like {_join(having[:most])})")
-    for tag in item.tags:
-        having = [short_title(h) for h in history if tag in h.tags]
-        if having:
-            parts.append(f"tagged “{tag}” (like {_join(having[:most])})")
+    """What ``item`` shares with the history according to the catalog (``shared_with`` each
+    history item), attribute by attribute, each with up to ``most`` history titles that have
+    it: the ``features`` explanation of a user study. No model is involved, so every word of
+    it is a catalog fact."""
+    shared = [shared_with(item, h) for h in history]
+
+    def having(kind: str, value: str) -> list[str]:
+        return [short_title(a.item) for a in shared if value in getattr(a, kind)]
+
+    parts = [f"{genre} (like {_join(having('genres', genre)[:most])})"
+             for genre in item.genres if having("genres", genre)]
+    parts += [f"tagged “{tag}” (like {_join(having('tags', tag)[:most])})"
+              for tag in item.tags if having("tags", tag)]
     if not parts:  # products: no genres or tags, but their names share words
-        mine = _title_words(item)
         words_by_titles: dict[tuple[str, ...], list[str]] = {}
         for word in dict.fromkeys(normalize(item.title).split()):
-            having = tuple(short_title(h) for h in history if word in mine & _title_words(h))
-            if having:
-                words_by_titles.setdefault(having[:most], []).append(f"“{word}”")
+            titles = tuple(having("words", word)[:most])
+            if titles:
+                words_by_titles.setdefault(titles, []).append(f"“{word}”")
         parts = [f"{_join(words)} in its name (like {_join(titles)})"
                  for titles, words in words_by_titles.items()]
     if not parts:

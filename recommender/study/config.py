@@ -87,6 +87,16 @@ class Study:
     """SHA-256 of the study file's bytes, logged with every participant."""
 
     @property
+    def questions(self) -> tuple[Question, ...]:
+        """Every question, per item first, then per round."""
+        return (*self.item_questions, *self.round_questions)
+
+    @property
+    def most_points(self) -> int:
+        """The longest scale any question uses (the top of a plot's axis)."""
+        return max(q.points for q in self.questions)
+
+    @property
     def id(self) -> str:
         """A short name for logs and file names, from the file name."""
         return self.source.stem

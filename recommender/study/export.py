@@ -17,7 +17,8 @@ from ..metrics import bootstrap_ci
 from .config import Study
 
 __all__ = ["RATING_COLUMNS", "rating_rows", "comment_rows", "summarize", "participation",
-           "plot_summary", "export_study", "ExportFiles"]
+           "plot_summary", "study_tables", "write_tables", "export_study", "StudyTables",
+           "ExportFiles"]
 
 RATING_COLUMNS = ["participant", "condition", "round", "scope", "position", "item_id", "title",
                   "question", "aim", "value", "points", "explanation", "llm_explanation_source",
@@ -26,7 +27,7 @@ RATING_COLUMNS = ["participant", "condition", "round", "scope", "position", "ite
 
 def rating_rows(events: Iterable[dict], study: Study) -> pd.DataFrame:
     """One row per rating (``scope`` ``item``: of one recommendation; ``round``: of the set)."""
-    questions = {q.id: q for q in (*study.item_questions, *study.round_questions)}
+    questions = {q.id: q for q in study.questions}
     joined: dict[str, dict] = {}
     shown: dict[tuple[str, int], dict] = {}
     rows = []
@@ -142,6 +143,16 @@ def plot_summary(summary: pd.DataFrame, conditions: Sequence[str], path: Path,
 
 
 @dataclass(frozen=True)
+class StudyTables:
+    """Everything an analysis starts from, as data frames."""
+
+    ratings: pd.DataFrame
+    comments: pd.DataFrame
+    summary: pd.DataFrame
+    participation: pd.DataFrame
+
+
+@dataclass(frozen=True)
 class ExportFiles:
     ratings: Path
     comments: Path
@@ -150,20 +161,29 @@ class ExportFiles:
     plot: Path
 
 
-def export_study(study: Study, events: list[dict], out: Path) -> ExportFiles:
-    """Write ``out`` (the ratings) and, beside it, the comments, the summary, participation
+def study_tables(study: Study, events: list[dict]) -> StudyTables:
+    """The ratings, comments, summary and participation of a study's events."""
+    ratings = rating_rows(events, study)
+    return StudyTables(ratings, comment_rows(events), summarize(ratings, seed=study.seed),
+                       participation(events, study.conditions))
+
+
+def write_tables(tables: StudyTables, study: Study, out: Path) -> ExportFiles:
+    """Write the ratings to ``out`` and, beside it, the comments, the summary, participation
     per condition and the plot."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     stem = out.with_suffix("")
     files = ExportFiles(out, Path(f"{stem}-comments.csv"), Path(f"{stem}-summary.csv"),
                         Path(f"{stem}-participation.csv"), Path(f"{stem}-summary.png"))
-    ratings = rating_rows(events, study)
-    ratings.to_csv(files.ratings, index=False)
-    comment_rows(events).to_csv(files.comments, index=False)
-    summary = summarize(ratings, seed=study.seed)
-    summary.to_csv(files.summary, index=False)
-    participation(events, study.conditions).to_csv(files.participation, index=False)
-    points = max(q.points for q in (*study.item_questions, *study.round_questions))
-    plot_summary(summary, study.conditions, files.plot, study.title, points)
+    tables.ratings.to_csv(files.ratings, index=False)
+    tables.comments.to_csv(files.comments, index=False)
+    tables.summary.to_csv(files.summary, index=False)
+    tables.participation.to_csv(files.participation, index=False)
+    plot_summary(tables.summary, study.conditions, files.plot, study.title, study.most_points)
     return files
+
+
+def export_study(study: Study, events: list[dict], out: Path) -> ExportFiles:
+    """``python -m recommender study export``: every table of the events, written at ``out``."""
+    return write_tables(study_tables(study, events), study, out)

@@ -15,6 +15,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import StudyLogError
@@ -24,12 +25,12 @@ __all__ = ["EventLog", "LogReadReport"]
 log = logging.getLogger(__name__)
 
 
+@dataclass
 class LogReadReport:
     """What reading found besides the events: lines that could not be parsed (only ever the
     last, torn by a crash mid-write, for a log written by this module)."""
 
-    def __init__(self) -> None:
-        self.bad_lines: list[int] = []
+    bad_lines: list[int] = field(default_factory=list)
 
 
 class EventLog:

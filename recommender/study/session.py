@@ -73,7 +73,6 @@ class StudyRunner:
         self._lock = threading.Lock()
         self._people: dict[str, Participant] = {}
         self._joined = 0
-        self._latest_id = ""
         self._versions = {"model": recommender.model.name, "prompt_version": prompt_version(),
                           "study": study.id, "study_sha256": study.digest}
         log.check_writable()
@@ -85,8 +84,7 @@ class StudyRunner:
     def participant(self, participant_id: str | None) -> Participant | None:
         """The participant with this id, or ``None`` for an unknown (or no) id."""
         with self._lock:
-            person = self._people.get(participant_id or "")
-            return replace(person, seen=list(person.seen)) if person else None
+            return self._copy(participant_id) if participant_id in self._people else None
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -98,10 +96,11 @@ class StudyRunner:
             else:
                 slot = self._joined
                 condition = balanced_condition(slot, self.study.conditions, self.study.seed)
-            self._record({"event": "joined", "participant": secrets.token_hex(16),
+            participant_id = secrets.token_hex(16)
+            self._record({"event": "joined", "participant": participant_id,
                           "condition": condition, "assignment": self.study.assignment,
                           "slot": slot, **self._versions})
-            return self._latest
+            return self._copy(participant_id)
 
     def consent(self, participant_id: str) -> Participant:
         with self._lock:
@@ -165,15 +164,14 @@ class StudyRunner:
     # -- the recommendation ----------------------------------------------------------------
 
     def _recommend(self, person: Participant, text: str) -> TurnResult:
-        study = self.study
-        recommender = self.recommender
-        noun = recommender.domain(study.domain).catalog.noun
-        text = recommender.check_message(text, noun)
-        link = recommender.domain(study.domain).linker.link_message(text)
+        study, recommender = self.study, self.recommender
+        res = recommender.domain(study.domain)
+        text = recommender.check_message(text, res.catalog.noun)
+        link = res.linker.link_message(text)
         found = link.item_ids
         if len(found) < study.min_titles:
-            named = ", ".join(recommender.domain(study.domain).catalog.get(i).label
-                              for i in found)
+            noun = res.catalog.noun
+            named = ", ".join(res.catalog.get(i).label for i in found)
             missed = f" We did not find: {', '.join(link.unmatched[:5])}." if link.unmatched \
                 else ""
             raise InputError(
@@ -214,7 +212,6 @@ class StudyRunner:
         kind, pid = event.get("event"), event.get("participant")
         if kind == "joined":
             self._people[pid] = Participant(pid, event["condition"])
-            self._latest_id = pid
             if event.get("slot") is not None:
                 self._joined = max(self._joined, int(event["slot"]) + 1)
             return
@@ -233,11 +230,7 @@ class StudyRunner:
         elif kind == "completed":
             person.stage, person.round = DONE, self.study.rounds
 
-    @property
-    def _latest(self) -> Participant:
-        return self._copy(self._latest_id)
-
-    def _known(self, participant_id: str) -> Participant:
+    def _known(self, participant_id: str | None) -> Participant:
         person = self._people.get(participant_id or "")
         if person is None:
             raise InputError(UNKNOWN_PARTICIPANT)

@@ -20,7 +20,7 @@ import gradio as gr
 from ..chat_view import escape
 from ..errors import InputError, RecommenderError, StudyLogError
 from .config import Question, Study
-from .export import comment_rows, participation, plot_summary, rating_rows, summarize
+from .export import study_tables, write_tables
 from .session import (CONSENT, DONE, HISTORY, RATE, UNKNOWN_PARTICIPANT, Participant,
                       StudyRunner)
 
@@ -207,21 +207,15 @@ def build_study_app(runner: StudyRunner, results_token: str) -> gr.Blocks:
                         "recommender study export`.", *hidden)
             if not hmac.compare_digest((given or "").encode(), results_token.encode()):
                 return ("That is not the results token.", *hidden)
-            events = runner.log.events()
-            ratings = rating_rows(events, study)
-            summary = summarize(ratings, seed=study.seed)
-            folder = Path(tempfile.mkdtemp(prefix="study-results-"))
-            image = folder / "summary.png"
-            points = max(q.points for q in (*item_qs, *round_qs))
-            plot_summary(summary, study.conditions, image, study.title, points)
-            ratings.to_csv(folder / "ratings.csv", index=False)
-            comment_rows(events).to_csv(folder / "comments.csv", index=False)
-            summary.to_csv(folder / "summary.csv", index=False)
-            return (f"{len(ratings):,} ratings from the log {escape(str(study.log))}.",
-                    gr.Dataframe(participation(events, study.conditions), visible=True),
-                    gr.Dataframe(summary, visible=True), gr.Image(str(image), visible=True),
-                    gr.File([str(folder / f) for f in ("ratings.csv", "comments.csv",
-                                                       "summary.csv")], visible=True))
+            tables = study_tables(study, runner.log.events())
+            files = write_tables(tables, study,
+                                 Path(tempfile.mkdtemp(prefix="study-results-")) / "ratings.csv")
+            return (f"{len(tables.ratings):,} ratings from the log {escape(str(study.log))}.",
+                    gr.Dataframe(tables.participation, visible=True),
+                    gr.Dataframe(tables.summary, visible=True),
+                    gr.Image(str(files.plot), visible=True),
+                    gr.File([str(f) for f in (files.ratings, files.comments, files.summary,
+                                              files.participation)], visible=True))
 
         demo.load(on_load, [pid], outputs, api_visibility="private")
         agree.click(on_agree, [pid], outputs, api_visibility="private")
