@@ -114,6 +114,7 @@ def plot_summary(summary: pd.DataFrame, conditions: Sequence[str], path: Path,
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
     questions = list(dict.fromkeys(summary["question"])) if not summary.empty else []
     fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(questions) + 2), 4.2), dpi=120)
@@ -135,8 +136,11 @@ def plot_summary(summary: pd.DataFrame, conditions: Sequence[str], path: Path,
     ax.set_ylabel("mean rating, 95% interval")
     ax.set_ylim(1, points)
     ax.set_title(title, pad=24)
-    ax.legend(fontsize=8, frameon=False, ncols=len(conditions), loc="lower center",
-              bbox_to_anchor=(0.5, 1.0))
+    # handles of their own: a condition with no ratings yet draws no bar to take a colour from
+    handles = [Patch(color=colours[n % len(colours)], label=condition)
+               for n, condition in enumerate(conditions)]
+    ax.legend(handles=handles, fontsize=8, frameon=False, ncols=len(conditions),
+              loc="lower center", bbox_to_anchor=(0.5, 1.0))
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
