@@ -17,7 +17,12 @@ __all__ = ["main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    raw = list(sys.argv[1:] if argv is None else argv)
+    args, passed_on = parser.parse_known_args(raw)
+    if getattr(args, "run", None) is _llm_server:  # the rest is llama_cpp.server's, in order
+        args.server_args = raw[raw.index("llm-server") + 1:]
+    elif passed_on:
+        parser.error(f"unrecognized arguments: {' '.join(passed_on)}")
     logging.basicConfig(level=logging.WARNING if not args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
@@ -58,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--users", type=int, default=None,
                     help="train on the first N users only (small-data mode)")
     tr.add_argument("--batch-size", type=int, default=None, help="sequences per step")
+    tr.add_argument("--dim", type=int, default=None, help="embedding and hidden size")
+    tr.add_argument("--blocks", type=int, default=None, help="self-attention blocks")
+    tr.add_argument("--heads", type=int, default=None, help="attention heads (must divide --dim)")
+    tr.add_argument("--dropout", type=float, default=None, help="dropout rate, 0 to below 1")
+    tr.add_argument("--weight-decay", type=float, default=None, help="AdamW weight decay")
+    tr.add_argument("--seed", type=int, default=None, help="initialisation and shuffling seed")
     tr.add_argument("--for-tuning", action="store_true",
                     help="hold out the validation items too and save as sasrec-<dataset>-tuning: "
                          "the model that evaluate --tune-on validation chooses weights with")
@@ -65,6 +76,14 @@ def _parser() -> argparse.ArgumentParser:
                     help="choose the epochs instead: train on histories only and print the "
                          "validation HR@10 and NDCG@10 every N epochs (saves no model)")
     tr.set_defaults(run=_train)
+
+    srv = sub.add_parser(
+        "llm-server", help="serve the LLM over an OpenAI-compatible API (llama_cpp.server)",
+        description="Runs python -m llama_cpp.server with the bundled SmolLM2 as the default "
+                    "--model, loading weights as the app does on CPUs with AMX. Every other "
+                    "option is llama_cpp.server's (--port, --n_ctx, --n_threads, ...). Point the "
+                    "app at it with RECOMMENDER_LLM_SERVER_URL=http://HOST:PORT/v1.")
+    srv.set_defaults(run=_llm_server)
 
     ev = sub.add_parser("evaluate", help="offline evaluation (leave-one-out, full ranking)")
     ev.add_argument("--dataset", required=True, choices=["movielens", "beauty"])
@@ -192,7 +211,7 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     from .index import ItemIndex, open_client
 
     embedder = load_embedder(settings.threads)
-    client = open_client(settings.index_dir)
+    client = open_client(settings.index_dir, settings.chroma_url)
     for domain in settings.domains:
         index = ItemIndex(client, load_catalog(domain, settings.data_dir), embedder, EMBEDDER_NAME)
         if args.rebuild:
@@ -200,6 +219,13 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{domain}: rebuilt")
         else:
             print(f"{domain}: {'built' if index.ensure() else 'current'}")
+    return 0
+
+
+def _llm_server(args: argparse.Namespace, settings: Settings) -> int:
+    from .llm import serve
+
+    serve(args.server_args)
     return 0
 
 
@@ -212,13 +238,22 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
 
     torch.set_num_threads(settings.threads)
     config = TRAINING[args.dataset]
-    for option, field in (("epochs", "epochs"), ("max_len", "max_len"),
-                          ("batch_size", "batch_size")):
+    for option in ("epochs", "max_len", "batch_size", "dim", "blocks", "heads"):
         value = getattr(args, option)
         if value is not None:
             if value < 1:
                 raise RecommenderError(f"--{option.replace('_', '-')} must be at least 1.")
-            config = replace(config, **{field: value})
+            config = replace(config, **{option: value})
+    for option, ok, wanted in (("dropout", lambda v: 0 <= v < 1, "from 0 up to (not including) 1"),
+                               ("weight_decay", lambda v: v >= 0, "0 or more"),
+                               ("seed", lambda v: True, "")):
+        value = getattr(args, option)
+        if value is not None:
+            if not ok(value):
+                raise RecommenderError(f"--{option.replace('_', '-')} must be {wanted}.")
+            config = replace(config, **{option: value})
+    if config.dim % config.heads:
+        raise RecommenderError(f"--heads ({config.heads}) must divide --dim ({config.dim}).")
     if args.validate_every is not None:
         if args.validate_every < 1:
             raise RecommenderError("--validate-every must be at least 1.")

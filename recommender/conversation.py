@@ -21,7 +21,7 @@ from .explanation import (choose_anchor, detailed_template, facts_line, finish_s
                           history_line, short_title)
 from .linking import LinkResult, Mention
 from .pipeline import (Domain, Event, ExplanationDelta, Finished, Linked, Recommender,
-                       TurnPlan, TurnResult)
+                       TurnPlan, TurnResult, model_failure)
 from .prompts import render
 from .requests import Request, parse_rules, parse_with_model
 from .retrieval import Steering
@@ -394,8 +394,11 @@ def _why(recommender: Recommender, res: Domain, state: ConversationState, positi
         if generated.strip() and not res.checker.unsupported_claims(candidate, item, history) \
                 and res.checker.states_a_fact(generated, item):
             text, source = candidate, "llm"
-    except Exception:
+    except Exception as exc:
         log.exception("why step failed")
+        result.model_failure = model_failure(exc)
+        result.notices.append(f"The language model did not answer ({result.model_failure}), "
+                              "so this explanation is built from catalog facts.")
     if not text:
         text = detailed_template(item, anchor, history)
     yield Detailed(item_id, text, source)

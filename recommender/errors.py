@@ -12,6 +12,8 @@ __all__ = [
     "InputError",
     "StudyConfigError",
     "StudyLogError",
+    "IndexUnavailableError",
+    "ModelServerError",
 ]
 
 
@@ -56,3 +58,11 @@ class StudyConfigError(RecommenderError):
 
 class StudyLogError(RecommenderError):
     """A study event could not be written (disk full, permissions); nothing was acknowledged."""
+
+
+class IndexUnavailableError(RecommenderError):
+    """The vector store named by the settings cannot be reached or opened."""
+
+
+class ModelServerError(RecommenderError):
+    """The LLM server named by the settings cannot be reached or answered with an error."""

@@ -147,7 +147,7 @@ def _collaborative(recommender, settings: Settings, folder, domain: str,
             return retriever.collaborative  # type: ignore[return-value]
     from .index import open_client
 
-    return load_collaborative(open_client(settings.index_dir), folder, domain, catalog)
+    return load_collaborative(open_client(settings.index_dir, settings.chroma_url), folder, domain, catalog)
 
 
 def _tuning_model(settings: Settings, folder, domain: str, catalog,
@@ -155,7 +155,7 @@ def _tuning_model(settings: Settings, folder, domain: str, catalog,
     """The validation-held-out twin of the evaluated model, in its own Chroma collection."""
     from .index import open_client
 
-    twin = load_collaborative(open_client(settings.index_dir), folder, f"{domain}-tuning",
+    twin = load_collaborative(open_client(settings.index_dir, settings.chroma_url), folder, f"{domain}-tuning",
                               catalog)
     if twin is None:
         raise RecommenderError(

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 from langchain_chroma import Chroma
@@ -18,6 +19,7 @@ from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
 from .catalog import Catalog, Item
+from .errors import IndexUnavailableError
 
 __all__ = ["ItemIndex", "ScoredItem", "open_client", "open_memory_client", "item_metadata"]
 
@@ -34,15 +36,42 @@ class ScoredItem:
     score: float
 
 
-def open_client(index_dir: Path):
-    """A persistent Chroma client in ``index_dir`` with telemetry off."""
+def open_client(index_dir: Path, server_url: str = ""):
+    """The Chroma store: a client of the server at ``server_url`` when one is named, else a
+    persistent client in ``index_dir``. Telemetry is off either way."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
+    if server_url:
+        return _server_client(server_url)
     index_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(
         path=str(index_dir), settings=ChromaSettings(anonymized_telemetry=False)
     )
+
+
+def _server_client(url: str):
+    """A client of the Chroma server at ``url`` (``http://host:port``), checked to answer."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise IndexUnavailableError(
+            f"RECOMMENDER_CHROMA_URL={url!r} is not an http(s) address; write it like "
+            "http://localhost:8000.")
+    try:
+        client = chromadb.HttpClient(
+            host=parts.hostname, port=parts.port or (443 if parts.scheme == "https" else 80),
+            ssl=parts.scheme == "https", settings=ChromaSettings(anonymized_telemetry=False))
+        client.heartbeat()
+    except Exception as exc:  # chromadb raises plain Exception/ValueError for connection errors
+        raise IndexUnavailableError(
+            f"The Chroma server at {url} does not answer ({exc}). Start it (chroma run --path "
+            "DIR --port PORT), or unset RECOMMENDER_CHROMA_URL to keep the index on this "
+            "machine in RECOMMENDER_INDEX_DIR.") from exc
+    log.info("vector store: Chroma server at %s", url)
+    return client
 
 
 def open_memory_client():

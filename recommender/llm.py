@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,11 +22,16 @@ from typing import Protocol
 from .errors import ModelLoadError, ModelNotFoundError
 from .models import default_gguf_path
 
-__all__ = ["ChatModel", "LlamaCppChatModel", "compact_grammar", "load_chat_model"]
+__all__ = ["ChatModel", "LlamaCppChatModel", "ModelTimeoutError", "compact_grammar", "load_chat_model",
+           "CHATML"]
 
 log = logging.getLogger(__name__)
 
 Message = dict[str, str]
+
+
+class ModelTimeoutError(TimeoutError):
+    """A model call ran past ``RECOMMENDER_LLM_TIMEOUT_S``; the turn goes on without it."""
 
 
 class ChatModel(Protocol):
@@ -60,7 +66,8 @@ class ChatModel(Protocol):
 class LlamaCppChatModel:
     """A GGUF model loaded once and shared; calls are serialised with a lock."""
 
-    def __init__(self, model_path: Path, threads: int, context_tokens: int) -> None:
+    def __init__(self, model_path: Path, threads: int, context_tokens: int,
+                 timeout_s: float = 60.0) -> None:
         from llama_cpp import Llama
 
         if not model_path.is_file():
@@ -86,6 +93,7 @@ class LlamaCppChatModel:
             ) from exc
         self.name = model_path.name
         self.path = model_path
+        self.timeout_s = timeout_s
         self._lock = threading.Lock()
         self._formatter, self._end_of_turn = _chat_formatter(self._llama)
 
@@ -107,6 +115,7 @@ class LlamaCppChatModel:
         prompt = self._formatter(messages=list(messages)).prompt + prefix
         tokens = self._llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
         with self._lock:
+            deadline = time.monotonic() + self.timeout_s
             chunks = self._llama.create_completion(
                 prompt=tokens,
                 max_tokens=max_tokens,
@@ -115,10 +124,15 @@ class LlamaCppChatModel:
                 grammar=grammar,
                 stop=[*stop, self._end_of_turn],
             )
-            for chunk in chunks:
-                text = chunk["choices"][0]["text"]
-                if text:
-                    yield text
+            try:
+                for chunk in chunks:
+                    if time.monotonic() > deadline:
+                        raise ModelTimeoutError(f"no answer within {self.timeout_s:g} s")
+                    text = chunk["choices"][0]["text"]
+                    if text:
+                        yield text
+            finally:
+                chunks.close()  # stop decoding now, not when the generator is collected
 
 
     def option_scores(self, messages: Sequence[Message], prefix: str,
@@ -198,7 +212,7 @@ def _without_amx_repacking() -> Iterator[None]:
 
 
 _LOAD_LOCK = threading.Lock()
-_CHATML = (
+CHATML = (
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content']"
     " + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}"
     "{{ '<|im_start|>assistant\\n' }}{% endif %}"
@@ -209,7 +223,7 @@ def _chat_formatter(llama):
     """The GGUF's own chat template (ChatML when it has none) and its end-of-turn text."""
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-    template = llama.metadata.get("tokenizer.chat_template") or _CHATML
+    template = llama.metadata.get("tokenizer.chat_template") or CHATML
     eos = llama.detokenize([llama.token_eos()], special=True).decode("utf-8", errors="ignore")
     bos = llama.detokenize([llama.token_bos()], special=True).decode("utf-8", errors="ignore")
     formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos,
@@ -217,8 +231,26 @@ def _chat_formatter(llama):
     return formatter, eos or "<|im_end|>"
 
 
-def load_chat_model(model_path: Path | None, threads: int, context_tokens: int) -> LlamaCppChatModel:
+def load_chat_model(model_path: Path | None, threads: int, context_tokens: int,
+                    timeout_s: float = 60.0) -> LlamaCppChatModel:
     """The model named by the settings, or the bundled SmolLM2 when none is named."""
     path = model_path or default_gguf_path()
     log.info("loading LLM from %s", path)
-    return LlamaCppChatModel(path, threads=threads, context_tokens=context_tokens)
+    return LlamaCppChatModel(path, threads=threads, context_tokens=context_tokens,
+                             timeout_s=timeout_s)
+
+
+def serve(argv: Sequence[str]) -> None:
+    """``python -m llama_cpp.server`` with two differences: ``--model`` defaults to the bundled
+    SmolLM2, and weights load without AMX buffers where this build would use them (the
+    crash ``_without_amx_repacking`` avoids takes the server down on its first answer too)."""
+    import sys
+
+    from llama_cpp.server.__main__ import main
+
+    args = list(argv)
+    if not any(a == "--model" or a.startswith("--model=") or a == "--config_file" for a in args):
+        args = ["--model", str(default_gguf_path()), *args]
+    sys.argv = ["llama_cpp.server", *args]
+    with _without_amx_repacking():
+        main()

@@ -19,7 +19,7 @@ from .pipeline import Domain, Recommender
 from .retrieval import ContentRetriever, HybridRetriever, Retriever
 from .settings import Settings
 
-__all__ = ["load_recommender", "load_domains"]
+__all__ = ["load_recommender", "load_domains", "load_model"]
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def load_domains(settings: Settings, embedder: Embeddings, embedder_name: str,
                  catalogs: Mapping[str, Catalog] | None = None,
                  progress: bool = True) -> dict[str, Domain]:
     """Catalog, linker, grounding checker and index for each served domain."""
-    client = open_client(settings.index_dir)
+    client = open_client(settings.index_dir, settings.chroma_url)
     domains = {}
     for name in settings.domains:
         catalog = catalogs[name] if catalogs and name in catalogs else \
@@ -59,6 +59,20 @@ def _retriever(settings: Settings, client, index: ItemIndex,
     return HybridRetriever(content, collaborative, weights.collaborative), weights.llm
 
 
+def load_model(settings: Settings) -> ChatModel:
+    """The LLM the settings name: a server's when ``llm_server_url`` is set, else the GGUF
+    at ``model_path`` (the bundled SmolLM2 when unset) in this process."""
+    if settings.llm_server_url:
+        from .llm_server import ServerChatModel
+
+        log.info("LLM: the server at %s", settings.llm_server_url)
+        return ServerChatModel(settings.llm_server_url, settings.llm_server_model,
+                               settings.llm_server_constraint, settings.llm_server_template,
+                               settings.llm_timeout_s)
+    return load_chat_model(settings.model_path, settings.threads, settings.context_tokens,
+                           settings.llm_timeout_s)
+
+
 def load_recommender(settings: Settings, model: ChatModel | None = None,
                      embedder: Embeddings | None = None, embedder_name: str | None = None,
                      catalogs: Mapping[str, Catalog] | None = None,
@@ -66,7 +80,7 @@ def load_recommender(settings: Settings, model: ChatModel | None = None,
     """Everything a turn needs. The model loads first: a bad model path fails fast."""
     started = time.perf_counter()
     if model is None:
-        model = load_chat_model(settings.model_path, settings.threads, settings.context_tokens)
+        model = load_model(settings)
     if embedder is None:
         from .embeddings import EMBEDDER_NAME, BackgroundEmbeddings, load_embedder
         from .models import default_embedding_model_path

@@ -107,6 +107,9 @@ class TurnResult:
     """A longer explanation of one earlier pick, when that is what was asked."""
     questions: list = field(default_factory=list)
     """``conversation.Question``: titles too ambiguous to use without asking."""
+    model_failure: str | None = None
+    """Why the LLM gave no usable answer this turn (it raised or timed out); the rest of the
+    turn then ran without it: retrieval order and catalog-fact explanations."""
 
     def to_dict(self) -> dict:
         def title(item_id: str | None) -> str | None:
@@ -139,6 +142,7 @@ class TurnResult:
                    if self.selection else {}),
             },
             "notices": list(self.notices),
+            "model_failure": self.model_failure,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             **({"detail": self.detail} if self.detail else {}),
             **({"clarify": [
@@ -295,9 +299,9 @@ class Recommender:
         # 3. selection
         clock = time.perf_counter()
         count = min(plan.count or self.settings.recommendations, len(result.candidates))
-        selection = self._select(conversation, res.catalog, result.candidates, count)
+        selection = self._select(conversation, res.catalog, result.candidates, count, result)
         result.selection = selection
-        if selection.error:
+        if selection.error and not result.model_failure:
             result.notices.append(
                 "The model's choice could not be used, so these follow retrieval order.")
         llm_order = selection.item_ids[: selection.from_model]
@@ -308,11 +312,16 @@ class Recommender:
         clock = time.perf_counter()
         shown = result.ranking[:count][:explain]
         picks = [res.catalog.get(i) for i in shown]
-        for event in self._explain(picks, history, conversation, res):
+        for event in self._explain(picks, history, conversation, res, result):
             if isinstance(event, Recommended):
                 result.recommendations.append(event.recommendation)
             yield event
         result.timings["explanation"] = time.perf_counter() - clock
+        if result.model_failure:
+            result.notices.append(
+                f"The language model did not answer ({result.model_failure}), so this answer "
+                "comes from retrieval alone: the picks are in retrieval order and the "
+                "explanations are catalog facts. Send your message again to retry.")
         result.timings["total"] = time.perf_counter() - started
         yield Finished(result)
 
@@ -332,7 +341,7 @@ class Recommender:
                 result.profile = finish_sentence(start + "".join(pieces))
         except Exception as exc:  # the model failing must not end the turn
             log.exception("profile step failed")
-            result.notices.append(f"The language model failed while writing your profile ({exc}).")
+            result.model_failure = model_failure(exc)
 
     def _candidates(self, res: Domain, history: Sequence[str], profile: str,
                     plan: TurnPlan) -> list[str]:
@@ -381,18 +390,21 @@ class Recommender:
         conversation.append(AIMessage(reply))
 
     def _select(self, conversation: list[BaseMessage], catalog: Catalog,
-                candidates: list[str], count: int) -> Selection:
+                candidates: list[str], count: int, result: TurnResult) -> Selection:
         # Titles only: llama.cpp's tokenizer spends a token per digit, so a year costs six tokens
         # and 20 of them most of a second on two cores; the facts come with the explanations.
         lines = [candidate_line(number, short_title(catalog.get(item_id)), "")
                  for number, item_id in enumerate(candidates, 1)]
         values = {"candidates": "\n".join(lines), "count": count}
         schema = selection_schema(len(candidates), count)
+        if result.model_failure:
+            return Selection(tuple(candidates[:count]), 0, error="model unavailable")
         try:
             text = "".join(self._generate("select", conversation, values, 16 + 4 * count,
                                           json_schema=schema))
         except Exception as exc:
             log.exception("selection step failed")
+            result.model_failure = model_failure(exc)
             return Selection(tuple(candidates[:count]), 0, error=f"model error: {exc}")
         selection = parse_selection(text, candidates, count)
         if selection.error:
@@ -401,14 +413,14 @@ class Recommender:
         return selection
 
     def _explain(self, picks: list[Item], history: list[Item], conversation: list[BaseMessage],
-                 res: Domain) -> Iterator[Event]:
+                 res: Domain, result: TurnResult) -> Iterator[Event]:
         """One assistant reply, a line per pick; each line's opening is fixed and names a
         history item. The reply only ever grows, so llama.cpp's cache covers all but new text."""
         anchors = [choose_anchor(item, history) for item in picks]
         facts = "\n".join(f"{n}. {facts_line(item)}" for n, item in enumerate(picks, 1))
         values = {"noun": res.catalog.noun, "facts": facts}
         reply = ""
-        model_ok = True
+        model_ok = result.model_failure is None
         for position, (item, anchor) in enumerate(zip(picks, anchors)):
             yield ExplanationStart(position, item)
             start = render("explain_opening", anchor=short_title(anchor.item),
@@ -423,8 +435,9 @@ class Recommender:
                                                 stop=("\n", f" {position + 2}.")):
                         pieces.append(piece)
                         yield ExplanationDelta(position, piece)
-                except Exception:
+                except Exception as exc:
                     log.exception("explanation step failed")
+                    result.model_failure = model_failure(exc)
                     model_ok, pieces = False, []
             generated = "".join(pieces)
             reply += f"{position + 1}. {start}{generated}\n"
@@ -449,6 +462,13 @@ class Recommender:
         log.info("explanation for %s replaced (%s): %r", item.item_id, reason, text)
         return Recommendation(item.item_id, item.label, template_explanation(item, anchor),
                               "catalog facts", anchor.item.item_id, claims, reason)
+
+
+def model_failure(exc: BaseException) -> str:
+    """A short account of a model call that failed, for the turn's notice."""
+    if isinstance(exc, TimeoutError):
+        return str(exc) or "it took too long"
+    return f"{type(exc).__name__}: {exc}"[:200]
 
 
 NO_TEXT = "the model wrote nothing"

@@ -50,6 +50,8 @@ class SASRecConfig:
     negatives: int = 0
     """Sampled negatives shared by a batch; 0: full softmax over every item."""
     learning_rate: float = 1e-3
+    weight_decay: float = 0.0
+    """Decoupled weight decay (AdamW); 0: plain Adam."""
     seed: int = 0
 
 
@@ -134,7 +136,8 @@ def train_sasrec(sequences: Sequence[Sequence[int]], items: int, config: SASRecC
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
     model = SASRec(items, config)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, betas=(0.9, 0.98))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, betas=(0.9, 0.98),
+                                  weight_decay=config.weight_decay)
     rows = training_windows(sequences, config.max_len)
     lengths = [len(r) - 1 for r in rows]
     inputs = torch.tensor([pad_left(s[:-1], config.max_len) for s in rows], dtype=torch.long)

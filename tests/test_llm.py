@@ -41,3 +41,17 @@ def test_real_model_continues_a_prefix_and_stops(model):
     messages = [{"role": "user", "content": "Name a color, then a fruit, on two lines."}]
     text = "".join(model.stream(messages, 24, prefix="Color:", stop=("\n",)))
     assert "\n" not in text and not text.startswith("Color:")
+
+
+def test_real_model_call_past_its_time_limit_is_cut_off(model):
+    from recommender.llm import ModelTimeoutError
+
+    model.timeout_s = 1e-9  # the module's model: restored below
+    try:
+        messages = [{"role": "user", "content": "Count from one to fifty in words."}]
+        with pytest.raises(ModelTimeoutError, match="no answer within 1e-09 s"):
+            "".join(model.stream(messages, 64))
+        model.timeout_s = 60.0
+        assert "".join(model.stream(messages, 8)).strip()  # the lock and cache are usable again
+    finally:
+        model.timeout_s = 60.0

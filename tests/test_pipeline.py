@@ -13,6 +13,7 @@ from recommender.errors import InputError, UnknownDomainError
 from recommender.loading import load_domains
 from recommender.pipeline import (ExplanationDelta, Finished, Linked, ProfileDelta, Recommended,
                                   Recommender, Retrieved)
+from recommender.llm import ModelTimeoutError
 from recommender.sasrec import SASRecConfig, save_model, train_sasrec
 
 from .catalogs import tiny_movies, tiny_products
@@ -94,13 +95,31 @@ def test_ungrounded_explanation_is_replaced_and_counted(recommender, model):
 
 
 def test_model_failure_still_answers_from_retrieval(recommender, model):
-    model.enqueue(*[RuntimeError("boom")] * 3)
+    model.enqueue(RuntimeError("boom"))
     result = recommender.recommend("movies", message=HISTORY)
     assert result.profile == \
         "You enjoy Sci-Fi, Thriller, Horror, such as Alien, Blade Runner, The Matrix."
     assert [r.item_id for r in result.recommendations] == result.candidates[:3]
     assert all(r.source == "catalog facts" for r in result.recommendations)
-    assert result.selection.error and result.notices
+    assert len(model.calls) == 1  # a failed model is not asked again within the turn
+    assert result.selection.error and result.model_failure == "RuntimeError: boom"
+    assert result.notices == [
+        "The language model did not answer (RuntimeError: boom), so this answer comes from "
+        "retrieval alone: the picks are in retrieval order and the explanations are catalog "
+        "facts. Send your message again to retry."]
+    assert result.to_dict()["model_failure"] == "RuntimeError: boom"
+
+
+def test_model_timing_out_mid_explanations_finishes_from_catalog_facts(recommender, model):
+    model.enqueue(" dark science fiction.", pick_reversed(3), " Sci-Fi like it.",
+                  ModelTimeoutError("no answer within 60 s"))
+    result = recommender.recommend("movies", message=HISTORY)
+    sources = [r.source for r in result.recommendations]
+    assert sources[1:] == ["catalog facts", "catalog facts"] and len(sources) == 3
+    assert len(model.calls) == 4
+    assert result.selection.error is None  # the model's own choice stands
+    assert result.model_failure == "no answer within 60 s"
+    assert "did not answer (no answer within 60 s)" in result.notices[-1]
 
 
 def test_unreadable_selection_follows_retrieval_order(recommender, model):

@@ -30,7 +30,27 @@ def test_values_come_from_prefixed_variables():
     ({"RECOMMENDER_THREADS": "0"}, "RECOMMENDER_THREADS must be at least 1"),
     ({"RECOMMENDER_RECOMMENDATIONS": "25"}, "RECOMMENDER_RECOMMENDATIONS must be between 1"),
     ({"RECOMMENDER_PROFILE_WEIGHT": "2"}, "RECOMMENDER_PROFILE_WEIGHT must be between 0 and 1"),
+    ({"RECOMMENDER_LLM_TIMEOUT_S": "0"}, "RECOMMENDER_LLM_TIMEOUT_S must be more than 0"),
+    ({"RECOMMENDER_LLM_SERVER_CONSTRAINT": "regex"},
+     "RECOMMENDER_LLM_SERVER_CONSTRAINT must be grammar, json_schema or none"),
 ])
 def test_bad_values_name_the_variable(env, message):
     with pytest.raises(SettingsError, match=message.replace("(", r"\(")):
         Settings.from_env(env)
+
+
+def test_on_a_hugging_face_space_the_app_listens_on_every_address():
+    assert Settings.from_env({}).host == "127.0.0.1"
+    assert Settings.from_env({"SPACE_ID": "someone/recommender"}).host == "0.0.0.0"
+    assert Settings.from_env({"SPACE_ID": "x/y", "RECOMMENDER_HOST": "127.0.0.2"}).host == \
+        "127.0.0.2"
+
+
+def test_server_settings_are_read():
+    settings = Settings.from_env({"RECOMMENDER_CHROMA_URL": "http://db:8000",
+                                  "RECOMMENDER_LLM_SERVER_URL": "http://llm:8080/v1",
+                                  "RECOMMENDER_LLM_SERVER_CONSTRAINT": "json_schema",
+                                  "RECOMMENDER_LLM_TIMEOUT_S": "12.5"})
+    assert (settings.chroma_url, settings.llm_server_url) == ("http://db:8000",
+                                                              "http://llm:8080/v1")
+    assert settings.llm_server_constraint == "json_schema" and settings.llm_timeout_s == 12.5

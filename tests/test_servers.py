@@ -1,0 +1,213 @@
+"""The LLM behind an OpenAI-compatible server and the index in a Chroma server.
+
+The first tests answer over a scripted HTTP transport; the last start the real servers on
+loopback (``chroma run`` and ``python -m recommender llm-server``) and hold a conversation
+through them, as CI does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+
+from recommender.errors import IndexUnavailableError, ModelServerError
+from recommender.index import open_client
+from recommender.llm import ModelTimeoutError
+from recommender.llm_server import ServerChatModel
+from recommender.loading import load_domains, load_recommender
+from recommender.pipeline import Recommender
+from recommender.selection import selection_schema
+from recommender.settings import PROJECT_ROOT
+
+from .catalogs import tiny_movies, tiny_products
+from .fakes import WordHashEmbedder
+
+URL = "http://llm.test/v1"
+MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
+
+
+def _sse(*texts: str) -> bytes:
+    lines = [f"data: {json.dumps({'choices': [{'text': t}]})}\n\n" for t in texts]
+    return ("".join(lines) + "data: [DONE]\n\n").encode()
+
+
+class FakeServer:
+    """An OpenAI-compatible server as an httpx transport: answers queued texts, keeps bodies."""
+
+    def __init__(self, *answers: str | int, props: dict | None = None) -> None:
+        self.answers = list(answers)
+        self.bodies: list[dict] = []
+        self.props = props
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/models":
+            return httpx.Response(200, json={"data": [{"id": "smol.gguf"}]})
+        if request.url.path == "/props":
+            return httpx.Response(200, json=self.props) if self.props else httpx.Response(404)
+        assert request.url.path == "/v1/completions"
+        self.bodies.append(json.loads(request.content))
+        answer = self.answers.pop(0)
+        if isinstance(answer, int):
+            return httpx.Response(answer, text="model crashed")
+        return httpx.Response(200, content=_sse(*answer.split("|")),
+                              headers={"content-type": "text/event-stream"})
+
+    def model(self, **options) -> ServerChatModel:
+        return ServerChatModel(URL, transport=httpx.MockTransport(self), **options)
+
+
+def test_the_served_model_is_found_and_prompts_are_laid_out_as_chatml():
+    server = FakeServer("Hello| there")
+    model = server.model()
+    assert model.name == f"smol.gguf at {URL}"
+    assert "".join(model.stream(MESSAGES, 8, prefix="Well,")) == "Hello there"
+    body = server.bodies[0]
+    assert body["prompt"] == ("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi"
+                              "<|im_end|>\n<|im_start|>assistant\nWell,")
+    assert body["model"] == "smol.gguf" and body["temperature"] == 0.0 and body["stream"]
+    assert body["stop"] == ["<|im_end|>"] and "grammar" not in body
+
+
+def test_the_servers_own_template_and_a_template_file_are_used(tmp_path):
+    template = "{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}>"
+    server = FakeServer("ok", "ok", props={"chat_template": template, "eos_token": "</s>"})
+    "".join(server.model().stream(MESSAGES, 4, stop=("\n",)))
+    assert server.bodies[0]["prompt"] == "[system] Be brief.\n[user] Hi\n>"
+    assert server.bodies[0]["stop"] == ["\n", "</s>"]
+    path = tmp_path / "t.jinja"
+    path.write_text("{{ messages[-1].content }}=")
+    "".join(server.model(template=path).stream(MESSAGES, 4))
+    assert server.bodies[1]["prompt"] == "Hi="
+
+
+def test_the_candidate_constraint_travels_as_grammar_or_json_schema():
+    schema = selection_schema(4, 2)
+    server = FakeServer('{"picks":[2,3]}', '{"picks":[1,2]}', '{"picks":[9,9]}')
+    "".join(server.model().stream(MESSAGES, 16, json_schema=schema))
+    assert server.bodies[0]["grammar"].startswith('root ::= "{\\"picks\\":["')
+    assert '"4"' in server.bodies[0]["grammar"] and '"5"' not in server.bodies[0]["grammar"]
+    "".join(server.model(constraint="json_schema").stream(MESSAGES, 16, json_schema=schema))
+    assert server.bodies[1]["guided_json"] == schema
+    assert server.bodies[1]["structured_outputs"] == {"json": schema}
+    "".join(server.model(constraint="none").stream(MESSAGES, 16, json_schema=schema))
+    assert not {"grammar", "guided_json"} & set(server.bodies[2])
+
+
+def test_a_server_ignoring_the_constraint_cannot_put_anything_outside_the_candidates(settings):
+    # Out-of-range numbers and a repeat, as a server without grammar support might answer.
+    server = FakeServer(" sci-fi.", '{"picks":[17,2,2]}', " a", " b", " c")
+    model = server.model(constraint="none")
+    domains = load_domains(replace(settings, domains=("movies",)), WordHashEmbedder(),
+                           "word-hash", {"movies": tiny_movies()}, progress=False)
+    result = Recommender(settings, model, domains).recommend("movies", message="Alien, Heat")
+    picked = [r.item_id for r in result.recommendations]
+    assert set(picked) <= set(result.candidates) and len(set(picked)) == len(picked) == 3
+    checks = result.to_dict()["checks"]
+    assert checks["out_of_candidates"] == 1 and checks["duplicates"] == 1
+
+
+def test_a_server_error_or_timeout_ends_in_named_errors():
+    server = FakeServer(500)
+    with pytest.raises(ModelServerError, match=r"refused the request \(500: model crashed\)"):
+        "".join(server.model().stream(MESSAGES, 4))
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/completions":
+            raise httpx.ReadTimeout("timed out", request=request)
+        return FakeServer()(request)
+
+    model = ServerChatModel(URL, transport=httpx.MockTransport(slow), timeout_s=2)
+    with pytest.raises(ModelTimeoutError, match="no answer within 2 s"):
+        "".join(model.stream(MESSAGES, 4))
+
+
+def test_bad_server_settings_are_refused_at_start_with_the_setting_named(tmp_path):
+    with pytest.raises(ModelServerError, match="RECOMMENDER_LLM_SERVER_URL='localhost:8080'"):
+        ServerChatModel("localhost:8080")
+    with pytest.raises(ModelServerError, match="does not answer.*unset RECOMMENDER_LLM_SERVER_URL"):
+        ServerChatModel(f"http://127.0.0.1:{_free_port()}/v1")
+    with pytest.raises(ModelServerError, match="RECOMMENDER_LLM_SERVER_TEMPLATE"):
+        FakeServer().model(template=tmp_path / "missing.jinja")
+    with pytest.raises(ModelServerError, match="log-probabilities"):
+        FakeServer().model().option_scores(MESSAGES, "", ["A", "B"])
+    with pytest.raises(IndexUnavailableError, match="RECOMMENDER_CHROMA_URL"):
+        open_client(tmp_path, "chroma:8000")
+    with pytest.raises(IndexUnavailableError, match="does not answer.*chroma run"):
+        open_client(tmp_path, f"http://127.0.0.1:{_free_port()}")
+
+
+# -- the real servers ---------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start(command: list[str], ready_url: str, log: Path) -> subprocess.Popen:
+    handle = log.open("wb")
+    process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT,
+                               cwd=PROJECT_ROOT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+    deadline = time.monotonic() + 180  # a bound on a hang, not a speed goal
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"{command[:3]} exited: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(ready_url, timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    process.kill()
+    raise AssertionError(f"{command[:3]} did not start: {log.read_text()[-2000:]}")
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory):
+    """A Chroma server and an LLM server (the bundled SmolLM2), both on loopback."""
+    folder = tmp_path_factory.mktemp("servers")
+    chroma_port, llm_port = _free_port(), _free_port()
+    chroma_bin = Path(sys.executable).with_name("chroma")
+    processes = [
+        _start([str(chroma_bin), "run", "--path", str(folder / "chroma"), "--host", "127.0.0.1",
+                "--port", str(chroma_port)], f"http://127.0.0.1:{chroma_port}/api/v2/heartbeat",
+               folder / "chroma.log"),
+        _start([sys.executable, "-m", "recommender", "llm-server", "--host", "127.0.0.1",
+                "--port", str(llm_port), "--n_ctx", "2048", "--n_threads", "2"],
+               f"http://127.0.0.1:{llm_port}/v1/models", folder / "llm.log"),
+    ]
+    yield f"http://127.0.0.1:{chroma_port}", f"http://127.0.0.1:{llm_port}/v1"
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_a_conversation_runs_through_a_chroma_server_and_an_llm_server(settings, servers):
+    chroma_url, llm_url = servers
+    settings = replace(settings, chroma_url=chroma_url, llm_server_url=llm_url,
+                       index_dir=settings.index_dir / "unused")
+    catalogs = {"movies": tiny_movies(), "beauty": tiny_products()}
+    recommender = load_recommender(settings, embedder=WordHashEmbedder(),
+                                   embedder_name="word-hash", catalogs=catalogs, progress=False)
+    assert recommender.model.name.endswith(f"at {llm_url}")
+    result = recommender.recommend("movies", message="I loved Alien and Blade Runner")
+    data = result.to_dict()
+    picked = [r["id"] for r in data["recommendations"]]
+    assert len(picked) == 3 and set(picked) <= set(data["candidates"])
+    assert data["model_failure"] is None and data["checks"]["from_model"] == 3
+    assert data["checks"]["out_of_candidates"] == 0
+    assert data["profile"].startswith("You enjoy") and len(data["profile"]) > len("You enjoy")
+    # the index lives in the server, not on this machine
+    assert not settings.index_dir.exists()
+    names = {c.name for c in open_client(Path("unused"), chroma_url).list_collections()}
+    assert {"items-movies", "items-beauty"} <= names
+    again = load_domains(settings, WordHashEmbedder(), "word-hash", catalogs, progress=False)
+    assert again["movies"].index.ensure(progress=False) is False  # reused, not rebuilt
