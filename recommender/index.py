@@ -7,9 +7,11 @@ from what is asked for, the collection is dropped and rebuilt (with a progress b
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -45,9 +47,34 @@ def open_client(index_dir: Path, server_url: str = ""):
     if server_url:
         return _server_client(server_url)
     index_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(
-        path=str(index_dir), settings=ChromaSettings(anonymized_telemetry=False)
-    )
+    try:
+        return chromadb.PersistentClient(
+            path=str(index_dir), settings=ChromaSettings(anonymized_telemetry=False))
+    except Exception as exc:  # chromadb's InternalError for a file that is not a database
+        # chromadb keeps the half-started store of a failed open and would hand it out again
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(str(index_dir), None)
+        aside = set_damaged_store_aside(index_dir)
+        log.warning("the index in %s could not be opened (%s); moved it to %s and building it "
+                    "again", index_dir, exc, aside)
+        return chromadb.PersistentClient(
+            path=str(index_dir), settings=ChromaSettings(anonymized_telemetry=False))
+
+
+_STORE_PART = re.compile(r"chroma\.sqlite3.*|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def set_damaged_store_aside(index_dir: Path) -> Path:
+    """Move Chroma's files (the SQLite database and the segment folders) out of ``index_dir``
+    into ``damaged-<UTC time>/`` inside it, so that a fresh store can be built there. Nothing is
+    deleted, and the trained models kept beside the index (``sasrec-*``) stay where they are."""
+    aside = index_dir / f"damaged-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}"
+    aside.mkdir()
+    for part in index_dir.iterdir():
+        if _STORE_PART.fullmatch(part.name):
+            part.rename(aside / part.name)
+    return aside
 
 
 def _server_client(url: str):
@@ -103,16 +130,29 @@ class ItemIndex:
         """Open the collection, building it first when missing or stale. True if it was built."""
         if self._is_current():
             self._store = self._open()
-            log.info("index %s is current (%d items)", self._name, len(self.catalog))
-            return False
+            if self._answers():
+                log.info("index %s is current (%d items)", self._name, len(self.catalog))
+                return False
+            log.warning("index %s cannot be searched: building it again", self._name)
         self.rebuild(progress=progress)
         return True
+
+    def _answers(self) -> bool:
+        """Whether a search of the collection works: its vector files may be damaged even
+        when its records are intact."""
+        try:
+            first = self.store.get(limit=1, include=["embeddings"])
+            self.store._collection.query(query_embeddings=[first["embeddings"][0]], n_results=1)
+            return True
+        except Exception as exc:
+            log.warning("searching %s failed: %s", self._name, exc)
+            return False
 
     def rebuild(self, progress: bool = True) -> None:
         """Drop the collection and embed every item again."""
         existing = {c.name for c in self._client.list_collections()}
         if self._name in existing:
-            log.info("catalog or embedder changed: rebuilding %s", self._name)
+            log.info("rebuilding %s", self._name)
             self._client.delete_collection(self._name)
         store = self._open(metadata={**self._wanted, "complete": False})
         items = self.catalog.items
