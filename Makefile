@@ -5,13 +5,20 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test install benchmark study clean
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test install benchmark study clean chromium
 
 run: $(VENV)/.installed
 	$(BIN)/python app.py
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed chromium
 	$(BIN)/python -m pytest
+
+# The browser tests drive Debian's Chromium (never `playwright install`, which downloads one).
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 study: $(VENV)/.installed
 	$(BIN)/python app.py --study studies/explanations.toml
