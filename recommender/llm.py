@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -28,6 +29,19 @@ __all__ = ["ChatModel", "LlamaCppChatModel", "ModelTimeoutError", "compact_gramm
 log = logging.getLogger(__name__)
 
 Message = dict[str, str]
+
+
+_CONTROL_TEXT = re.compile(r"<(\|?[A-Za-z_/][\w/.:-]{0,40}\|?)>")
+
+
+def neutralized(messages: Sequence[Message]) -> list[Message]:
+    """The messages with anything shaped like a control token (``<|im_end|>``,
+    ``<|start_header_id|>``, ``<filename>``) turned into look-alike text (``‹|im_end|›``).
+
+    Prompts hold text that users control: uploaded catalogs, an edited profile, messages. The
+    prompt is tokenized with special tokens on, so that the chat template's markers work; without
+    this, a catalog title could close the turn and open a system message of its own."""
+    return [{**m, "content": _CONTROL_TEXT.sub(r"‹\1›", m.get("content", ""))} for m in messages]
 
 
 class ModelTimeoutError(TimeoutError):
@@ -112,7 +126,7 @@ class LlamaCppChatModel:
             compact = compact_grammar(json_schema)
             grammar = (LlamaGrammar.from_string(compact, verbose=False) if compact else
                        LlamaGrammar.from_json_schema(json.dumps(json_schema), verbose=False))
-        prompt = self._formatter(messages=list(messages)).prompt + prefix
+        prompt = self._formatter(messages=neutralized(messages)).prompt + prefix
         tokens = self._llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
         with self._lock:
             deadline = time.monotonic() + self.timeout_s
@@ -144,7 +158,7 @@ class LlamaCppChatModel:
                  for o in options]
         if len(set(first)) != len(first):
             raise ValueError(f"options {list(options)} do not start with distinct tokens")
-        prompt = self._formatter(messages=list(messages)).prompt + prefix
+        prompt = self._formatter(messages=neutralized(messages)).prompt + prefix
         tokens = self._llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
         captured: list[np.ndarray] = []
 

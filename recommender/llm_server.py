@@ -26,7 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from .errors import ModelServerError
-from .llm import CHATML, Message, ModelTimeoutError, compact_grammar
+from .llm import CHATML, Message, ModelTimeoutError, compact_grammar, neutralized
 
 __all__ = ["ServerChatModel", "CONSTRAINTS"]
 
@@ -123,7 +123,7 @@ class ServerChatModel:
 
         formatter = Jinja2ChatFormatter(template=self._template, eos_token=self._end_of_turn,
                                         bos_token=self._bos, add_generation_prompt=True)
-        return formatter(messages=list(messages)).prompt + prefix
+        return formatter(messages=neutralized(messages)).prompt + prefix
 
     def stream(self, messages: Sequence[Message], max_tokens: int,
                json_schema: dict | None = None, prefix: str = "",

@@ -8,7 +8,7 @@ from recommender.settings import Settings
 
 from .catalogs import tiny_movies, tiny_products
 from .fakes import ScriptedModel, WordHashEmbedder
-from .real_stack import write_small_data
+from .real_stack import launch, write_small_data
 
 
 @pytest.fixture
@@ -41,3 +41,13 @@ def real(tmp_path_factory):
     settings = replace(Settings.from_env({}), data_dir=write_small_data(folder / "data"),
                        index_dir=folder / "index", collaborative_dir=folder / "no-models")
     return load_recommender(settings, progress=False)
+
+
+@pytest.fixture(scope="module")
+def server(real):
+    """The chat app on the real stack, served on a free loopback port."""
+    import app
+
+    demo = app.build_app(real)
+    yield launch(demo)
+    demo.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import socket
 from pathlib import Path
 
 import pandas as pd
@@ -53,3 +54,21 @@ def write_small_data(folder: Path, movies: int = 300, products: int = 300) -> Pa
             if items:
                 dst.write(" ".join([user, *items]) + "\n")
     return folder
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now (for a server the test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def launch(demo) -> str:
+    """Serve a Gradio app in this process on a free loopback port; returns its URL."""
+    import app
+
+    demo.queue(max_size=16, default_concurrency_limit=1)
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
+                share=False, theme=app.theme(), quiet=True)
+    return f"http://127.0.0.1:{port}/"

@@ -1,27 +1,12 @@
 """The web app on a free localhost port, driven with gradio_client, on the real stack."""
 
 import re
-import socket
 
 import pytest
 from gradio_client import Client
 
-import app
 
 from .test_upload import GOOD_CSV
-
-
-@pytest.fixture(scope="module")
-def server(real):
-    demo = app.build_app(real)
-    demo.queue(max_size=16, default_concurrency_limit=1)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
-                share=False, theme=app.theme(), quiet=True)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
 
 
 @pytest.fixture

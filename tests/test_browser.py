@@ -10,16 +10,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
 
-import app
 from recommender.settings import PROJECT_ROOT
 from recommender.study import EventLog, StudyRunner, load_study
 from recommender.study.ui import build_study_app
 
+from .real_stack import launch
 from .test_study_app import _study_file
 from .test_upload import GOOD_CSV
 
@@ -31,20 +30,6 @@ SHOTS = Path(os.environ.get("RECOMMENDER_SCREENSHOTS", PROJECT_ROOT / "test-scre
 TURN_MS = 300_000  # a bound on a hang: one turn of the real 135M model takes seconds
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _launch(demo) -> str:
-    demo.queue(max_size=16, default_concurrency_limit=1)
-    port = _free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
-                share=False, theme=app.theme(), quiet=True)
-    return f"http://127.0.0.1:{port}/"
-
-
 @pytest.fixture(scope="module")
 def chromium():
     from playwright.sync_api import sync_playwright
@@ -54,14 +39,6 @@ def chromium():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-@pytest.fixture(scope="module")
-def chat_url(real):
-    demo = app.build_app(real)
-    url = _launch(demo)
-    yield url
-    demo.close()
 
 
 @pytest.fixture
@@ -114,8 +91,8 @@ def _thumb(page, name: str, pick: int, picks_in_last_answer: int):
     return buttons.nth(buttons.count() - picks_in_last_answer + pick)
 
 
-def test_history_to_recommendations_then_like_and_dislike(page, chat_url, real):
-    page.goto(chat_url)
+def test_history_to_recommendations_then_like_and_dislike(page, server, real):
+    page.goto(server)
     _send(page, "I loved Alien, Blade Runner and The Matrix")
     picks = _pick_titles(page)
     assert len(picks) == real.settings.recommendations, _bot_texts(page)
@@ -135,8 +112,8 @@ def test_history_to_recommendations_then_like_and_dislike(page, chat_url, real):
     assert picks[0] not in again and picks[1] not in again
 
 
-def test_switching_catalog_starts_a_product_conversation(page, chat_url, real):
-    page.goto(chat_url)
+def test_switching_catalog_starts_a_product_conversation(page, server, real):
+    page.goto(server)
     _send(page, "I loved Alien and Heat")
     page.get_by_label("Beauty products (Amazon)").check()
     page.wait_for_function(
@@ -148,13 +125,13 @@ def test_switching_catalog_starts_a_product_conversation(page, chat_url, real):
     _shot(page, "chat-3-products")
 
 
-def test_uploading_a_catalog_recommends_from_it_and_refuses_a_broken_one(page, chat_url,
+def test_uploading_a_catalog_recommends_from_it_and_refuses_a_broken_one(page, server,
                                                                         tmp_path):
     good = tmp_path / "books.csv"
     good.write_text(GOOD_CSV, encoding="utf-8")
     broken = tmp_path / "broken.csv"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
-    page.goto(chat_url)
+    page.goto(server)
     page.get_by_text("Your own catalog").click()
     page.locator("input[type=file]").set_input_files(str(broken))
     page.get_by_text("Upload refused.").wait_for(timeout=60_000)
@@ -171,8 +148,8 @@ def test_uploading_a_catalog_recommends_from_it_and_refuses_a_broken_one(page, c
     _shot(page, "upload-2-answer")
 
 
-def test_markup_in_a_message_is_shown_as_text_never_run(page, chat_url):
-    page.goto(chat_url)
+def test_markup_in_a_message_is_shown_as_text_never_run(page, server):
+    page.goto(server)
     _send(page, "<img src=x onerror=alert(1)> <b>bold</b> Alien")
     assert page.locator('[data-testid="user"] img[src="x"]').count() == 0
     assert page.locator('[data-testid="user"] b').count() == 0
@@ -183,7 +160,7 @@ def test_markup_in_a_message_is_shown_as_text_never_run(page, chat_url):
 def study_url(real, tmp_path_factory):
     study = load_study(_study_file(tmp_path_factory.mktemp("browser-study")))
     demo = build_study_app(StudyRunner(study, real, EventLog(study.log)), "let-me-in")
-    url = _launch(demo)
+    url = launch(demo)
     yield url, study
     demo.close()
 
@@ -207,7 +184,7 @@ def test_study_from_consent_to_completion_code(page, study_url):
     for n in range(groups.count()):
         groups.nth(n).locator("input[type=radio]").nth(3).check()
     go_on.click()
-    page.get_by_text(f"Your completion code is").wait_for(timeout=60_000)
+    page.get_by_text("Your completion code is").wait_for(timeout=60_000)
     assert study.completion_code in page.locator("body").inner_text()
     _shot(page, "study-2-done")
     rated = [e for e in EventLog(study.log).events() if e["event"] == "rated"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 
@@ -16,11 +15,7 @@ import pytest
 from recommender.models import default_gguf_path
 from recommender.settings import PROJECT_ROOT
 
-
-def _dead_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from .real_stack import free_port
 
 
 def _truncated_model(folder):
@@ -44,10 +39,10 @@ CASES = {
     "model not a GGUF": (lambda folder: {"RECOMMENDER_MODEL_PATH": str(_random_bytes(folder))},
                          "llama.cpp could not load .*point RECOMMENDER_MODEL_PATH"),
     "LLM server down": (lambda folder: {
-        "RECOMMENDER_LLM_SERVER_URL": f"http://127.0.0.1:{_dead_port()}/v1"},
+        "RECOMMENDER_LLM_SERVER_URL": f"http://127.0.0.1:{free_port()}/v1"},
         "does not answer .*unset RECOMMENDER_LLM_SERVER_URL"),
     "Chroma server down": (lambda folder: {
-        "RECOMMENDER_CHROMA_URL": f"http://127.0.0.1:{_dead_port()}"},
+        "RECOMMENDER_CHROMA_URL": f"http://127.0.0.1:{free_port()}"},
         "Chroma server .* does not answer .*unset RECOMMENDER_CHROMA_URL"),
     "bad setting": (lambda folder: {"RECOMMENDER_THREADS": "many"},
                     "RECOMMENDER_THREADS='many' is not a valid int"),
@@ -58,7 +53,7 @@ CASES = {
 def test_the_app_refuses_to_start_and_names_the_setting(tmp_path, case):
     make_env, message = CASES[case]
     env = {**os.environ, "RECOMMENDER_INDEX_DIR": str(tmp_path / "index"),
-           "RECOMMENDER_PORT": str(_dead_port()), **make_env(tmp_path)}
+           "RECOMMENDER_PORT": str(free_port()), **make_env(tmp_path)}
     done = subprocess.run([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 2, done.stderr[-2000:]

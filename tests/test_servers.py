@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from recommender.settings import PROJECT_ROOT
 
 from .catalogs import tiny_movies, tiny_products
 from .fakes import WordHashEmbedder
+from .real_stack import free_port
 
 URL = "http://llm.test/v1"
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
@@ -134,7 +134,7 @@ def test_bad_server_settings_are_refused_at_start_with_the_setting_named(tmp_pat
     with pytest.raises(ModelServerError, match="RECOMMENDER_LLM_SERVER_URL='localhost:8080'"):
         ServerChatModel("localhost:8080")
     with pytest.raises(ModelServerError, match="does not answer.*unset RECOMMENDER_LLM_SERVER_URL"):
-        ServerChatModel(f"http://127.0.0.1:{_free_port()}/v1")
+        ServerChatModel(f"http://127.0.0.1:{free_port()}/v1")
     with pytest.raises(ModelServerError, match="RECOMMENDER_LLM_SERVER_TEMPLATE"):
         FakeServer().model(template=tmp_path / "missing.jinja")
     with pytest.raises(ModelServerError, match="log-probabilities"):
@@ -142,16 +142,10 @@ def test_bad_server_settings_are_refused_at_start_with_the_setting_named(tmp_pat
     with pytest.raises(IndexUnavailableError, match="RECOMMENDER_CHROMA_URL"):
         open_client(tmp_path, "chroma:8000")
     with pytest.raises(IndexUnavailableError, match="does not answer.*chroma run"):
-        open_client(tmp_path, f"http://127.0.0.1:{_free_port()}")
+        open_client(tmp_path, f"http://127.0.0.1:{free_port()}")
 
 
 # -- the real servers ---------------------------------------------------------------------------
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def _start(command: list[str], ready_url: str, log: Path) -> subprocess.Popen:
     handle = log.open("wb")
@@ -174,7 +168,7 @@ def _start(command: list[str], ready_url: str, log: Path) -> subprocess.Popen:
 def servers(tmp_path_factory):
     """A Chroma server and an LLM server (the bundled SmolLM2), both on loopback."""
     folder = tmp_path_factory.mktemp("servers")
-    chroma_port, llm_port = _free_port(), _free_port()
+    chroma_port, llm_port = free_port(), free_port()
     chroma_bin = Path(sys.executable).with_name("chroma")
     processes = [
         _start([str(chroma_bin), "run", "--path", str(folder / "chroma"), "--host", "127.0.0.1",

@@ -5,7 +5,6 @@ had acknowledged and resume its participants when started again."""
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,7 +22,7 @@ from recommender.study.export import export_study
 from recommender.study.log import LogReadReport
 from recommender.study.ui import build_study_app
 
-from .real_stack import write_small_data
+from .real_stack import free_port, write_small_data
 
 HISTORIES = ["Alien, Blade Runner, The Matrix", "Toy Story, Toy Story 2, Up",
              "Heat, The Godfather, The Terminator", "Shaun of the Dead, Zombieland, 28 Days Later"]
@@ -43,19 +42,13 @@ log = "logs/study.jsonl"
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def study_server(real, tmp_path_factory):
     study = load_study(_study_file(tmp_path_factory.mktemp("study")))
     runner = StudyRunner(study, real, EventLog(study.log))
     demo = build_study_app(runner, results_token="let-me-in")
     demo.queue(max_size=16, default_concurrency_limit=1)
-    port = _free_port()
+    port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
                 share=False, quiet=True)
     yield f"http://127.0.0.1:{port}/", runner
@@ -174,7 +167,7 @@ class StudyProcess:
     """``python app.py --study FILE`` as a subprocess on the small real data."""
 
     def __init__(self, folder: Path, study: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         env = {**os.environ, "RECOMMENDER_DATA_DIR": str(folder / "data"),
                "RECOMMENDER_INDEX_DIR": str(folder / "index"),
                "RECOMMENDER_COLLABORATIVE_DIR": str(folder / "no-models"),
