@@ -344,7 +344,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RecommenderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    demo.queue(max_size=32, default_concurrency_limit=1)
+    demo.queue(max_size=settings.queue_size, default_concurrency_limit=1)
     demo.launch(server_name=settings.host, server_port=settings.port, share=False,
                 show_error=False, theme=theme())
     return 0

@@ -81,9 +81,23 @@ class SASRec(nn.Module):
                                  device=sequences.device)
         x = self.items(sequences) * math.sqrt(self.config.dim) + self.positions(positions)
         x = self.dropout(x)
-        causal = torch.triu(torch.ones(length, length, dtype=torch.bool), diagonal=1)
-        x = self.encoder(x, mask=causal, src_key_padding_mask=sequences == 0, is_causal=True)
+        x = self.encoder(x, mask=self._attention_mask(sequences))
         return self.norm(x)
+
+    def _attention_mask(self, sequences: torch.Tensor) -> torch.Tensor:
+        """True where a position may not look: later positions and padding, except itself.
+
+        Letting every position see itself keeps a padded position from having nothing to attend
+        to. PyTorch's inference path answers such a row with NaN, which then reaches real
+        positions through the next layer's values (it did with two heads). Real positions see
+        exactly what a causal mask with key padding shows them."""
+        length = sequences.shape[1]
+        later = torch.triu(torch.ones(length, length, dtype=torch.bool,
+                                      device=sequences.device), diagonal=1)
+        padding = (sequences == 0)[:, None, :]                            # (B, 1, L)
+        itself = torch.eye(length, dtype=torch.bool, device=sequences.device)
+        blocked = (later | padding) & ~itself                              # (B, L, L)
+        return blocked.repeat_interleave(self.config.heads, dim=0)
 
     @torch.no_grad()
     def user_vectors(self, sequences: torch.Tensor) -> torch.Tensor:

@@ -97,6 +97,10 @@ class Settings:
     """The token that opens the study's results tab. Unset: the tab shows nothing of any
     participant."""
 
+    queue_size: int = 40
+    """Turns that may wait for the model at once (the app answers one at a time); a visitor
+    beyond them is told the app is busy and to try again in a moment."""
+
     host: str = "127.0.0.1"
     """Address the web app listens on. On a Hugging Face Space (`SPACE_ID` set) the default is
     0.0.0.0, which the Space's proxy needs."""
@@ -135,6 +139,7 @@ class Settings:
             (0.0 <= self.profile_weight <= 1.0, "PROFILE_WEIGHT", "between 0 and 1"),
             (self.max_message_chars >= 10, "MAX_MESSAGE_CHARS", "at least 10"),
             (1 <= self.port <= 65535, "PORT", "between 1 and 65535"),
+            (self.queue_size >= 1, "QUEUE_SIZE", "at least 1"),
         ]
         for ok, name, want in checks:
             if not ok:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
 import socket
 from pathlib import Path
@@ -13,6 +14,8 @@ import pandas as pd
 from recommender.settings import PROJECT_ROOT
 
 DATA = PROJECT_ROOT / "data"
+ARTIFACTS = Path(os.environ.get("RECOMMENDER_TEST_ARTIFACTS", PROJECT_ROOT / "test-artifacts"))
+"""Where tests leave what a person may want to look at: screenshots, load-test numbers."""
 MOVIE_TITLES = ["Alien (1979)", "Aliens (1986)", "Blade Runner (1982)", "Matrix, The (1999)",
                 "Toy Story (1995)", "Toy Story 2 (1999)", "Terminator, The (1984)",
                 "Heat (1995)", "Godfather, The (1972)", "28 Days Later (2002)",
@@ -63,11 +66,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def launch(demo) -> str:
+def launch(demo, queue_size: int = 16) -> str:
     """Serve a Gradio app in this process on a free loopback port; returns its URL."""
     import app
 
-    demo.queue(max_size=16, default_concurrency_limit=1)
+    demo.queue(max_size=queue_size, default_concurrency_limit=1)
     port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
                 share=False, theme=app.theme(), quiet=True)

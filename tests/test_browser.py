@@ -1,24 +1,22 @@
 """The app in a real browser: Debian's Chromium driven by Playwright, on the real stack.
 
-Each test saves screenshots to ``test-screenshots/`` (or ``$RECOMMENDER_SCREENSHOTS``).
+Each test saves screenshots to ``test-artifacts/`` (or ``$RECOMMENDER_TEST_ARTIFACTS``).
 Chromium comes from apt (`.ci/run` installs it); Playwright's own browser download is never
 used. Waits are bounds on a hang, not speed goals.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from recommender.settings import PROJECT_ROOT
 from recommender.study import EventLog, StudyRunner, load_study
 from recommender.study.ui import build_study_app
 
-from .real_stack import launch
+from .real_stack import ARTIFACTS, launch
 from .test_study_app import _study_file
 from .test_upload import GOOD_CSV
 
@@ -26,7 +24,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-SHOTS = Path(os.environ.get("RECOMMENDER_SCREENSHOTS", PROJECT_ROOT / "test-screenshots"))
+SHOTS = ARTIFACTS
 TURN_MS = 300_000  # a bound on a hang: one turn of the real 135M model takes seconds
 
 

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -89,3 +90,27 @@ def test_train_chooses_epochs_on_validation_items(env):
     assert epochs == [1, 2]
     assert all(0.0 <= float(v) <= 1.0 for line in lines[1:3] for v in line.split()[1:])
     assert lines[3].startswith("best: ")
+
+
+def test_train_takes_the_model_shape_and_saves_it(env):
+    done = _run(env, "train", "--dataset", "movielens", "--users", "30", "--epochs", "1",
+                "--max-len", "10", "--dim", "16", "--blocks", "1", "--heads", "2",
+                "--dropout", "0.3", "--weight-decay", "0.01", "--seed", "5", "--for-tuning")
+    assert done.returncode == 0, done.stderr
+    meta = json.loads((Path(env["RECOMMENDER_INDEX_DIR"]) / "sasrec-movielens-tuning" /
+                       "sasrec.json").read_text())
+    assert {k: meta["config"][k] for k in ("dim", "blocks", "heads", "dropout", "weight_decay",
+                                           "seed")} == {"dim": 16, "blocks": 1, "heads": 2,
+                                                        "dropout": 0.3, "weight_decay": 0.01,
+                                                        "seed": 5}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--heads", "3"], "--heads (3) must divide --dim (64)"),
+    (["--dropout", "1"], "--dropout must be from 0 up to (not including) 1"),
+    (["--weight-decay", "-1"], "--weight-decay must be 0 or more"),
+    (["--dim", "0"], "--dim must be at least 1"),
+])
+def test_train_refuses_a_shape_that_cannot_work(env, args, message):
+    done = _run(env, "train", "--dataset", "movielens", "--users", "5", *args)
+    assert done.returncode == 2 and message in done.stderr, done.stderr

@@ -5,7 +5,7 @@ import random
 import pytest
 import torch
 
-from recommender.sasrec import SASRecConfig, load_model, save_model, train_sasrec
+from recommender.sasrec import SASRec, SASRecConfig, load_model, save_model, train_sasrec
 
 
 def _sequences(count: int, items: int, length: int, seed: int = 0) -> list[list[int]]:
@@ -62,3 +62,16 @@ def test_a_trimmed_batch_reads_like_a_padded_one():
     full = torch.tensor([[0, 0, 0, 3, 4, 5], [0, 0, 0, 0, 7, 8]])
     with torch.no_grad():
         assert torch.allclose(model(full)[:, -2:], model(full[:, -3:])[:, -2:], atol=1e-5)
+
+
+@pytest.mark.parametrize("heads", [1, 2, 4])
+def test_padding_never_turns_into_nan_and_changes_no_real_position(heads):
+    torch.manual_seed(0)
+    model = SASRec(30, SASRecConfig(max_len=8, dim=16, heads=heads, dropout=0.0))
+    model.eval()
+    padded = torch.tensor([[0, 0, 0, 0, 5, 6, 7, 8], [0, 0, 0, 0, 0, 0, 0, 3]])
+    with torch.no_grad():  # PyTorch's inference path, where two heads once gave NaN
+        hidden = model(padded)
+    assert not torch.isnan(hidden).any()
+    trimmed = model(padded[:1, 4:])  # the same items without padding
+    assert torch.allclose(hidden[0, 4:], trimmed[0], atol=1e-5)
