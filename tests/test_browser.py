@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
 from recommender.study import EventLog, StudyRunner, load_study
 from recommender.study.ui import build_study_app
@@ -30,7 +31,6 @@ TURN_MS = 300_000  # a bound on a hang: one turn of the real 135M model takes se
 
 @pytest.fixture(scope="module")
 def chromium():
-    from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).exists(), "Chromium is missing: apt-get install chromium"
     with sync_playwright() as playwright:
@@ -45,6 +45,7 @@ def page(chromium, request):
     uncaught page error, and saves a last screenshot when it ends."""
     context = chromium.new_context(viewport={"width": 1300, "height": 1200})
     page = context.new_page()
+    page.set_default_timeout(60_000)  # a bound on a hang; the two cores may be busy
     problems: list[str] = []
     page.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"),
                                       dialog.dismiss()))
@@ -178,7 +179,7 @@ def test_study_from_consent_to_completion_code(page, study_url):
     go_on.wait_for(timeout=60_000)
     groups = page.locator("fieldset:visible:has(input[type=radio])")
     expected = study.recommendations * len(study.item_questions) + len(study.round_questions)
-    assert groups.count() == expected
+    expect(groups).to_have_count(expected, timeout=60_000)  # the resumed screen fills in
     for n in range(groups.count()):
         groups.nth(n).locator("input[type=radio]").nth(3).check()
     go_on.click()
