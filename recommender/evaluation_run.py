@@ -95,6 +95,7 @@ def run_evaluation(settings: Settings, dataset: str, names: Sequence[str], users
     weights = load_fusion_weights(folder)
     if hybrid_weight is not None:
         weights = replace(weights, collaborative=hybrid_weight)
+        about["hybrid_weight_fixed"] = hybrid_weight
     if "hybrid" in names:
         hybrid = HybridRanker(content, collaborative)
         if hybrid_weight is not None:

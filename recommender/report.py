@@ -61,6 +61,10 @@ def _cell(score: dict | None) -> str:
 
 
 def _users_line(report: dict) -> str:
+    if report.get("hybrid_weight_fixed") is not None and report.get("tune_on") == "validation":
+        return (f"- Users: {report['users']} reported, drawn with seed {report['seed']}; "
+                f"hybrid's weight fixed at {report['hybrid_weight_fixed']} (--hybrid-weight), "
+                "so nothing was tuned")
     if report.get("tune_on") == "validation":
         return (f"- Users: {report['users']} reported, drawn with seed {report['seed']}; "
                 f"fusion weights chosen on the validation items of all {report['tune_users']} "

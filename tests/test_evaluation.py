@@ -151,6 +151,12 @@ def test_weights_chosen_on_validation_items_with_the_tuning_model(real, tmp_path
     assert missing.returncode == 2
     assert "Train it first: python -m recommender train --dataset movielens --for-tuning" in \
         missing.stderr
+    fixed_report = tmp_path / "fixed.md"
+    fixed = run(*evaluate, "--hybrid-weight", "1.0", "--report", str(fixed_report))
+    assert fixed.returncode == 0, fixed.stderr  # a fixed weight needs no twin
+    assert json.loads(fixed.stdout)["systems"]["hybrid"]["weight"] == 1.0
+    assert "hybrid's weight fixed at 1.0 (--hybrid-weight), so nothing was tuned" in \
+        fixed_report.read_text()
     tuned = run("train", *small, "--for-tuning")
     assert tuned.returncode == 0, tuned.stderr
     assert "sasrec-movielens-tuning" in tuned.stdout
