@@ -196,6 +196,8 @@ def _report(dataset: str, chosen, tuning, splits, seed: int, results: dict,
         "of_users": len(splits), "seed": seed, "date": _today(),
         "machine": _machine(), "tune_on": tune_on,
         "protocol": "leave-one-out; full ranking minus the input sequence; " + (
+            "hybrid's weight fixed in advance" if "hybrid_weight_fixed" in about and
+            tune_on == "validation" else
             "weights chosen on validation items with a model trained without them, never on "
             "a test item" if tune_on == "validation" else
             "weights chosen on tuning users, never on reported users"),
