@@ -229,6 +229,16 @@ def _llm_server(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+_AT_LEAST_ONE = (lambda v: v >= 1, "at least 1")
+_TRAIN_OPTIONS = {  # train's options that set a SASRecConfig field: (valid?, what is wanted)
+    "epochs": _AT_LEAST_ONE, "max_len": _AT_LEAST_ONE, "batch_size": _AT_LEAST_ONE,
+    "dim": _AT_LEAST_ONE, "blocks": _AT_LEAST_ONE, "heads": _AT_LEAST_ONE,
+    "dropout": (lambda v: 0 <= v < 1, "from 0 up to (not including) 1"),
+    "weight_decay": (lambda v: v >= 0, "0 or more"),
+    "seed": (lambda v: True, "an integer"),
+}
+
+
 def _train(args: argparse.Namespace, settings: Settings) -> int:
     from dataclasses import replace
 
@@ -238,15 +248,7 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
 
     torch.set_num_threads(settings.threads)
     config = TRAINING[args.dataset]
-    for option in ("epochs", "max_len", "batch_size", "dim", "blocks", "heads"):
-        value = getattr(args, option)
-        if value is not None:
-            if value < 1:
-                raise RecommenderError(f"--{option.replace('_', '-')} must be at least 1.")
-            config = replace(config, **{option: value})
-    for option, ok, wanted in (("dropout", lambda v: 0 <= v < 1, "from 0 up to (not including) 1"),
-                               ("weight_decay", lambda v: v >= 0, "0 or more"),
-                               ("seed", lambda v: True, "")):
+    for option, (ok, wanted) in _TRAIN_OPTIONS.items():
         value = getattr(args, option)
         if value is not None:
             if not ok(value):

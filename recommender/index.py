@@ -47,9 +47,13 @@ def open_client(index_dir: Path, server_url: str = ""):
     if server_url:
         return _server_client(server_url)
     index_dir.mkdir(parents=True, exist_ok=True)
+
+    def persistent():
+        return chromadb.PersistentClient(path=str(index_dir),
+                                         settings=ChromaSettings(anonymized_telemetry=False))
+
     try:
-        return chromadb.PersistentClient(
-            path=str(index_dir), settings=ChromaSettings(anonymized_telemetry=False))
+        return persistent()
     except Exception as exc:  # chromadb's InternalError for a file that is not a database
         # chromadb keeps the half-started store of a failed open and would hand it out again
         from chromadb.api.shared_system_client import SharedSystemClient
@@ -58,8 +62,7 @@ def open_client(index_dir: Path, server_url: str = ""):
         aside = set_damaged_store_aside(index_dir)
         log.warning("the index in %s could not be opened (%s); moved it to %s and building it "
                     "again", index_dir, exc, aside)
-        return chromadb.PersistentClient(
-            path=str(index_dir), settings=ChromaSettings(anonymized_telemetry=False))
+        return persistent()
 
 
 _STORE_PART = re.compile(r"chroma\.sqlite3.*|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

@@ -24,7 +24,7 @@ from .errors import ModelLoadError, ModelNotFoundError
 from .models import default_gguf_path
 
 __all__ = ["ChatModel", "LlamaCppChatModel", "ModelTimeoutError", "compact_grammar", "load_chat_model",
-           "CHATML"]
+           "CHATML", "chat_formatter", "neutralized", "serve"]
 
 log = logging.getLogger(__name__)
 
@@ -235,14 +235,19 @@ CHATML = (
 
 def _chat_formatter(llama):
     """The GGUF's own chat template (ChatML when it has none) and its end-of-turn text."""
-    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
     template = llama.metadata.get("tokenizer.chat_template") or CHATML
     eos = llama.detokenize([llama.token_eos()], special=True).decode("utf-8", errors="ignore")
     bos = llama.detokenize([llama.token_bos()], special=True).decode("utf-8", errors="ignore")
-    formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos,
-                                    add_generation_prompt=True)
-    return formatter, eos or "<|im_end|>"
+    return chat_formatter(template, eos, bos), eos or "<|im_end|>"
+
+
+def chat_formatter(template: str, eos: str, bos: str):
+    """A Jinja chat template compiled once: ``formatter(messages=...).prompt`` lays out a
+    conversation and opens the assistant's turn."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos,
+                               add_generation_prompt=True)
 
 
 def load_chat_model(model_path: Path | None, threads: int, context_tokens: int,

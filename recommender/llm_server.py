@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -26,19 +25,21 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from .errors import ModelServerError
-from .llm import CHATML, Message, ModelTimeoutError, compact_grammar, neutralized
+from .llm import CHATML, Message, ModelTimeoutError, chat_formatter, compact_grammar, neutralized
+from .settings import LLM_SERVER_CONSTRAINTS as CONSTRAINTS
 
 __all__ = ["ServerChatModel", "CONSTRAINTS"]
 
 log = logging.getLogger(__name__)
 
-CONSTRAINTS = ("grammar", "json_schema", "none")
 _CHATML_END = "<|im_end|>"
 _CONNECT_TIMEOUT_S = 5.0
 
 
 class ServerChatModel:
-    """Chat replies from an OpenAI-compatible server's ``/completions`` endpoint."""
+    """Chat replies from an OpenAI-compatible server's ``/completions`` endpoint. Calls are
+    not serialised here: the server schedules them (llama.cpp over its slots, vLLM in
+    batches)."""
 
     def __init__(self, url: str, model: str = "", constraint: str = "grammar",
                  template: Path | None = None, timeout_s: float = 60.0,
@@ -55,10 +56,10 @@ class ServerChatModel:
         self.timeout_s = timeout_s
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout_s, connect=_CONNECT_TIMEOUT_S), transport=transport)
-        self._lock = threading.Lock()
         self._model = model or self._served_model()
         self.name = f"{self._model} at {self.url}"
-        self._template, self._end_of_turn, self._bos = self._chat_template(template)
+        template_text, self._end_of_turn, bos = self._chat_template(template)
+        self._formatter = chat_formatter(template_text, self._end_of_turn, bos)
 
     # -- start-up checks ------------------------------------------------------------------------
 
@@ -119,11 +120,7 @@ class ServerChatModel:
 
     def prompt(self, messages: Sequence[Message], prefix: str = "") -> str:
         """The text the server continues: the messages in the chat template, then ``prefix``."""
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-        formatter = Jinja2ChatFormatter(template=self._template, eos_token=self._end_of_turn,
-                                        bos_token=self._bos, add_generation_prompt=True)
-        return formatter(messages=neutralized(messages)).prompt + prefix
+        return self._formatter(messages=neutralized(messages)).prompt + prefix
 
     def stream(self, messages: Sequence[Message], max_tokens: int,
                json_schema: dict | None = None, prefix: str = "",
@@ -134,27 +131,26 @@ class ServerChatModel:
         if json_schema is not None:
             body.update(self._constraint(json_schema))
         deadline = time.monotonic() + self.timeout_s
-        with self._lock:
-            try:
-                with self._client.stream("POST", f"{self.url}/completions", json=body) as response:
-                    if response.status_code != 200:
-                        response.read()
-                        raise ModelServerError(
-                            f"The LLM server at {self.url} refused the request "
-                            f"({response.status_code}: {response.text[:200]}).")
-                    for line in response.iter_lines():
-                        if time.monotonic() > deadline:
-                            raise ModelTimeoutError(f"no answer within {self.timeout_s:g} s")
-                        text = _sse_text(line)
-                        if text is None:
-                            break
-                        if text:
-                            yield text
-            except httpx.TimeoutException as exc:
-                raise ModelTimeoutError(f"no answer within {self.timeout_s:g} s") from exc
-            except httpx.HTTPError as exc:
-                raise ModelServerError(f"The LLM server at {self.url} failed mid-answer "
-                                       f"({exc}).") from exc
+        try:
+            with self._client.stream("POST", f"{self.url}/completions", json=body) as response:
+                if response.status_code != 200:
+                    response.read()
+                    raise ModelServerError(
+                        f"The LLM server at {self.url} refused the request "
+                        f"({response.status_code}: {response.text[:200]}).")
+                for line in response.iter_lines():
+                    if time.monotonic() > deadline:
+                        raise ModelTimeoutError(f"no answer within {self.timeout_s:g} s")
+                    text = _sse_text(line)
+                    if text is None:
+                        break
+                    if text:
+                        yield text
+        except httpx.TimeoutException as exc:
+            raise ModelTimeoutError(f"no answer within {self.timeout_s:g} s") from exc
+        except httpx.HTTPError as exc:
+            raise ModelServerError(f"The LLM server at {self.url} failed mid-answer "
+                                   f"({exc}).") from exc
 
     def option_scores(self, messages: Sequence[Message], prefix: str,
                       options: Sequence[str]) -> list[float]:

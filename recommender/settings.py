@@ -13,10 +13,12 @@ from pathlib import Path
 
 from .errors import SettingsError
 
-__all__ = ["ENV_PREFIX", "Settings", "PROJECT_ROOT"]
+__all__ = ["ENV_PREFIX", "Settings", "PROJECT_ROOT", "LLM_SERVER_CONSTRAINTS"]
 
 ENV_PREFIX = "RECOMMENDER_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LLM_SERVER_CONSTRAINTS = ("grammar", "json_schema", "none")
+"""Ways to tell an LLM server the answer's shape (``llm_server_constraint``)."""
 
 
 @dataclass(frozen=True)
@@ -130,8 +132,8 @@ class Settings:
         checks = [
             (self.threads >= 1, "THREADS", "at least 1"),
             (self.llm_timeout_s > 0, "LLM_TIMEOUT_S", "more than 0"),
-            (self.llm_server_constraint in ("grammar", "json_schema", "none"),
-             "LLM_SERVER_CONSTRAINT", "grammar, json_schema or none"),
+            (self.llm_server_constraint in LLM_SERVER_CONSTRAINTS, "LLM_SERVER_CONSTRAINT",
+             ", ".join(LLM_SERVER_CONSTRAINTS[:-1]) + f" or {LLM_SERVER_CONSTRAINTS[-1]}"),
             (self.candidates >= 1, "CANDIDATES", "at least 1"),
             (1 <= self.recommendations <= self.candidates, "RECOMMENDATIONS",
              f"between 1 and RECOMMENDER_CANDIDATES ({self.candidates})"),

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from recommender.conversation import ConversationState, Detailed, converse
+from recommender.conversation import ConversationState, converse
 from recommender.diversity import mmr
 from recommender.errors import InputError
 from recommender.index import ScoredItem

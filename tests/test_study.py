@@ -16,7 +16,7 @@ from recommender.errors import InputError, StudyConfigError, StudyLogError
 from recommender.pipeline import Recommender
 from recommender.study import EventLog, StudyRunner, load_study
 from recommender.study.assignment import balanced_condition, condition_from_link
-from recommender.study.config import CONDITIONS, parse_study
+from recommender.study.config import CONDITIONS
 from recommender.study.export import export_study, rating_rows, summarize
 from recommender.study.log import LogReadReport
 from recommender.study.session import CONSENT, DONE, HISTORY, RATE
