@@ -78,6 +78,9 @@ _AFTER_TITLE = re.compile(r"boring|terrible|awful|overrated|was\s+bad|were\s+bad
 _LIKE = re.compile(r"\b(?:loved|liked|enjoyed|adored|love|like)\b", re.I)
 _BOUNDARY = re.compile(r"[.;!?,\n]+|\b(?:but|and|or|however|though)\b", re.I)
 _CLAUSES = re.compile(r"[.;!?\n]+|\bbut\b|\bhowever\b|\bthough\b", re.I)
+_ABBREVIATION = re.compile(r"(?:\b(?:mr|mrs|ms|dr|st|jr|sr|vs|vol|pt|mt|ft|prof|capt|sgt|lt|"
+                           r"gen|col|rev)|(?<![\w.])[a-z]|\b[a-z](?:\.[a-z])+)$", re.I)
+"""What a period ends without ending a clause: "Mr. Holland's Opus", "J. Edgar", "L.A."."""
 _DIFFERENT = re.compile(r"\b(?:something\s+(?:completely\s+|totally\s+|else\s+|quite\s+)?"
                         r"different|surprise\s+me|more\s+(?:variety|diverse|diversity)|"
                         r"mix\s+it\s+up|other\s+kinds?|less\s+of\s+the\s+same)\b", re.I)
@@ -194,17 +197,28 @@ def parse_rules(message: str, genres: Sequence[str], latest_year: int | None = N
 
     liked_text: list[str] = []
     disliked_text: list[str] = []
-    cursor = 0
-    for piece in [*_CLAUSES.split(text)]:
-        start = text.find(piece, cursor)
-        cursor = max(cursor, start + len(piece))
-        for clause in _by_polarity(_without(text, spans, start, start + len(piece))):
+    for start, end in _clauses(text):
+        for clause in _by_polarity(_without(text, spans, start, end)):
             _read_clause(clause, more_like, why, liked_text, disliked_text, liked_positions,
                          disliked_positions)
     change = ConstraintChange(tuple(include), tuple(exclude), tuple(lift_genres), year_min,
                               year_max, lift_years, lift_all)
     return Request(tuple(liked_text), tuple(disliked_text), tuple(liked_positions),
                    tuple(disliked_positions), change, more_like, why, different)
+
+
+def _clauses(text: str) -> list[tuple[int, int]]:
+    """Where each clause of ``text`` starts and ends. A lone period inside a name ("Mr.",
+    "E.T.", "2.0") ends nothing."""
+    bounds, start = [], 0
+    for m in _CLAUSES.finditer(text):
+        if m.group(0) == "." and (_ABBREVIATION.search(text, 0, m.start())
+                                  or text[m.end():m.end() + 1].strip()):
+            continue
+        bounds.append((start, m.start()))
+        start = m.end()
+    bounds.append((start, len(text)))
+    return bounds
 
 
 def _by_polarity(clause: str) -> list[str]:

@@ -23,6 +23,19 @@ def test_rules_read_the_message(case):
     assert request.summary() == case["expected"]
 
 
+@pytest.mark.parametrize("message, liked, disliked", [
+    ("Heat, Mr. Holland's Opus (1995)", ["Heat, Mr. Holland's Opus (1995)"], []),
+    ("I loved E.T. the Extra-Terrestrial. I hated Titanic",
+     ["I loved E.T. the Extra-Terrestrial"], ["I   Titanic"]),
+    ("Dr. Strangelove was great. Titanic was boring", ["Dr. Strangelove was great"],
+     ["Titanic was"]),
+    ("hated J. Edgar. Loved Heat", ["Loved Heat"], ["J. Edgar"]),
+])
+def test_a_period_inside_a_name_ends_no_clause(message, liked, disliked):
+    request = parse_rules(message, GENRES)
+    assert (list(request.liked_text), list(request.disliked_text)) == (liked, disliked)
+
+
 def test_a_catalog_without_genres_reads_no_genre():
     assert parse_rules("no horror", ()).change == ConstraintChange()
 
