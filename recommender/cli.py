@@ -113,6 +113,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--conversations", type=int, default=20)
     bench.add_argument("--skip-startup", action="store_true")
     bench.add_argument("--skip-index-build", action="store_true")
+    bench.add_argument("--through-servers", action="store_true",
+                       help="start a Chroma server and an LLM server on loopback and measure "
+                            "the app through them")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--reading", action="store_true",
                        help="only measure how chat messages are read (rules, model, merged) "
@@ -380,7 +383,8 @@ def _benchmark(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     report = run_benchmark(settings, conversations=args.conversations,
-                           startup=not args.skip_startup, index_build=not args.skip_index_build)
+                           startup=not args.skip_startup, index_build=not args.skip_index_build,
+                           through_servers=args.through_servers)
     print(json.dumps(report, indent=2) if args.json else report_text(report))
     return 0
 

@@ -6,11 +6,11 @@ import gzip
 import json
 import os
 import shutil
-import socket
 from pathlib import Path
 
 import pandas as pd
 
+from recommender.local_servers import free_port
 from recommender.settings import PROJECT_ROOT
 
 DATA = PROJECT_ROOT / "data"
@@ -57,13 +57,6 @@ def write_small_data(folder: Path, movies: int = 300, products: int = 300) -> Pa
             if items:
                 dst.write(" ".join([user, *items]) + "\n")
     return folder
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now (for a server the test starts)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def launch(demo, queue_size: int = 16) -> str:

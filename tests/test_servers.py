@@ -8,10 +8,6 @@ through them, as CI does.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,10 +18,10 @@ from recommender.errors import IndexUnavailableError, ModelServerError
 from recommender.index import open_client
 from recommender.llm import ModelTimeoutError
 from recommender.llm_server import ServerChatModel
+from recommender.local_servers import local_servers
 from recommender.loading import load_domains, load_recommender
 from recommender.pipeline import Recommender
 from recommender.selection import selection_schema
-from recommender.settings import PROJECT_ROOT
 
 from .catalogs import tiny_movies, tiny_products
 from .fakes import WordHashEmbedder
@@ -147,41 +143,12 @@ def test_bad_server_settings_are_refused_at_start_with_the_setting_named(tmp_pat
 
 # -- the real servers ---------------------------------------------------------------------------
 
-def _start(command: list[str], ready_url: str, log: Path) -> subprocess.Popen:
-    handle = log.open("wb")
-    process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT,
-                               cwd=PROJECT_ROOT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
-    deadline = time.monotonic() + 180  # a bound on a hang, not a speed goal
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"{command[:3]} exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(ready_url, timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    process.kill()
-    raise AssertionError(f"{command[:3]} did not start: {log.read_text()[-2000:]}")
-
-
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
     """A Chroma server and an LLM server (the bundled SmolLM2), both on loopback."""
-    folder = tmp_path_factory.mktemp("servers")
-    chroma_port, llm_port = free_port(), free_port()
-    chroma_bin = Path(sys.executable).with_name("chroma")
-    processes = [
-        _start([str(chroma_bin), "run", "--path", str(folder / "chroma"), "--host", "127.0.0.1",
-                "--port", str(chroma_port)], f"http://127.0.0.1:{chroma_port}/api/v2/heartbeat",
-               folder / "chroma.log"),
-        _start([sys.executable, "-m", "recommender", "llm-server", "--host", "127.0.0.1",
-                "--port", str(llm_port), "--n_ctx", "2048", "--n_threads", "2"],
-               f"http://127.0.0.1:{llm_port}/v1/models", folder / "llm.log"),
-    ]
-    yield f"http://127.0.0.1:{chroma_port}", f"http://127.0.0.1:{llm_port}/v1"
-    for process in processes:
-        process.terminate()
-        process.wait(timeout=30)
+    with local_servers(tmp_path_factory.mktemp("servers"), threads=2,
+                       context_tokens=2048) as running:
+        yield running.chroma_url, running.llm_url
 
 
 def test_a_conversation_runs_through_a_chroma_server_and_an_llm_server(settings, servers):

@@ -1,0 +1,99 @@
+"""A Chroma server and an LLM server started on loopback, for the benchmark and the tests.
+
+``chroma run`` keeps the indexes; ``python -m recommender llm-server`` serves the bundled
+model (or ``model``). Both are stopped when the block ends::
+
+    with local_servers(folder, threads=2, context_tokens=2048) as servers:
+        ...  # RECOMMENDER_CHROMA_URL=servers.chroma_url, RECOMMENDER_LLM_SERVER_URL=servers.llm_url
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import NamedTuple
+
+import httpx
+
+from .settings import PROJECT_ROOT
+
+__all__ = ["LocalServers", "local_servers", "free_port"]
+
+_START_LIMIT_S = 180.0  # a bound on a hang, not a speed goal
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LocalServers(NamedTuple):
+    chroma_url: str
+    llm_url: str  # ends in /v1
+    chroma_pid: int
+    llm_pid: int
+
+
+@contextmanager
+def local_servers(folder: Path, threads: int, context_tokens: int,
+                  model: Path | None = None) -> Iterator[LocalServers]:
+    """Start both servers (logs in ``folder``) and yield where they answer."""
+    folder.mkdir(parents=True, exist_ok=True)
+    chroma_port, llm_port = free_port(), free_port()
+    llm_command = [sys.executable, "-m", "recommender", "llm-server", "--host", "127.0.0.1",
+                   "--port", str(llm_port), "--n_ctx", str(context_tokens),
+                   "--n_threads", str(threads)]
+    if model is not None:
+        llm_command += ["--model", str(model)]
+    with ExitStack() as stack:
+        chroma = stack.enter_context(_running(
+            [str(Path(sys.executable).with_name("chroma")), "run", "--path",
+             str(folder / "chroma"), "--host", "127.0.0.1", "--port", str(chroma_port)],
+            f"http://127.0.0.1:{chroma_port}/api/v2/heartbeat", folder / "chroma.log"))
+        llm = stack.enter_context(_running(llm_command, f"http://127.0.0.1:{llm_port}/v1/models",
+                                           folder / "llm-server.log"))
+        yield LocalServers(f"http://127.0.0.1:{chroma_port}", f"http://127.0.0.1:{llm_port}/v1",
+                           chroma.pid, llm.pid)
+
+
+@contextmanager
+def _running(command: list[str], ready_url: str, log: Path) -> Iterator[subprocess.Popen]:
+    with log.open("wb") as handle:
+        process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT,
+                                   cwd=PROJECT_ROOT,
+                                   env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+        try:
+            _wait_until_ready(process, command, ready_url, log)
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_ready(process: subprocess.Popen, command: list[str], ready_url: str,
+                      log: Path) -> None:
+    deadline = time.monotonic() + _START_LIMIT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{' '.join(command[:3])} exited with status "
+                               f"{process.returncode}: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(ready_url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{' '.join(command[:3])} did not answer at {ready_url} within "
+                       f"{_START_LIMIT_S:g} s: {log.read_text()[-2000:]}")
