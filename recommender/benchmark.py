@@ -90,7 +90,8 @@ def _measure(settings: Settings, conversations: int, startup: bool, index_build:
     recommender = load() if settings.chroma_url else None
     if startup:
         report.update(_startup(settings))
-    recommender = recommender or load()
+    if recommender is None:
+        recommender = load()
     recommender.domain("movies").index.embedder.embed_query("warm-up")
     report["model"] = recommender.model.name
     report.update(_throughput(recommender.model))
