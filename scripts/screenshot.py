@@ -14,12 +14,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from chromium import launch_chromium  # scripts/chromium.py
 from playwright.sync_api import Page, sync_playwright
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-
 
 class Step(argparse.Action):
     """Keep --message and --dislike in the order given."""
@@ -39,7 +35,7 @@ def main() -> None:
     steps = getattr(args, "steps", None) or [("message", "I loved Alien, Blade Runner and The "
                                                           "Matrix")]
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1300})
         page.goto(args.url)
         page.wait_for_selector("textarea")

@@ -15,12 +15,8 @@ import argparse
 import time
 from pathlib import Path
 
+from chromium import launch_chromium  # scripts/chromium.py
 from playwright.sync_api import Page, sync_playwright
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -32,7 +28,7 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1200, "height": 1400})
         page.goto(args.url)
         page.get_by_role("button", name="I agree").wait_for()

@@ -8,7 +8,6 @@ used. Waits are bounds on a hang, not speed goals.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,15 +15,12 @@ from playwright.sync_api import expect, sync_playwright
 
 from recommender.study import EventLog, StudyRunner, load_study
 from recommender.study.ui import build_study_app
+from scripts.chromium import CHROMIUM, launch_chromium
 
 from .real_stack import ARTIFACTS, launch
 from .test_study_app import _study_file
 from .test_upload import GOOD_CSV
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 SHOTS = ARTIFACTS
 TURN_MS = 300_000  # a bound on a hang: one turn of the real 135M model takes seconds
 
@@ -34,7 +30,7 @@ def chromium():
 
     assert Path(CHROMIUM).exists(), "Chromium is missing: apt-get install chromium"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         yield browser
         browser.close()
 
