@@ -17,6 +17,7 @@ import time
 from chromium import launch_chromium  # scripts/chromium.py
 from playwright.sync_api import Page, sync_playwright
 
+
 class Step(argparse.Action):
     """Keep --message and --dislike in the order given."""
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from chromium import launch_chromium  # scripts/chromium.py
 from playwright.sync_api import Page, sync_playwright
 
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", default="http://127.0.0.1:7860")

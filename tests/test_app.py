@@ -5,7 +5,6 @@ import re
 import pytest
 from gradio_client import Client
 
-
 from .test_upload import GOOD_CSV
 
 

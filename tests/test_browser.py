@@ -21,13 +21,11 @@ from .real_stack import ARTIFACTS, launch
 from .test_study_app import _study_file
 from .test_upload import GOOD_CSV
 
-SHOTS = ARTIFACTS
 TURN_MS = 300_000  # a bound on a hang: one turn of the real 135M model takes seconds
 
 
 @pytest.fixture(scope="module")
 def chromium():
-
     assert Path(CHROMIUM).exists(), "Chromium is missing: apt-get install chromium"
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
@@ -47,15 +45,15 @@ def page(chromium, request):
                                       dialog.dismiss()))
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     yield page
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SHOTS / f"{request.node.name}-end.png", full_page=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"{request.node.name}-end.png", full_page=True)
     context.close()
     assert problems == []
 
 
 def _shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
 
 
 def _send(page, message: str) -> None:

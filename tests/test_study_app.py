@@ -22,7 +22,7 @@ from recommender.study.export import export_study
 from recommender.study.log import LogReadReport
 from recommender.study.ui import build_study_app
 
-from .real_stack import free_port, write_small_data
+from .real_stack import free_port, launch, write_small_data
 
 HISTORIES = ["Alien, Blade Runner, The Matrix", "Toy Story, Toy Story 2, Up",
              "Heat, The Godfather, The Terminator", "Shaun of the Dead, Zombieland, 28 Days Later"]
@@ -47,11 +47,7 @@ def study_server(real, tmp_path_factory):
     study = load_study(_study_file(tmp_path_factory.mktemp("study")))
     runner = StudyRunner(study, real, EventLog(study.log))
     demo = build_study_app(runner, results_token="let-me-in")
-    demo.queue(max_size=16, default_concurrency_limit=1)
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
-                share=False, quiet=True)
-    yield f"http://127.0.0.1:{port}/", runner
+    yield launch(demo), runner
     demo.close()
 
 
