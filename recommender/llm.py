@@ -271,5 +271,11 @@ def serve(argv: Sequence[str]) -> None:
     if not any(a == "--model" or a.startswith("--model=") or a == "--config_file" for a in args):
         args = ["--model", str(default_gguf_path()), *args]
     sys.argv = ["llama_cpp.server", *args]
-    with _without_amx_repacking():
-        main()
+    try:
+        with _without_amx_repacking():
+            main()
+    except (ValueError, RuntimeError, OSError) as exc:  # the model loads before serving starts
+        raise ModelLoadError(
+            f"llama_cpp.server could not start ({exc}). Check that --model names a complete "
+            "GGUF file, or leave --model out to serve the bundled SmolLM2-135M-Instruct."
+        ) from exc

@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 import httpx
 
+from .errors import RecommenderError
 from .settings import PROJECT_ROOT
 
 __all__ = ["LocalServers", "local_servers", "free_port"]
@@ -53,25 +54,33 @@ def local_servers(folder: Path, threads: int, context_tokens: int,
                    "--n_threads", str(threads)]
     if model is not None:
         llm_command += ["--model", str(model)]
+    chroma_command = [str(Path(sys.executable).with_name("chroma")), "run", "--path",
+                      str(folder / "chroma"), "--host", "127.0.0.1", "--port", str(chroma_port)]
     with ExitStack() as stack:
-        chroma = stack.enter_context(_running(
-            [str(Path(sys.executable).with_name("chroma")), "run", "--path",
-             str(folder / "chroma"), "--host", "127.0.0.1", "--port", str(chroma_port)],
-            f"http://127.0.0.1:{chroma_port}/api/v2/heartbeat", folder / "chroma.log"))
-        llm = stack.enter_context(_running(llm_command, f"http://127.0.0.1:{llm_port}/v1/models",
+        chroma = stack.enter_context(_running("chroma run", chroma_command,
+                                              f"http://127.0.0.1:{chroma_port}/api/v2/heartbeat",
+                                              folder / "chroma.log"))
+        llm = stack.enter_context(_running("python -m recommender llm-server", llm_command,
+                                           f"http://127.0.0.1:{llm_port}/v1/models",
                                            folder / "llm-server.log"))
         yield LocalServers(f"http://127.0.0.1:{chroma_port}", f"http://127.0.0.1:{llm_port}/v1",
                            chroma.pid, llm.pid)
 
 
 @contextmanager
-def _running(command: list[str], ready_url: str, log: Path) -> Iterator[subprocess.Popen]:
+def _running(name: str, command: list[str], ready_url: str, log: Path
+             ) -> Iterator[subprocess.Popen]:
     with log.open("wb") as handle:
-        process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT,
-                                   cwd=PROJECT_ROOT,
-                                   env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
         try:
-            _wait_until_ready(process, command, ready_url, log)
+            process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT,
+                                       cwd=PROJECT_ROOT,
+                                       env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+        except OSError as exc:
+            raise RecommenderError(f"{name} could not be started ({exc.strerror}: "
+                                   f"{command[0]}). Install the requirements (make install)."
+                                   ) from None
+        try:
+            _wait_until_ready(name, process, ready_url, log)
             yield process
         finally:
             process.terminate()
@@ -82,18 +91,22 @@ def _running(command: list[str], ready_url: str, log: Path) -> Iterator[subproce
                 process.wait()
 
 
-def _wait_until_ready(process: subprocess.Popen, command: list[str], ready_url: str,
-                      log: Path) -> None:
+def _wait_until_ready(name: str, process: subprocess.Popen, ready_url: str, log: Path
+                      ) -> None:
     deadline = time.monotonic() + _START_LIMIT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{' '.join(command[:3])} exited with status "
-                               f"{process.returncode}: {log.read_text()[-2000:]}")
+            raise RecommenderError(f"{name} stopped at start (exit status "
+                                   f"{process.returncode}). It printed:\n{_tail(log)}")
         try:
             if httpx.get(ready_url, timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
-    raise RuntimeError(f"{' '.join(command[:3])} did not answer at {ready_url} within "
-                       f"{_START_LIMIT_S:g} s: {log.read_text()[-2000:]}")
+    raise RecommenderError(f"{name} did not answer at {ready_url} within "
+                           f"{_START_LIMIT_S:g} s. It printed:\n{_tail(log)}")
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-2000:].strip()

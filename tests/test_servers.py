@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from recommender.errors import IndexUnavailableError, ModelServerError
+from recommender.errors import IndexUnavailableError, ModelServerError, RecommenderError
 from recommender.index import open_client
 from recommender.llm import ModelTimeoutError
 from recommender.llm_server import ServerChatModel
@@ -172,3 +172,15 @@ def test_a_conversation_runs_through_a_chroma_server_and_an_llm_server(settings,
     assert {"items-movies", "items-beauty"} <= names
     again = load_domains(settings, WordHashEmbedder(), "word-hash", catalogs, progress=False)
     assert again["movies"].index.ensure(progress=False) is False  # reused, not rebuilt
+
+
+def test_a_server_that_stops_at_start_is_named_with_what_it_printed(tmp_path):
+    not_a_model = tmp_path / "model.gguf"
+    not_a_model.write_bytes(b"not a gguf" * 100)
+    with pytest.raises(RecommenderError, match=r"(?s)python -m recommender llm-server stopped "
+                                               r"at start \(exit status 2\)\. It printed:\n.*"
+                                               r"error: llama_cpp.server could not start .*"
+                                               r"Check that --model names a complete GGUF file"):
+        with local_servers(tmp_path / "servers", threads=1, context_tokens=512,
+                           model=not_a_model):
+            pass
