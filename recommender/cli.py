@@ -179,18 +179,14 @@ def _read_state_file(name: str) -> dict | None:
 def _converse(recommender, args: argparse.Namespace, saved: dict | None) -> dict:
     from pathlib import Path
 
-    from .conversation import ConversationState, converse
-    from .pipeline import Finished
-    from .sasrec import write_atomically
+    from recommender.collaborative.sasrec import write_atomically
+    from recommender.conversation.turn import ConversationState, answer
 
     state = (ConversationState.from_dict(saved, recommender) if saved else
              ConversationState(domain=args.domain,
                                count=recommender.settings.recommendations))
     message = args.message if args.message is not None else ", ".join(args.titles)
-    data: dict = {}
-    for event in converse(recommender, state, message, domain=args.domain):
-        if isinstance(event, Finished):
-            data = event.result.to_dict()
+    data = answer(recommender, state, message, domain=args.domain).to_dict()
     write_atomically(Path(args.state),
                      (json.dumps(state.to_dict(), ensure_ascii=False, indent=1) + "\n").encode())
     return data
@@ -209,9 +205,11 @@ def _as_text(data: dict) -> str:
 
 
 def _index(args: argparse.Namespace, settings: Settings) -> int:
+    from recommender.vectors.embeddings import EMBEDDER_NAME, load_embedder
+    from recommender.vectors.index import ItemIndex
+    from recommender.vectors.store import open_client
+
     from .catalog import load_catalog
-    from .embeddings import EMBEDDER_NAME, load_embedder
-    from .index import ItemIndex, open_client
 
     embedder = load_embedder(settings.threads)
     client = open_client(settings.index_dir, settings.chroma_url)
@@ -226,7 +224,7 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _llm_server(args: argparse.Namespace, settings: Settings) -> int:
-    from .llm import serve
+    from recommender.models.compat import serve
 
     serve(args.server_args)
     return 0
@@ -247,7 +245,13 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
 
     import torch
 
-    from .collaborative import TRAINING, fit, model_dir, tuning_dir, validation_curve
+    from recommender.collaborative.training import (
+        TRAINING,
+        fit,
+        model_dir,
+        tuning_dir,
+        validation_curve,
+    )
 
     torch.set_num_threads(settings.threads)
     config = TRAINING[args.dataset]
@@ -329,7 +333,7 @@ SYSTEMS = ("popularity", "content", "sasrec", "hybrid", "palr", "llmrank", "verb
 
 
 def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
-    from .evaluation_run import run_evaluation
+    from recommender.evaluation.run import run_evaluation
 
     names = [s.strip() for s in args.systems.split(",") if s.strip()]
     if args.hybrid_weight is not None and not 0.0 <= args.hybrid_weight <= 1.0:
@@ -346,7 +350,7 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
     if args.report:
         from pathlib import Path
 
-        from .report import write_report
+        from recommender.evaluation.report import write_report
 
         written = write_report(report, Path(args.report), command=" ".join(sys.argv[1:]))
         print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
@@ -372,11 +376,12 @@ def _evaluation_table(report: dict) -> str:
 
 
 def _benchmark(args: argparse.Namespace, settings: Settings) -> int:
-    from .benchmark import run_benchmark
+    from recommender.evaluation.benchmark import run_benchmark
 
     if args.reading:
+        from recommender.evaluation.reading_benchmark import run_reading_benchmark
+
         from .loading import load_recommender
-        from .reading_benchmark import run_reading_benchmark
 
         report = run_reading_benchmark(load_recommender(_only(settings, "movies")))
         print(json.dumps(report, indent=2) if args.json else report_text(report))

@@ -8,15 +8,24 @@ from collections.abc import Mapping
 
 from langchain_core.embeddings import Embeddings
 
+from recommender.collaborative.retriever import load_collaborative
+from recommender.collaborative.training import (
+    FusionWeights,
+    dataset_of,
+    find_model_dir,
+    load_fusion_weights,
+)
+from recommender.core.domain import Domain
+from recommender.core.grounding import GroundingChecker
+from recommender.core.linking import TitleLinker
+from recommender.core.pipeline import Recommender
+from recommender.core.retrieval import ContentRetriever, HybridRetriever, Retriever
+from recommender.models.chat import ChatModel
+from recommender.models.llama_cpp import load_chat_model
+from recommender.vectors.index import ItemIndex
+from recommender.vectors.store import open_client
+
 from .catalog import Catalog, load_catalog
-from .collaborative import (FusionWeights, dataset_of, find_model_dir, load_collaborative,
-                            load_fusion_weights)
-from .grounding import GroundingChecker
-from .index import ItemIndex, open_client
-from .linking import TitleLinker
-from .llm import ChatModel, load_chat_model
-from .pipeline import Domain, Recommender
-from .retrieval import ContentRetriever, HybridRetriever, Retriever
 from .settings import Settings
 
 __all__ = ["load_recommender", "load_domains", "load_model"]
@@ -63,7 +72,7 @@ def load_model(settings: Settings) -> ChatModel:
     """The LLM the settings name: a server's when ``llm_server_url`` is set, else the GGUF
     at ``model_path`` (the bundled SmolLM2 when unset) in this process."""
     if settings.llm_server_url:
-        from .llm_server import ServerChatModel
+        from recommender.models.server import ServerChatModel
 
         log.info("LLM: the server at %s", settings.llm_server_url)
         return ServerChatModel(settings.llm_server_url, settings.llm_server_model,
@@ -82,8 +91,12 @@ def load_recommender(settings: Settings, model: ChatModel | None = None,
     if model is None:
         model = load_model(settings)
     if embedder is None:
-        from .embeddings import EMBEDDER_NAME, BackgroundEmbeddings, load_embedder
-        from .models import default_embedding_model_path
+        from recommender.models.packaged import default_embedding_model_path
+        from recommender.vectors.embeddings import (
+            EMBEDDER_NAME,
+            BackgroundEmbeddings,
+            load_embedder,
+        )
 
         path = default_embedding_model_path()  # a missing package fails here, at start-up
         embedder = BackgroundEmbeddings(lambda: load_embedder(settings.threads, path))

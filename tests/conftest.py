@@ -2,8 +2,8 @@ from dataclasses import replace
 
 import pytest
 
+from recommender.core.pipeline import Recommender
 from recommender.loading import load_domains, load_recommender
-from recommender.pipeline import Recommender
 from recommender.settings import Settings
 
 from .catalogs import tiny_movies, tiny_products
@@ -51,3 +51,14 @@ def server(real):
     demo = app.build_app(real)
     yield launch(demo)
     demo.close()
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory):
+    """A Chroma server and an LLM server (the bundled SmolLM2), both on loopback: (chroma URL,
+    LLM URL)."""
+    from recommender.local_servers import local_servers
+
+    with local_servers(tmp_path_factory.mktemp("servers"), threads=2,
+                       context_tokens=2048) as running:
+        yield running.chroma_url, running.llm_url

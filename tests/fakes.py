@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from recommender.text import normalize
+from recommender.vocabulary import normalize
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 import pytest
 
-from recommender.chat_view import TurnView, escape
-from recommender.linking import TitleLinker
-from recommender.pipeline import Finished, Linked, TurnResult
+from recommender.core.linking import TitleLinker
+from recommender.core.turn import Finished, Linked, TurnResult
+from recommender.web.chat_view import TurnView, escape
 
 from .catalogs import tiny_movies
 

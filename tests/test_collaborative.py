@@ -6,13 +6,21 @@ import numpy as np
 import pytest
 import torch
 
-from recommender.collaborative import (CollaborativeRetriever, FusionWeights, augment_items,
-                                       find_model_dir,
-                                       load_collaborative, load_fusion_weights, model_dir,
-                                       save_fusion_weights)
+from recommender.collaborative.retriever import (
+    CollaborativeRetriever,
+    augment_items,
+    load_collaborative,
+)
+from recommender.collaborative.sasrec import SASRecConfig, save_model, train_sasrec
+from recommender.collaborative.training import (
+    FusionWeights,
+    find_model_dir,
+    load_fusion_weights,
+    model_dir,
+    save_fusion_weights,
+)
 from recommender.errors import RecommenderError
-from recommender.index import open_client
-from recommender.sasrec import SASRecConfig, save_model, train_sasrec
+from recommender.vectors.store import open_client
 
 ITEMS = 40
 VOCABULARY = [f"m{i}" for i in range(1, ITEMS + 1)]   # model id n is VOCABULARY[n - 1]

@@ -6,11 +6,11 @@ import json
 import numpy as np
 import pytest
 
-from recommender.conversation import ConversationState, converse
-from recommender.diversity import mmr
+from recommender.conversation.turn import Answered, ConversationState, converse
+from recommender.core.diversity import mmr
+from recommender.core.pipeline import Recommender
 from recommender.errors import InputError
-from recommender.index import ScoredItem
-from recommender.pipeline import Finished, Recommender
+from recommender.vectors.index import ScoredItem
 
 from .fakes import AnsweringModel
 
@@ -22,7 +22,7 @@ def chat(settings, fake_domains):
     def turn(state, message, domain=None):
         result = None
         for event in converse(recommender, state, message, domain=domain):
-            if isinstance(event, Finished):
+            if isinstance(event, Answered):
                 result = event.result
         return result.to_dict()
 

@@ -5,11 +5,15 @@ import subprocess
 import sys
 from collections import Counter
 
-
-from recommender.evaluation import (ContentRanker, PopularityRanker, evaluate, split_users,
-                                    validation_splits)
-from recommender.retrieval import ContentRetriever
-from recommender.interactions import Split
+from recommender.collaborative.interactions import Split
+from recommender.core.retrieval import ContentRetriever
+from recommender.evaluation.offline import (
+    ContentRanker,
+    PopularityRanker,
+    evaluate,
+    split_users,
+    validation_splits,
+)
 from recommender.settings import PROJECT_ROOT
 
 

@@ -1,7 +1,14 @@
 import pytest
 
-from recommender.explanation import (choose_anchor, facts_line, finish_sentence, history_line,
-                                     shared_features, short_title, template_explanation)
+from recommender.core.facts import (
+    choose_anchor,
+    facts_line,
+    finish_sentence,
+    history_line,
+    shared_features,
+    short_title,
+    template_explanation,
+)
 
 from .catalogs import tiny_movies, tiny_products
 

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from recommender.models import default_gguf_path
+from recommender.models.packaged import default_gguf_path
 from recommender.settings import PROJECT_ROOT
 
 from .real_stack import free_port

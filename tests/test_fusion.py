@@ -2,9 +2,9 @@
 
 import pytest
 
-from recommender.index import ScoredItem
-from recommender.retrieval import fuse
-from recommender.selection import fuse_ranking
+from recommender.core.retrieval import fuse
+from recommender.core.selection import fuse_ranking
+from recommender.vectors.index import ScoredItem
 
 
 def hits(pairs):

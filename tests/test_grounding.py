@@ -1,7 +1,7 @@
 import pytest
 
 from recommender.catalog import Catalog, Item
-from recommender.grounding import GroundingChecker
+from recommender.core.grounding import GroundingChecker
 
 from .catalogs import tiny_movies, tiny_products
 

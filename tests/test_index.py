@@ -1,13 +1,14 @@
 import shutil
 import subprocess
 import sys
-
-import pytest
 from dataclasses import replace
 
+import pytest
+
 from recommender.catalog import Catalog
-from recommender.index import ItemIndex, open_client
 from recommender.settings import PROJECT_ROOT
+from recommender.vectors.index import ItemIndex
+from recommender.vectors.store import open_client
 
 from .catalogs import tiny_movies
 from .fakes import WordHashEmbedder
@@ -93,7 +94,8 @@ def _restart(folder) -> list[str]:
 
 _REOPEN = """
 from pathlib import Path
-from recommender.index import ItemIndex, open_client
+from recommender.vectors.index import ItemIndex
+from recommender.vectors.store import open_client
 from tests.fakes import WordHashEmbedder
 from tests.test_index import _many_movies
 index = ItemIndex(open_client(Path({folder!r})), _many_movies(400), WordHashEmbedder(), "w")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from recommender.explanation import short_title
+from recommender.core.facts import short_title
 
 MESSAGES = [
     ("movies", "I loved Alien, Blade Runner and The Matrix"),

@@ -1,4 +1,4 @@
-from recommender.interactions import Split, leave_one_out, load_sequences, popularity
+from recommender.collaborative.interactions import Split, leave_one_out, load_sequences, popularity
 from recommender.settings import PROJECT_ROOT
 
 

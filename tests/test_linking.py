@@ -1,7 +1,7 @@
 import pytest
 
 from recommender.catalog import load_movies
-from recommender.linking import TitleLinker
+from recommender.core.linking import TitleLinker
 from recommender.settings import PROJECT_ROOT
 
 from .catalogs import tiny_movies, tiny_products
@@ -116,7 +116,7 @@ REAL_CASES = [
 
 @pytest.mark.parametrize("text, expected", REAL_CASES, ids=[c[0] for c in REAL_CASES])
 def test_links_typos_variants_and_ambiguous_names(movies, text, expected):
-    from recommender.conversation import ASK_BELOW
+    from recommender.conversation.turn import ASK_BELOW
 
     mentions = movies.link_message(text).mentions
     if isinstance(expected, tuple):

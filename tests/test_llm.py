@@ -4,8 +4,9 @@ import json
 
 import pytest
 
-from recommender.llm import compact_grammar, load_chat_model
-from recommender.selection import selection_schema
+from recommender.core.selection import selection_schema
+from recommender.models.chat import compact_grammar
+from recommender.models.llama_cpp import load_chat_model
 
 
 def test_compact_grammar_for_the_selection_schema():
@@ -44,7 +45,7 @@ def test_real_model_continues_a_prefix_and_stops(model):
 
 
 def test_real_model_call_past_its_time_limit_is_cut_off(model):
-    from recommender.llm import ModelTimeoutError
+    from recommender.models.chat import ModelTimeoutError
 
     model.timeout_s = 1e-9  # the module's model: restored below
     try:
@@ -59,7 +60,7 @@ def test_real_model_call_past_its_time_limit_is_cut_off(model):
 
 def test_control_tokens_in_user_text_stay_text(model):
     """A catalog title or an edited profile cannot close the turn and open its own."""
-    from recommender.llm import neutralized
+    from recommender.models.chat import neutralized
 
     def control_tokens(content: str) -> list[int]:
         prompt = model._formatter(messages=neutralized(

@@ -3,10 +3,10 @@ systems built on them, with a scripted model."""
 
 import json
 
-from recommender.evaluation import LLMScoreRanker, Run, evaluate
-from recommender.index import ScoredItem
-from recommender.interactions import Split
-from recommender.llm_ranking import ShuffledSelection, Verbalizer
+from recommender.collaborative.interactions import Split
+from recommender.evaluation.llm_ranking import ShuffledSelection, Verbalizer
+from recommender.evaluation.offline import LLMScoreRanker, Run, evaluate
+from recommender.vectors.index import ScoredItem
 
 from .catalogs import tiny_movies
 from .fakes import ScriptedModel

@@ -19,7 +19,7 @@ import pytest
 from gradio_client import Client
 
 import app
-from recommender.conversation import ASK_BELOW
+from recommender.conversation.turn import ASK_BELOW
 
 from .real_stack import ARTIFACTS, MOVIE_TITLES, launch
 from .test_app import _text

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from recommender.metrics import bootstrap_ci, hit_rate, mean, mrr, ndcg, rank_of
+from recommender.evaluation.metrics import bootstrap_ci, hit_rate, mean, mrr, ndcg, rank_of
 
 RANKING = ["a", "b", "c", "d", "e"]
 

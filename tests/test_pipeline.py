@@ -7,14 +7,21 @@ from dataclasses import replace
 import pytest
 
 from recommender.catalog import Catalog
-from recommender.collaborative import model_dir
-from recommender.explanation import short_title
+from recommender.collaborative.sasrec import SASRecConfig, save_model, train_sasrec
+from recommender.collaborative.training import model_dir
+from recommender.core.facts import short_title
+from recommender.core.pipeline import Recommender
+from recommender.core.turn import (
+    ExplanationDelta,
+    Finished,
+    Linked,
+    ProfileDelta,
+    Recommended,
+    Retrieved,
+)
 from recommender.errors import InputError, UnknownDomainError
 from recommender.loading import load_domains
-from recommender.pipeline import (ExplanationDelta, Finished, Linked, ProfileDelta, Recommended,
-                                  Recommender, Retrieved)
-from recommender.llm import ModelTimeoutError
-from recommender.sasrec import SASRecConfig, save_model, train_sasrec
+from recommender.models.chat import ModelTimeoutError
 
 from .catalogs import tiny_movies, tiny_products
 from .fakes import WordHashEmbedder, pick_reversed

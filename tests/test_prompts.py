@@ -1,6 +1,6 @@
 import pytest
 
-from recommender.prompts import PROMPT_DIR, PROMPT_NAMES, load_template, render, step_prompt
+from recommender.models.prompts import PROMPT_DIR, PROMPT_NAMES, load_template, render
 
 VALUES = {"noun": "movie", "history": "- Alien (1979)", "candidates": "1. Aliens (1986)",
           "count": 5, "facts": "1. Aliens (1986): Action", "anchor": "Alien", "pick": "Aliens",
@@ -25,11 +25,32 @@ def test_openings_read_as_the_start_of_a_reply():
     assert render("explain_opening", anchor="Alien", pick="Aliens") == "Like Alien, Aliens is"
 
 
-def test_step_prompt_appends_the_step_to_the_conversation():
-    from langchain_core.messages import AIMessage, HumanMessage
+def test_prompt_conversation_appends_each_step_to_one_chat():
+    from recommender.models.prompting import GuardedModel, PromptConversation
 
-    earlier = [HumanMessage("hi"), AIMessage("hello")]
-    messages = step_prompt("select").invoke(
-        {"conversation": earlier, "candidates": "1. Aliens (1986)", "count": 1}).to_messages()
-    assert messages[:2] == earlier
-    assert messages[2].content.startswith("Candidates:\n1. Aliens (1986)")
+    from .fakes import ScriptedModel
+
+    model = ScriptedModel([" hello"])
+    chat = PromptConversation(GuardedModel(model), "system text")
+    chat.extend("hi", "hello")
+    request = render("select", candidates="1. Aliens (1986)", count=1)
+    assert "".join(chat.ask("selection", request, 4)) == " hello"
+    sent = model.calls[0].messages
+    assert sent[:3] == [{"role": "system", "content": "system text"},
+                        {"role": "user", "content": "hi"},
+                        {"role": "assistant", "content": "hello"}]
+    assert sent[3]["role"] == "user" and sent[3]["content"].startswith("Candidates:\n1. Aliens")
+    assert len(chat.messages) == 3  # asking does not change the conversation
+
+
+def test_guarded_model_records_the_first_failure_and_refuses_after_it():
+    from recommender.models.prompting import GuardedModel
+
+    from .fakes import ScriptedModel
+
+    model = ScriptedModel([TimeoutError("no answer within 1 s"), " never asked"])
+    guarded = GuardedModel(model)
+    assert list(guarded.stream([], 4, "profile")) == []
+    assert guarded.failed and guarded.failure == "no answer within 1 s"
+    assert list(guarded.stream([], 4, "selection")) == []
+    assert len(model.calls) == 1

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from recommender.constraints import ConstraintChange, Constraints
-from recommender.requests import merge_model_reply, parse_rules, parse_with_model
+from recommender.conversation.reading import merge_model_reply, parse_rules, parse_with_model
+from recommender.core.constraints import ConstraintChange, Constraints
 from recommender.settings import PROJECT_ROOT
 
 GENRES = ("Action", "Adventure", "Animation", "Children", "Comedy", "Crime", "Documentary",
@@ -133,8 +133,8 @@ def test_bad_constraints_in_a_state_are_named(data, error):
 
 
 def test_the_reading_benchmark_scores_every_case(settings, fake_domains):
-    from recommender.pipeline import Recommender
-    from recommender.reading_benchmark import run_reading_benchmark
+    from recommender.core.pipeline import Recommender
+    from recommender.evaluation.reading_benchmark import run_reading_benchmark
 
     from .fakes import AnsweringModel
 

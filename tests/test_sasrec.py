@@ -5,7 +5,13 @@ import random
 import pytest
 import torch
 
-from recommender.sasrec import SASRec, SASRecConfig, load_model, save_model, train_sasrec
+from recommender.collaborative.sasrec import (
+    SASRec,
+    SASRecConfig,
+    load_model,
+    save_model,
+    train_sasrec,
+)
 
 
 def _sequences(count: int, items: int, length: int, seed: int = 0) -> list[list[int]]:
@@ -45,7 +51,7 @@ def test_round_trips(tmp_path):
 
 
 def test_windows_cover_every_target_once():
-    from recommender.sasrec import training_windows
+    from recommender.collaborative.sasrec import training_windows
 
     sequence = list(range(1, 12))  # 11 items: 10 targets
     windows = training_windows([sequence, [5], [7, 8]], max_len=4)

@@ -1,6 +1,6 @@
 import pytest
 
-from recommender.selection import Selection, candidate_line, parse_selection, selection_schema
+from recommender.core.selection import Selection, candidate_line, parse_selection, selection_schema
 
 CANDIDATES = ["10", "20", "30", "40", "50", "60"]
 

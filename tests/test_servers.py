@@ -14,14 +14,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from recommender.core.pipeline import Recommender
+from recommender.core.selection import selection_schema
 from recommender.errors import IndexUnavailableError, ModelServerError, RecommenderError
-from recommender.index import open_client
-from recommender.llm import ModelTimeoutError
-from recommender.llm_server import ServerChatModel
-from recommender.local_servers import local_servers
 from recommender.loading import load_domains, load_recommender
-from recommender.pipeline import Recommender
-from recommender.selection import selection_schema
+from recommender.local_servers import local_servers
+from recommender.models.chat import ModelTimeoutError
+from recommender.models.server import ServerChatModel
+from recommender.vectors.store import open_client
 
 from .catalogs import tiny_movies, tiny_products
 from .fakes import WordHashEmbedder
@@ -142,14 +142,6 @@ def test_bad_server_settings_are_refused_at_start_with_the_setting_named(tmp_pat
 
 
 # -- the real servers ---------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory):
-    """A Chroma server and an LLM server (the bundled SmolLM2), both on loopback."""
-    with local_servers(tmp_path_factory.mktemp("servers"), threads=2,
-                       context_tokens=2048) as running:
-        yield running.chroma_url, running.llm_url
-
 
 def test_a_conversation_runs_through_a_chroma_server_and_an_llm_server(settings, servers):
     chroma_url, llm_url = servers

@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from recommender.core.pipeline import Recommender
 from recommender.errors import InputError, StudyConfigError, StudyLogError
-from recommender.pipeline import Recommender
 from recommender.study import EventLog, StudyRunner, load_study
 from recommender.study.assignment import balanced_condition, condition_from_link
 from recommender.study.config import CONDITIONS

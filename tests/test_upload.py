@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from recommender.conversation import ConversationState, converse
-from recommender.index import open_memory_client
-from recommender.pipeline import Finished, Recommender
-from recommender.upload import UploadError, build_domain, drop_domain, parse_catalog
+from recommender.conversation.turn import Answered, ConversationState, converse
+from recommender.core.pipeline import Recommender
+from recommender.vectors.store import open_memory_client
+from recommender.web.upload import UploadError, build_domain, drop_domain, parse_catalog
 
 from .fakes import AnsweringModel, WordHashEmbedder
 
@@ -96,13 +96,13 @@ def test_uploaded_items_are_recommended_without_training(tmp_path, settings, fak
     state = ConversationState(domain=catalog.domain, count=3)
     result = None
     for event in converse(mine, state, "I loved The Name of the Wind and Mistborn"):
-        if isinstance(event, Finished):
+        if isinstance(event, Answered):
             result = event.result.to_dict()
     assert state.liked == ["b1", "b3"]
     picked = [r["id"] for r in result["recommendations"]]
     assert picked and set(picked) <= {"b2", "b4", "b5", "b6", "b7"}
     for event in converse(mine, state, "no fantasy"):
-        if isinstance(event, Finished):
+        if isinstance(event, Answered):
             result = event.result.to_dict()
     assert state.constraints.exclude_genres == ("Fantasy",)  # the file's own categories
     picked = [r["id"] for r in result["recommendations"]]
@@ -112,7 +112,7 @@ def test_uploaded_items_are_recommended_without_training(tmp_path, settings, fak
 
 
 def test_claims_about_an_uploaded_catalog_are_checked(tmp_path):
-    from recommender.grounding import GroundingChecker
+    from recommender.core.grounding import GroundingChecker
 
     catalog = parse_catalog(_write(tmp_path, "books.csv", GOOD_CSV))
     checker = GroundingChecker(catalog)

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..metrics import bootstrap_ci
+from recommender.evaluation.metrics import bootstrap_ci
+
 from .config import Study
 
 __all__ = ["RATING_COLUMNS", "rating_rows", "comment_rows", "summarize", "participation",

@@ -15,11 +15,13 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from recommender.core.facts import shared_features
+from recommender.core.pipeline import Recommender
+from recommender.core.turn import TurnPlan, TurnResult
+from recommender.models.prompts import PROMPT_DIR, PROMPT_NAMES
+
 from ..catalog import Item
 from ..errors import InputError
-from ..explanation import shared_features
-from ..pipeline import Recommender, TurnPlan, TurnResult
-from ..prompts import PROMPT_DIR, PROMPT_NAMES
 from .assignment import balanced_condition, condition_from_link
 from .config import Question, Study
 from .log import EventLog

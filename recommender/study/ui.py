@@ -17,12 +17,12 @@ from pathlib import Path
 
 import gradio as gr
 
-from ..chat_view import escape
+from recommender.web.chat_view import escape
+
 from ..errors import InputError, RecommenderError, StudyLogError
 from .config import Question, Study
 from .export import study_tables, write_tables
-from .session import (CONSENT, DONE, HISTORY, RATE, UNKNOWN_PARTICIPANT, Participant,
-                      StudyRunner)
+from .session import CONSENT, DONE, HISTORY, RATE, UNKNOWN_PARTICIPANT, Participant, StudyRunner
 
 __all__ = ["build_study_app", "participant_view"]
 
@@ -273,3 +273,20 @@ def _api(runner: StudyRunner) -> None:
 
     for fn in (study_join, study_state, study_history, study_rate):
         gr.api(fn, api_name=fn.__name__, api_visibility="undocumented")
+
+
+def load_study_app(settings) -> "gr.Blocks":
+    """The user study named by the settings, over a recommender of its catalog only."""
+    from dataclasses import replace
+
+    from recommender.loading import load_recommender
+    from recommender.study import EventLog, StudyRunner, load_study
+
+    study = load_study(settings.study_file)
+    if study.domain not in settings.domains:
+        raise RecommenderError(f"The study uses the catalog {study.domain!r}, which this app "
+                               f"does not serve; use one of {', '.join(settings.domains)}.")
+    recommender = load_recommender(replace(settings, domains=(study.domain,)))
+    runner = StudyRunner(study, recommender, EventLog(study.log))
+    log.info("study %r: logging to %s", study.title, study.log)
+    return build_study_app(runner, settings.study_results_token)

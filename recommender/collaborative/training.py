@@ -1,0 +1,163 @@
+"""The collaborative model's life outside serving: its training settings per data set, fitting
+it on a data set's interactions (never a test item), choosing its epochs on validation items,
+where it is kept beside the index, and the fusion weights chosen for it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from recommender.collaborative.interactions import DATASETS, leave_one_out, load_sequences
+from recommender.collaborative.sasrec import (
+    SASRecConfig,
+    pad_left,
+    save_model,
+    train_sasrec,
+    write_atomically,
+)
+from recommender.errors import RecommenderError
+from recommender.settings import PROJECT_ROOT
+
+__all__ = ["TRAINING", "SHIPPED_MODELS", "model_dir", "find_model_dir", "fit", "dataset_of",
+           "validation_curve", "tuning_dir", "FusionWeights", "load_fusion_weights",
+           "save_fusion_weights"]
+
+log = logging.getLogger(__name__)
+
+
+SHIPPED_MODELS = PROJECT_ROOT / "assets" / "models"
+"""Models trained with `python -m recommender train` and committed, so a fresh checkout
+retrieves collaboratively without training first."""
+
+
+TRAINING: dict[str, SASRecConfig] = {
+    # Full-softmax cross-entropy. MovieLens: 610 long sequences cut into windows of 200, so
+    # small batches and many epochs (110: best validation NDCG@10 of 10..150), and dropout 0.5
+    # (validation NDCG@10 .0593 against .0560 at 0.2; see
+    # docs/results/movielens-validation-curve.txt); Beauty: 22,363 short ones in length-
+    # trimmed batches, 35 epochs (best validation NDCG@10 of 5..40, see
+    # docs/results/beauty-validation-curve.txt), within 15 minutes on two cores.
+    "movielens": SASRecConfig(max_len=200, epochs=110, batch_size=32, negatives=0, dropout=0.5),
+    "beauty": SASRecConfig(max_len=50, epochs=35, batch_size=128, negatives=0),
+}
+"""Default training settings per data set (see docs/evaluation.md for how they were chosen)."""
+
+
+def model_dir(index_dir: Path, dataset: str) -> Path:
+    """Where ``train`` saves a data set's model: beside the vector index."""
+    return index_dir / f"sasrec-{dataset}"
+
+
+def find_model_dir(index_dir: Path, dataset: str, collaborative_dir: Path | None) -> Path:
+    """The folder to load a data set's model from: ``collaborative_dir`` when set; otherwise
+    the index folder's when it has one, else the shipped one."""
+    if collaborative_dir is not None:
+        return model_dir(collaborative_dir, dataset)
+    trained = model_dir(index_dir, dataset)
+    return trained if (trained / "sasrec.pt").is_file() else model_dir(SHIPPED_MODELS, dataset)
+
+
+@dataclass(frozen=True)
+class FusionWeights:
+    """How the app mixes its scores, chosen on validation users by ``evaluate --save-weights``.
+
+    The defaults are used until that has run for a data set."""
+
+    collaborative: float = 0.8
+    """Collaborative share of hybrid retrieval (the rest is content)."""
+    llm: float = 1.0
+    """LLM share of the final order (the rest is retrieval order)."""
+
+
+def load_fusion_weights(folder: Path) -> FusionWeights:
+    """The weights saved in a model folder, or the defaults."""
+    path = folder / "fusion.json"
+    if not path.is_file():
+        return FusionWeights()
+    try:
+        data = json.loads(path.read_text())
+        return FusionWeights(collaborative=float(data["collaborative"]), llm=float(data["llm"]))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RecommenderError(
+            f"{path} cannot be read ({exc}). Delete it to use the default weights, or write it "
+            "again with python -m recommender evaluate ... --save-weights.") from exc
+
+
+def save_fusion_weights(folder: Path, weights: FusionWeights, meta: dict) -> None:
+    write_atomically(folder / "fusion.json",
+                     (json.dumps({**asdict(weights), **meta}, indent=1) + "\n").encode())
+
+
+def dataset_of(domain: str) -> str | None:
+    """The interaction data set whose ids a catalog domain uses, if any."""
+    return next((name for name, d in DATASETS.items() if d == domain), None)
+
+
+def fit(dataset: str, data_dir: Path, index_dir: Path, config: SASRecConfig,
+        users: int | None = None, progress: bool = True, for_tuning: bool = False) -> dict:
+    """Train on every user's sequence without its test item (so evaluation never sees it) and
+    save beside the index. ``for_tuning`` holds out the validation items too and saves to
+    ``tuning_dir``: the model ``evaluate --tune-on validation`` chooses weights with.
+
+    ``users`` keeps only the first N users: the small-data mode the tests use."""
+    splits = leave_one_out(load_sequences(dataset, data_dir))[:users]
+    vocabulary = sorted({i for s in splits for i in (*s.history, s.validation, s.test)})
+    ids = {item: n + 1 for n, item in enumerate(vocabulary)}
+    sequences = [[ids[i] for i in (s.history if for_tuning else (*s.history, s.validation))]
+                 for s in splits]
+    started = time.perf_counter()
+    model = train_sasrec(sequences, len(vocabulary), config, progress=progress)
+    meta = {"dataset": dataset, "users": len(splits), "train_seconds": round(
+        time.perf_counter() - started, 1),
+        "held_out": "validation and test items" if for_tuning else "test items"}
+    folder = model_dir(index_dir, dataset)
+    save_model(model, vocabulary, tuning_dir(folder) if for_tuning else folder, meta)
+    return meta
+
+
+def tuning_dir(folder: Path) -> Path:
+    """Where the validation-held-out twin of the model in ``folder`` lives."""
+    return folder.parent / f"{folder.name}-tuning"
+
+
+def validation_curve(dataset: str, data_dir: Path, config: SASRecConfig, every: int,
+                     users: int | None = None, progress: bool = True) -> list[dict]:
+    """Choose the number of epochs without touching test items: train on every user's history
+    alone and, every ``every`` epochs, rank each user's validation item among all items not in
+    their history. Returns ``{"epoch", "HR@10", "NDCG@10"}`` rows."""
+    splits = leave_one_out(load_sequences(dataset, data_dir))[:users]
+    vocabulary = sorted({i for s in splits for i in (*s.history, s.validation, s.test)})
+    ids = {item: n + 1 for n, item in enumerate(vocabulary)}
+    histories = [[ids[i] for i in s.history] for s in splits]
+    answers = torch.tensor([ids[s.validation] for s in splits])
+    curve: list[dict] = []
+
+    def score(model, epoch: int) -> None:
+        if epoch % every and epoch != config.epochs:
+            return
+        hits = gains = 0.0
+        for start in range(0, len(histories), 256):
+            chunk = histories[start : start + 256]
+            inputs = torch.tensor([pad_left(h, config.max_len) for h in chunk])
+            scores = model.user_vectors(inputs) @ model.items.weight.detach().T
+            scores[:, 0] = float("-inf")
+            for row, history in enumerate(chunk):
+                scores[row, history] = float("-inf")
+            target = scores.gather(1, answers[start : start + 256, None])
+            # ties count against the answer, and a score that is not a number misses
+            ranks = (scores >= target).sum(dim=1) - 1
+            ranks[torch.isnan(target[:, 0])] = len(vocabulary)
+            hits += float((ranks < 10).sum())
+            gains += float(((ranks < 10) / torch.log2(ranks.float() + 2)).sum())
+        curve.append({"epoch": epoch, "HR@10": hits / len(histories),
+                      "NDCG@10": gains / len(histories)})
+        log.info("epoch %d: validation HR@10 %.4f", epoch, curve[-1]["HR@10"])
+
+    train_sasrec([h for h in histories if h], len(vocabulary), config, progress=progress,
+                 on_epoch=score)
+    return curve

@@ -1,0 +1,168 @@
+"""A conversational turn: the message is read (``reading``) and applied to the
+``ConversationState``, words become catalog ids here, once, and the PALR core runs on those
+ids under a plan built from the state.
+
+Liked items are the history retrieval and the LLM read; disliked ones are never recommended and
+push retrieval away from what resembles them; constraints hold until lifted; "more like the
+second one" focuses retrieval on that item; "something different" diversifies away from the
+last answer; "why the third one?" explains that pick at length.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from recommender.conversation.applying import Applied, apply_request
+from recommender.conversation.reading import Request, parse_rules, parse_with_model
+from recommender.conversation.result import Answered, ConversationResult, Detailed, Understood
+from recommender.conversation.state import (
+    ASK_BELOW,
+    DIFFERENT_DIVERSITY,
+    ConversationState,
+    Question,
+)
+from recommender.conversation.why import explain_at_length
+from recommender.core.domain import Domain
+from recommender.core.linking import LinkResult
+from recommender.core.pipeline import Recommender
+from recommender.core.retrieval import Steering
+from recommender.core.turn import Event, Finished, TurnPlan, TurnResult
+from recommender.models.prompting import GuardedModel
+from recommender.models.prompts import render
+
+__all__ = ["ConversationState", "Understood", "Detailed", "Question", "Answered",
+           "ConversationResult", "converse", "answer", "request_model_call", "ASK_BELOW", "DIFFERENT_DIVERSITY"]
+
+TurnEvent = Event | Understood | Detailed | Answered
+
+
+def answer(recommender: Recommender, state: ConversationState, message: str | None,
+           domain: str | None = None) -> ConversationResult:
+    """Run ``converse`` to its end and return the answer."""
+    for event in converse(recommender, state, message, domain):
+        if isinstance(event, Answered):
+            return event.result
+    raise RuntimeError("turn ended without an answer")  # pragma: no cover
+
+
+def converse(recommender: Recommender, state: ConversationState, message: str | None,
+             domain: str | None = None) -> Iterator[TurnEvent]:
+    """One conversational turn. ``state`` is updated in place; the last event is ``Answered``.
+    Switching ``domain`` starts a new conversation there. An empty message recommends again
+    from what the state holds (when it holds liked items)."""
+    if domain is not None and domain != state.domain:
+        recommender.domain(domain)  # unknown domain: a clear error before anything changes
+        state.replace_with(state.fresh(domain))
+    res = recommender.domain(state.domain)
+    started = time.perf_counter()
+    if not (message or "").strip() and state.liked:
+        request = Request()  # recommend again from the state (after likes, an edited profile)
+    else:
+        request = _read(recommender, res, recommender.check_message(message, res.catalog.noun))
+    if request.reset:
+        state.replace_with(state.fresh())
+        yield Understood((), (), state.constraints, acted=True, constraints_changed=True)
+        turn = TurnResult(state.domain, LinkResult(()), catalog=res.catalog)
+        yield Answered(ConversationResult(
+            turn, state, ["Started over: likes, dislikes and filters are cleared."]))
+        return
+    before = state.constraints
+    applied = apply_request(request, state, res)
+    linking = time.perf_counter() - started
+    yield applied.link_event()
+    yield applied.understood(request, before != state.constraints, state.constraints)
+    if request.why is not None:
+        yield from _why(recommender.model, res, state, request.why, started, applied)
+    elif not state.liked:
+        yield Answered(_nothing_to_recommend(res, state, applied, request, started))
+    else:
+        yield from _recommend(recommender, state, request, applied, linking, started)
+
+
+def _recommend(recommender: Recommender, state: ConversationState, request: Request,
+               applied: Applied, linking: float, started: float) -> Iterator[TurnEvent]:
+    """The PALR turn on the state's ids; the state then remembers its profile and picks."""
+    for event in recommender.run(state.domain, state.liked, _plan(state, request),
+                                 link=applied.link, timings={"linking": linking},
+                                 started=started):
+        if not isinstance(event, Finished):
+            yield event
+            continue
+        turn = event.result
+        if turn.profile and not state.profile_edited:
+            state.profile, state.profile_for = turn.profile, list(state.liked)
+        if turn.recommendations:
+            state.shown = [r.item_id for r in turn.recommendations]
+        yield Answered(ConversationResult(turn, state, applied.notes, applied.questions))
+
+
+def _plan(state: ConversationState, request: Request) -> TurnPlan:
+    """What the state asks of the PALR turn."""
+    focus = state.shown_at(request.more_like)
+    different = request.different
+    keep_profile = state.profile and (state.profile_edited or state.profile_for == state.liked)
+    return TurnPlan(
+        profile=state.profile if keep_profile else None,
+        steer=Steering(where=state.constraints.where(), avoid=tuple(state.disliked),
+                       focus=focus),
+        exclude=tuple(state.disliked) + ((focus,) if focus else ())
+        + (tuple(state.shown) if different else ()),
+        constraints=state.constraints, count=state.count,
+        diversity=max(state.diversity, DIFFERENT_DIVERSITY) if different else state.diversity,
+        unlike=tuple(state.shown) if different else ())
+
+
+def _nothing_to_recommend(res: Domain, state: ConversationState, applied: Applied,
+                          request: Request, started: float) -> ConversationResult:
+    """No liked items yet: say what to do next."""
+    noun = res.catalog.noun
+    turn = TurnResult(state.domain, applied.link, catalog=res.catalog)
+    if applied.questions:
+        turn.notices.append("Pick the one you meant, and I will recommend from there.")
+    elif not (applied.acted(request) or applied.liked or applied.disliked):
+        turn.notices.append(f"No {noun} in the catalog matched what you typed.")
+    else:
+        turn.notices.append(f"Tell me a few {noun}s you liked, and I will recommend from "
+                            "there" + (" with your filters." if not state.constraints.empty
+                                       else "."))
+    turn.timings["total"] = time.perf_counter() - started
+    return ConversationResult(turn, state, applied.notes, applied.questions)
+
+
+def _why(model, res: Domain, state: ConversationState, position: int, started: float,
+         applied: Applied) -> Iterator[TurnEvent]:
+    turn = TurnResult(state.domain, LinkResult(()), catalog=res.catalog, profile=state.profile)
+    result = ConversationResult(turn, state, applied.notes)
+    item_id = state.shown_at(position)
+    if item_id is not None:
+        guarded = GuardedModel(model)
+        result.detail = yield from explain_at_length(guarded, res, state, item_id)
+        yield result.detail
+        if guarded.failed:
+            turn.model_failure = guarded.failure
+            turn.notices.append(f"The language model did not answer ({guarded.failure}), "
+                                "so this explanation is built from catalog facts.")
+    turn.timings["total"] = time.perf_counter() - started
+    yield Answered(result)
+
+
+def _read(recommender: Recommender, res: Domain, text: str) -> Request:
+    genres = res.catalog.genres
+    latest = res.catalog.latest_year
+    if not recommender.settings.model_reads_requests:
+        return parse_rules(text, genres, latest)
+    return parse_with_model(text, genres, latest, request_model_call(recommender, res))
+
+
+def request_model_call(recommender: Recommender, res: Domain):
+    """The model's reading of a message: its JSON text under the given schema."""
+    def ask_model(message: str, schema: dict) -> str:
+        noun = res.catalog.noun
+        messages = [{"role": "system", "content": render("system", noun=noun)},
+                    {"role": "user", "content": render(
+                        "understand", message=message, noun=noun,
+                        genres=", ".join(res.catalog.genres) or "(this catalog has no genres)")}]
+        return "".join(recommender.model.stream(messages, 96, json_schema=schema))
+
+    return ask_model

@@ -1,0 +1,50 @@
+""""Why the third one?": a longer explanation of a shown pick, from the model and checked like
+the short ones; catalog facts when the model's cannot be used."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+from recommender.conversation.result import Detailed
+from recommender.conversation.state import ConversationState
+from recommender.core.domain import Domain
+from recommender.core.facts import (
+    choose_anchor,
+    detailed_template,
+    facts_line,
+    finish_sentence,
+    history_line,
+    short_title,
+)
+from recommender.core.turn import HISTORY_LIMIT, ExplanationDelta, ExplanationSource
+from recommender.models.prompting import GuardedModel, PromptConversation
+from recommender.models.prompts import render
+
+__all__ = ["explain_at_length", "WHY_TOKENS"]
+
+WHY_TOKENS = 60
+
+
+def explain_at_length(model: GuardedModel, domain: Domain, state: ConversationState,
+                      item_id: str) -> Generator[ExplanationDelta, None, Detailed]:
+    """Stream the model's long explanation of ``item_id`` and return the one to show."""
+    catalog = domain.catalog
+    item = catalog.get(item_id)
+    history = [catalog.get(i) for i in state.liked][-HISTORY_LIMIT:]
+    opening = render("why_opening", pick=short_title(item))
+    request = render("why", noun=catalog.noun, pick=short_title(item), facts=facts_line(item),
+                     history="\n".join(history_line(h) for h in history),
+                     profile=state.profile or "(none yet)")
+    chat = PromptConversation(model, render("system", noun=catalog.noun))
+    pieces = []
+    for piece in chat.ask("why", request, WHY_TOKENS, prefix=opening, stop=("\n",)):
+        pieces.append(piece)
+        yield ExplanationDelta(0, piece)
+    generated = "".join(pieces)
+    text = finish_sentence(opening + generated)
+    if not model.failed and generated.strip() and \
+            not domain.checker.unsupported_claims(text, item, history) and \
+            domain.checker.states_a_fact(generated, item):
+        return Detailed(item_id, text, ExplanationSource.LLM)
+    return Detailed(item_id, detailed_template(item, choose_anchor(item, history), history),
+                    ExplanationSource.CATALOG_FACTS)

@@ -1,0 +1,34 @@
+"""Everything one catalog needs at query time, built once at start-up (``loading``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from recommender.catalog import DOMAINS, Catalog
+from recommender.core.grounding import GroundingChecker
+from recommender.core.linking import TitleLinker
+from recommender.core.retrieval import Retriever
+from recommender.vectors.index import ItemIndex
+
+__all__ = ["Domain", "domain_labels"]
+
+
+@dataclass
+class Domain:
+    """One served catalog: its items, how words link to them, their index, the grounding
+    check, and how candidates are retrieved."""
+
+    catalog: Catalog
+    linker: TitleLinker
+    index: ItemIndex
+    checker: GroundingChecker
+    retriever: Retriever
+    """Content retrieval, or hybrid (collaborative + content) when a trained model exists."""
+    llm_weight: float = 1.0
+    """Share of the LLM's order in the final ranking (the rest is retrieval order)."""
+
+
+def domain_labels(names: Sequence[str]) -> dict[str, str]:
+    """UI labels of the served domains."""
+    return {name: DOMAINS.get(name, name) for name in names}

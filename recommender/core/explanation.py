@@ -1,0 +1,81 @@
+"""PALR step 3, explanation: one assistant reply with a line per pick, each opened with a fixed
+phrase naming a history item, continued by the model, and kept only when the grounding check
+accepts it; catalog facts stand in otherwise."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+
+from recommender.catalog import Item
+from recommender.core.facts import (
+    Anchor,
+    choose_anchor,
+    facts_line,
+    finish_sentence,
+    short_title,
+    template_explanation,
+)
+from recommender.core.grounding import GroundingChecker
+from recommender.core.turn import (
+    NO_FACT,
+    NO_TEXT,
+    UNSUPPORTED,
+    Event,
+    ExplanationDelta,
+    ExplanationSource,
+    ExplanationStart,
+    Recommendation,
+    Recommended,
+)
+from recommender.models.prompting import PromptConversation
+from recommender.models.prompts import render
+
+__all__ = ["EXPLANATION_TOKENS", "explain", "checked"]
+
+log = logging.getLogger(__name__)
+
+EXPLANATION_TOKENS = 20
+"""Per explanation line."""
+
+
+def explain(chat: PromptConversation, picks: Sequence[Item], history: Sequence[Item],
+            noun: str, checker: GroundingChecker) -> Iterator[Event]:
+    """Stream each pick's explanation and yield its checked ``Recommended``. The reply only ever
+    grows, so llama.cpp's cache covers all but the new text."""
+    facts = "\n".join(f"{n}. {facts_line(item)}" for n, item in enumerate(picks, 1))
+    request = render("explain", noun=noun, facts=facts)
+    reply = ""
+    for position, item in enumerate(picks):
+        anchor = choose_anchor(item, history)
+        yield ExplanationStart(position, item)
+        start = render("explain_opening", anchor=short_title(anchor.item), pick=short_title(item))
+        yield ExplanationDelta(position, start)
+        pieces: list[str] = []
+        for piece in chat.ask("explanation", request, EXPLANATION_TOKENS,
+                              prefix=f"{reply}{position + 1}. {start}",
+                              stop=("\n", f" {position + 2}.")):
+            pieces.append(piece)
+            yield ExplanationDelta(position, piece)
+        generated = "" if chat.model.failed else "".join(pieces)
+        reply += f"{position + 1}. {start}{generated}\n"
+        yield Recommended(position, checked(item, anchor, start, generated, history, checker))
+
+
+def checked(item: Item, anchor: Anchor, start: str, generated: str, history: Sequence[Item],
+            checker: GroundingChecker) -> Recommendation:
+    """Keep the model's explanation only if it is grounded and states a fact of the pick."""
+    text = finish_sentence(start + generated) if generated.strip() else ""
+    claims = tuple(checker.unsupported_claims(text, item, history)) if text else ()
+    if not text:
+        reason: str | None = NO_TEXT
+    elif claims:
+        reason = UNSUPPORTED
+    elif not checker.states_a_fact(generated, item):
+        reason = NO_FACT
+    else:
+        return Recommendation(item.item_id, item.label, text, ExplanationSource.LLM,
+                              anchor.item.item_id)
+    log.info("explanation for %s replaced (%s): %r", item.item_id, reason, text)
+    return Recommendation(item.item_id, item.label, template_explanation(item, anchor),
+                          ExplanationSource.CATALOG_FACTS, anchor.item.item_id, claims, reason)

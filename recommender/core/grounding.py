@@ -1,0 +1,142 @@
+"""Grounding: does an explanation claim only what the catalog holds?
+
+Explanations open with "Like <history item>, <pick> is", so what follows describes the pick.
+The checker finds three kinds of claim and flags those the catalog does not support:
+
+* a year (``1979``) or decade (``80s``) that is not the year of the pick or a history item;
+* a catalog term (a genre, a user tag, or, for products, a common product word) that does not
+  occur in the pick's own catalog text (title, genres, tags, description);
+* the title of another catalog item, typed with capitals.
+
+It also tells whether an explanation states any fact of the pick at all ("is a favorite of mine"
+does not), so that empty praise can be replaced too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from recommender.catalog import Catalog, Item
+from recommender.core.linking import TitleLinker
+from recommender.vocabulary import DECADE_PATTERN, STOPWORDS, genre_synonyms, normalize
+
+__all__ = ["GroundingChecker"]
+
+_YEAR = re.compile(r"\b(18[89]\d|19\d\d|20[0-3]\d)\b")
+_DECADE = re.compile(rf"\b{DECADE_PATTERN}")
+_MIN_TERM_ITEMS = 3  # a tag or product word must describe at least this many items to be a "term"
+_MIN_PRODUCT_WORD_ITEMS = 25
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    genres: dict[str, str]  # normalised phrase → catalog genre
+    terms: frozenset[str]   # normalised tags / product words
+
+
+class GroundingChecker:
+    """Finds unsupported claims in explanations about items of one catalog."""
+
+    def __init__(self, catalog: Catalog, linker: TitleLinker | None = None) -> None:
+        self.catalog = catalog
+        self.linker = linker or TitleLinker(catalog)
+        self.vocabulary = _build_vocabulary(catalog)
+        self._max_term_words = max((len(t.split()) for t in (*self.vocabulary.terms,
+                                                              *self.vocabulary.genres)), default=1)
+
+    def unsupported_claims(self, explanation: str, item: Item, history: Sequence[Item]) -> list[str]:
+        """Every claim in ``explanation`` that ``item`` and ``history`` do not support."""
+        allowed = [item, *history]
+        claims = self._years(explanation, allowed)
+        claims += self._terms(explanation, item)
+        claims += self._titles(explanation, allowed)
+        return list(dict.fromkeys(claims))
+
+    def states_a_fact(self, text: str, item: Item) -> bool:
+        """Does ``text`` mention a genre, tag, year, or a description or title word of ``item``?"""
+        words = normalize(text).split()
+        if item.year and str(item.year) in words:
+            return True
+        own = {g.lower() for g in item.genres}
+        tags = {normalize(t) for t in item.tags}
+        for phrase in _ngrams(words, max(self._max_term_words, 2)):
+            genre = self.vocabulary.genres.get(phrase)
+            if (genre and genre.lower() in own) or phrase in tags:
+                return True
+        content = {w for w in normalize(f"{item.title} {item.description}").split()
+                   if len(w) >= 4 and w not in STOPWORDS}
+        return bool(content & set(words))
+
+    # -- kinds of claim -----------------------------------------------------------------------
+
+    def _years(self, text: str, allowed: Sequence[Item]) -> list[str]:
+        years = {i.year for i in allowed if i.year}
+        years |= {int(y) for i in allowed for y in _YEAR.findall(f"{i.title} {i.description}")}
+        out = [m.group(0) for m in _YEAR.finditer(text) if int(m.group(0)) not in years]
+        for match in _DECADE.finditer(text):
+            century, digit = match["century"], int(match["decade"])
+            decades = {(y // 10) % 10 for y in years if not century or str(y)[:2] == century}
+            if digit not in decades:
+                out.append(match.group(0))
+        return out
+
+    def _terms(self, text: str, item: Item) -> list[str]:
+        words = normalize(text).split()
+        allowed_text = f" {normalize(item.document(10_000))} "
+        allowed_genres = set(item.genres)
+        out = []
+        for phrase in _ngrams(words, self._max_term_words):
+            genre = self.vocabulary.genres.get(phrase)
+            if genre is not None:
+                if genre not in allowed_genres and f" {phrase} " not in allowed_text:
+                    out.append(phrase)
+            elif phrase in self.vocabulary.terms and f" {phrase} " not in allowed_text:
+                out.append(phrase)
+        return out
+
+    def _titles(self, text: str, allowed: Sequence[Item]) -> list[str]:
+        allowed_ids = {i.item_id for i in allowed}
+        allowed_words = set(normalize(" ".join(i.title for i in allowed)).split())
+        out = []
+        for mention in self.linker.link_message(text).linked:
+            words = mention.text.split()
+            if mention.item_id in allowed_ids or not words or not words[0][:1].isupper():
+                continue
+            if set(normalize(mention.text).split()) <= allowed_words | STOPWORDS:
+                continue  # "Alien" inside "Aliens": a piece of an allowed title
+            if len(words) == 1 and (text.startswith(mention.text) or
+                                    normalize(mention.text) in self.vocabulary.terms):
+                continue  # a capital at the start of the sentence, or a plain catalog word
+            out.append(mention.text)
+        return out
+
+
+def _ngrams(words: list[str], longest: int) -> list[str]:
+    return [" ".join(words[i : i + n]) for n in range(1, longest + 1)
+            for i in range(len(words) - n + 1)]
+
+
+def _build_vocabulary(catalog: Catalog) -> _Vocabulary:
+    # Every genre word we know is a claim, in any catalog: calling a thriller "horror" is
+    # unsupported whether or not the catalog has a horror genre at all.
+    genres = genre_synonyms()
+    genres.update({normalize(g): g for g in catalog.genres})
+    counts: Counter[str] = Counter()
+    if catalog.kind == "movies":
+        for item in catalog.items:
+            counts.update({normalize(t) for t in item.tags})
+        minimum = _MIN_TERM_ITEMS
+    else:
+        for item in catalog.items:
+            counts.update(set(normalize(item.title).split()))
+        minimum = _MIN_PRODUCT_WORD_ITEMS
+    generic = {catalog.noun, catalog.noun + "s", catalog.kind}  # "product" is no claim
+    terms = {
+        t for t, n in counts.items()
+        if n >= minimum and len(t) >= 4 and t not in STOPWORDS and not t.isdigit()
+        and t not in genres and t not in generic
+    }
+    return _Vocabulary(genres=genres, terms=frozenset(terms))

@@ -1,0 +1,155 @@
+"""One chat turn, PALR-style, wired in one place: link → profile (LLM) → retrieve (Chroma) →
+select (LLM, constrained to the candidates) → explain (LLM, grounded). Each stage is a module of
+its own; each streams events so the UI can show text as it is produced."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from recommender.core.candidates import candidates, no_candidates_notice
+from recommender.core.domain import Domain
+from recommender.core.explanation import explain
+from recommender.core.facts import history_line
+from recommender.core.linking import LinkResult, Mention, check_message
+from recommender.core.profile import fact_profile, write_profile
+from recommender.core.selection import fuse_ranking, select
+from recommender.core.turn import (
+    HISTORY_LIMIT,
+    Event,
+    Finished,
+    Linked,
+    ProfileDone,
+    Recommended,
+    Retrieved,
+    TurnPlan,
+    TurnResult,
+)
+from recommender.errors import UnknownDomainError
+from recommender.models.chat import ChatModel
+from recommender.models.prompting import GuardedModel, PromptConversation
+from recommender.models.prompts import render
+from recommender.settings import Settings
+
+__all__ = ["Recommender"]
+
+
+class Recommender:
+    """Runs turns over the loaded domains with one shared model."""
+
+    def __init__(self, settings: Settings, model: ChatModel, domains: dict[str, Domain]) -> None:
+        self.settings = settings
+        self.model = model
+        self.domains = domains
+
+    def with_domains(self, extra: dict[str, Domain]) -> Recommender:
+        """The same recommender serving more domains (a session's uploaded catalog); the
+        model and the shared domains are not copied, and this one is left as it was."""
+        return Recommender(self.settings, self.model, {**self.domains, **extra})
+
+    def domain(self, name: str) -> Domain:
+        if name not in self.domains:
+            raise UnknownDomainError(name, list(self.domains))
+        return self.domains[name]
+
+    def check_message(self, message: str | None, noun: str) -> str:
+        return check_message(message, noun, self.settings.max_message_chars)
+
+    def recommend(self, domain: str, message: str | None = None,
+                  titles: Sequence[str] | None = None, history_ids: Sequence[str] | None = None,
+                  explain: int | None = None, plan: TurnPlan | None = None) -> TurnResult:
+        """Run a whole turn and return its result (see ``stream``)."""
+        for event in self.stream(domain, message, titles, history_ids, explain, plan):
+            if isinstance(event, Finished):
+                return event.result
+        raise RuntimeError("turn ended without a result")  # pragma: no cover
+
+    def stream(self, domain: str, message: str | None = None,
+               titles: Sequence[str] | None = None, history_ids: Sequence[str] | None = None,
+               explain: int | None = None, plan: TurnPlan | None = None) -> Iterator[Event]:
+        """Link the history, then ``run`` the turn; the events end with ``Finished``.
+
+        The history is a free-text ``message``, a list of ``titles``, or catalog ids
+        (``history_ids``, oldest first: the evaluation's path)."""
+        started = time.perf_counter()
+        res = self.domain(domain)
+        if history_ids is not None:
+            link = LinkResult(tuple(Mention(i, i, 1.0, "id") for i in history_ids
+                                    if i in res.catalog))
+        elif titles is not None:
+            link = res.linker.link_titles(titles)
+        else:
+            link = res.linker.link_message(self.check_message(message, res.catalog.noun))
+        linking = time.perf_counter() - started
+        yield Linked(link)
+        yield from self.run(domain, link.item_ids, plan, explain, link,
+                            timings={"linking": linking}, started=started)
+
+    def run(self, domain: str, history_ids: Sequence[str], plan: TurnPlan | None = None,
+            explain_count: int | None = None, link: LinkResult | None = None,
+            timings: dict[str, float] | None = None,
+            started: float | None = None) -> Iterator[Event]:
+        """The PALR turn over catalog ids (oldest first) and a plan. ``link`` is what the
+        user's words named, reported with the result; ``explain_count`` limits how many picks
+        get an explanation (all by default)."""
+        plan, started = plan or TurnPlan(), started or time.perf_counter()
+        res = self.domain(domain)
+        result = TurnResult(domain, link or LinkResult(()), catalog=res.catalog,
+                            timings=dict(timings or {}))
+        if not history_ids:
+            result.notices.append(f"No {res.catalog.noun} in the catalog matched what you typed.")
+        else:
+            model = GuardedModel(self.model)
+            yield from self._stages(res, model, list(history_ids), plan, explain_count, result)
+            result.model_failure = model.failure
+        result.timings["total"] = time.perf_counter() - started
+        yield Finished(result)
+
+    def _stages(self, res: Domain, model: GuardedModel, history_ids: list[str], plan: TurnPlan,
+                explain_count: int | None, result: TurnResult) -> Iterator[Event]:
+        noun = res.catalog.noun
+        history = [res.catalog.get(i) for i in history_ids][-HISTORY_LIMIT:]
+        chat = PromptConversation(model, render("system", noun=noun))
+        with _timed(result, "profile"):
+            request = render("profile", noun=noun,
+                             history="\n".join(history_line(h) for h in history))
+            result.profile = plan.profile or (yield from write_profile(chat, request, noun)) \
+                or fact_profile(history)
+            yield ProfileDone(result.profile)
+            chat.extend(request, result.profile)
+        with _timed(result, "retrieval"):
+            result.candidates = candidates(res, history_ids, result.profile, plan,
+                                           self.settings.candidates)
+            yield Retrieved(tuple(result.candidates))
+        if not result.candidates:
+            result.notices.append(no_candidates_notice(noun, plan.constraints))
+            return
+        with _timed(result, "selection"):
+            count = min(plan.count or self.settings.recommendations, len(result.candidates))
+            result.selection = select(chat, res.catalog, result.candidates, count)
+            if result.selection.error and not model.failed:
+                result.notices.append(
+                    "The model's choice could not be used, so these follow retrieval order.")
+            picked = result.selection.item_ids[: result.selection.from_model]
+            result.ranking = fuse_ranking(result.candidates, picked, res.llm_weight)
+        with _timed(result, "explanation"):
+            picks = [res.catalog.get(i) for i in result.ranking[:count][:explain_count]]
+            for event in explain(chat, picks, history, noun, res.checker):
+                if isinstance(event, Recommended):
+                    result.recommendations.append(event.recommendation)
+                yield event
+        if model.failed:
+            result.notices.append(
+                f"The language model did not answer ({model.failure}), so this answer "
+                "comes from retrieval alone: the picks are in retrieval order and the "
+                "explanations are catalog facts. Send your message again to retry.")
+
+
+@contextmanager
+def _timed(result: TurnResult, stage: str) -> Iterator[None]:
+    clock = time.perf_counter()
+    try:
+        yield
+    finally:
+        result.timings[stage] = time.perf_counter() - clock

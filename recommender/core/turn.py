@@ -1,0 +1,173 @@
+"""What one turn is asked (``TurnPlan``), what it produces (``TurnResult``, ``Recommendation``),
+and the events it streams on the way, in the order they come."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+from recommender.catalog import Catalog, Item
+from recommender.core.constraints import Constraints
+from recommender.core.linking import LinkResult
+from recommender.core.retrieval import Steering
+from recommender.core.selection import Selection
+
+__all__ = ["HISTORY_LIMIT", "ExplanationSource", "TurnPlan", "Recommendation", "TurnResult",
+           "NO_TEXT", "UNSUPPORTED", "NO_FACT", "Linked", "ProfileDelta", "ProfileDone",
+           "Retrieved", "ExplanationStart", "ExplanationDelta", "Recommended", "Finished",
+           "Event"]
+
+HISTORY_LIMIT = 20
+"""History items the model reads: the last 20, as PALR and LlamaRec feed their LLMs."""
+
+
+class ExplanationSource(StrEnum):
+    """Who wrote an explanation the user sees."""
+
+    LLM = "llm"
+    CATALOG_FACTS = "catalog facts"
+    """The model's sentence was replaced by one built from catalog facts."""
+
+
+NO_TEXT = "the model wrote nothing"
+UNSUPPORTED = "it claimed something the catalog does not hold"
+NO_FACT = "it stated no catalog fact about the pick"
+"""Why a model explanation was replaced (``Recommendation.replaced_because``)."""
+
+
+@dataclass(frozen=True)
+class TurnPlan:
+    """What a conversation asks of a turn beyond the history (see ``conversation``)."""
+
+    profile: str | None = None
+    """Use this profile (the user's edit, or last turn's for the same history) instead of
+    writing one."""
+    steer: Steering = field(default_factory=Steering)
+    exclude: tuple[str, ...] = ()
+    """Never recommend these (disliked items), besides the history."""
+    constraints: Constraints = field(default_factory=Constraints)
+    """Checked on every candidate, after Chroma's filter, so none that breaks it is shown."""
+    count: int | None = None
+    """Recommendations to show; the setting's number by default."""
+    diversity: float = 0.0
+    """0: retrieval order; up to 1: maximal marginal relevance over the candidates."""
+    unlike: tuple[str, ...] = ()
+    """Items the candidates should differ from too ("something different" from these)."""
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """A pick and its explanation. ``source`` says who wrote it; when the model's explanation
+    was replaced, ``replaced_because`` says why."""
+
+    item_id: str
+    title: str
+    explanation: str
+    source: ExplanationSource
+    anchor_id: str
+    unsupported_claims: tuple[str, ...] = ()
+    replaced_because: str | None = None
+
+
+@dataclass
+class TurnResult:
+    """What one turn produced; ``to_dict`` is the JSON the CLI and the API return."""
+
+    domain: str
+    link: LinkResult
+    profile: str = ""
+    candidates: list[str] = field(default_factory=list)
+    ranking: list[str] = field(default_factory=list)
+    """Every candidate in the final order (LLM and retrieval fused); the first are shown."""
+    recommendations: list[Recommendation] = field(default_factory=list)
+    selection: Selection | None = None
+    notices: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    catalog: Catalog | None = None
+    model_failure: str | None = None
+    """Why the LLM gave no usable answer this turn (it raised or timed out); the rest of the
+    turn then ran without it: retrieval order and catalog-fact explanations."""
+
+    def title(self, item_id: str | None) -> str | None:
+        return self.catalog.get(item_id).label if item_id and self.catalog else None
+
+    def to_dict(self) -> dict:
+        return {
+            "domain": self.domain,
+            "linked": [
+                {"input": m.text, "item_id": m.item_id, "title": self.title(m.item_id),
+                 "confidence": m.confidence, "method": m.method}
+                for m in self.link.mentions
+            ],
+            "profile": self.profile,
+            "candidates": list(self.candidates),
+            "recommendations": [
+                {"id": r.item_id, "title": r.title, "explanation": r.explanation,
+                 "explanation_source": str(r.source), "anchor": self.title(r.anchor_id),
+                 "unsupported_claims": list(r.unsupported_claims),
+                 "replaced_because": r.replaced_because}
+                for r in self.recommendations
+            ],
+            "checks": self._checks(),
+            "notices": list(self.notices),
+            "model_failure": self.model_failure,
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+    def _checks(self) -> dict:
+        reasons = [r.replaced_because for r in self.recommendations]
+        selection = ({k: v for k, v in asdict(self.selection).items() if k != "item_ids"}
+                     if self.selection else {})
+        return {"explanations_checked": len(self.recommendations),
+                "explanations_ungrounded": sum(1 for r in self.recommendations
+                                               if r.unsupported_claims),
+                "explanations_without_fact": reasons.count(NO_FACT),
+                "explanations_from_llm": reasons.count(None), **selection}
+
+
+# Events a turn streams, in order.
+@dataclass(frozen=True)
+class Linked:
+    link: LinkResult
+
+
+@dataclass(frozen=True)
+class ProfileDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class ProfileDone:
+    profile: str
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    candidates: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ExplanationStart:
+    position: int
+    item: Item
+
+
+@dataclass(frozen=True)
+class ExplanationDelta:
+    position: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Recommended:
+    position: int
+    recommendation: Recommendation
+
+
+@dataclass(frozen=True)
+class Finished:
+    result: TurnResult
+
+
+Event = (Linked | ProfileDelta | ProfileDone | Retrieved | ExplanationStart | ExplanationDelta
+         | Recommended | Finished)

@@ -1,0 +1,226 @@
+"""Speed benchmark: start-up, first streamed text, whole turns, index build, model throughput.
+
+Prints numbers; it asserts nothing (these machines are noisy). ``python -m recommender benchmark``.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import replace
+from pathlib import Path
+
+from recommender.catalog import load_catalog
+from recommender.core.turn import Finished, Linked, ProfileDelta
+from recommender.local_servers import free_port, local_servers
+from recommender.settings import PROJECT_ROOT, Settings
+
+__all__ = ["run_benchmark", "CONVERSATIONS"]
+
+CONVERSATIONS: list[tuple[str, str]] = [
+    ("movies", "I loved Alien, Blade Runner and The Matrix"),
+    ("movies", "Toy Story, Finding Nemo, Up"),
+    ("movies", "Pride and Prejudice, Notting Hill, Amelie"),
+    ("movies", "The Godfather, Goodfellas and Heat"),
+    ("movies", "Pulp Fiction, Fargo, Reservoir Dogs"),
+    ("movies", "The Shining, Halloween, The Exorcist"),
+    ("movies", "Casablanca, Vertigo, Rear Window"),
+    ("movies", "Spirited Away, Princess Mononoke, My Neighbor Totoro"),
+    ("movies", "The Lord of the Rings, Harry Potter and the Sorcerer's Stone, Willow"),
+    ("movies", "Airplane!, The Naked Gun, Hot Shots!"),
+    ("movies", "Saving Private Ryan, Platoon, Apocalypse Now"),
+    ("movies", "The Notebook, Titanic, Ghost"),
+    ("movies", "Inception, Memento, The Prestige"),
+    ("movies", "Bowling for Columbine, Super Size Me, Fahrenheit 9/11"),
+    ("movies", "Unforgiven, The Good, the Bad and the Ugly, Tombstone"),
+    ("movies", "Die Hard, Lethal Weapon, Speed"),
+    ("beauty", "Versace Bright Crystal, Prada Candy"),
+    ("beauty", "Neutrogena Hydro Boost, CeraVe moisturizing cream"),
+    ("beauty", "OPI nail lacquer, Essie nail polish"),
+    ("beauty", "Maybelline mascara, NYX eyeliner"),
+]
+
+
+def run_benchmark(settings: Settings, conversations: int = 20, startup: bool = True,
+                  index_build: bool = True, through_servers: bool = False) -> dict:
+    """Measure and return a flat report of numbers (seconds unless named otherwise).
+    ``through_servers``: start a Chroma server and an LLM server on loopback first and
+    measure the app through them (``RECOMMENDER_CHROMA_URL``, ``RECOMMENDER_LLM_SERVER_URL``)."""
+    if not through_servers:
+        return _measure(settings, conversations, startup, index_build)
+    with tempfile.TemporaryDirectory() as folder, \
+            local_servers(Path(folder), settings.threads, settings.context_tokens,
+                          settings.model_path) as servers:
+        served = replace(settings, chroma_url=servers.chroma_url,
+                         llm_server_url=servers.llm_url)
+        report = _measure(served, conversations, startup, index_build)
+        for name, pid in (("chroma_server", servers.chroma_pid),
+                          ("llm_server", servers.llm_pid)):
+            memory = _process_memory_mib(pid)
+            report[f"{name}_memory_peak_mib"] = memory.get("VmHWM")
+            report[f"{name}_memory_now_mib"] = memory.get("VmRSS")
+        return report
+
+
+def _measure(settings: Settings, conversations: int, startup: bool, index_build: bool) -> dict:
+    report: dict = {
+        "machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+                   f"Python {platform.python_version()}",
+        "threads": settings.threads,
+        "llm_server": settings.llm_server_url or "none (in process)",
+        "chroma_server": settings.chroma_url or "none (embedded)",
+    }
+    from recommender.loading import load_recommender
+
+    # first, so that the app's start is timed with every index built (a fresh Chroma server
+    # has none yet)
+    started = time.perf_counter()
+    recommender = load_recommender(settings, progress=False)
+    report["recommender_loaded_in_benchmark"] = _round(time.perf_counter() - started)
+    if startup:
+        report.update(_startup(settings))
+    recommender.domain("movies").index.embedder.embed_query("warm-up")
+    report["model"] = recommender.model.name
+    report.update(_throughput(recommender.model))
+    report.update(_turns(recommender, conversations))
+    report["benchmark_process_memory_peak_mib"] = _process_memory_mib(os.getpid()).get("VmHWM")
+    if index_build:
+        report.update(_index_build(settings))
+    return report
+
+
+def _turns(recommender, count: int) -> dict:
+    firsts, first_tokens, totals, llm_share, replaced = [], [], [], [], 0
+    stages: dict[str, list[float]] = {}
+    chosen = [CONVERSATIONS[i % len(CONVERSATIONS)] for i in range(count)]
+    for domain, message in chosen:
+        started = time.perf_counter()
+        first = first_token = None
+        deltas = 0
+        for event in recommender.stream(domain, message=message):
+            now = time.perf_counter() - started
+            if first is None and isinstance(event, Linked):
+                first = now
+            if isinstance(event, ProfileDelta):
+                deltas += 1
+                if deltas == 2:  # the first is the fixed opening; the second is the model's
+                    first_token = now
+            if isinstance(event, Finished):
+                for stage, seconds in event.result.timings.items():
+                    stages.setdefault(stage, []).append(seconds)
+                totals.append(now)
+                data = event.result.to_dict()["checks"]
+                replaced += data["explanations_checked"] - data["explanations_from_llm"]
+                llm_share.append(data["explanations_from_llm"])
+        firsts.append(first or 0.0)
+        first_tokens.append(first_token or 0.0)
+    explained = 5 * len(totals) if totals else 1
+    return {
+        "turns": len(totals),
+        "first_streamed_text_median": _round(statistics.median(firsts)),
+        "first_model_token_median": _round(statistics.median(first_tokens)),
+        "turn_complete_median": _round(statistics.median(totals)),
+        "turn_complete_p90": _round(_quantile(totals, 0.9)),
+        "turn_complete_max": _round(max(totals)),
+        "explanations_kept_from_llm_pct": _round(100 * sum(llm_share) / explained, 1),
+        "explanations_replaced": replaced,
+        **{f"stage_{name}_median": _round(statistics.median(values), 3)
+           for name, values in stages.items() if name != "total"},
+    }
+
+
+def _throughput(model) -> dict:
+    llama = getattr(model, "_llama", None)
+    if llama is None:
+        return {}
+    prompt = " ".join(["The Matrix (1999): Action, Sci-Fi, Thriller."] * 40)
+    tokens = llama.tokenize(prompt.encode(), add_bos=False)
+    llama.reset()
+    started = time.perf_counter()
+    llama.eval(tokens)
+    prompt_s = time.perf_counter() - started
+    started = time.perf_counter()
+    out = llama.create_completion(prompt=tokens, max_tokens=64, temperature=0.0)
+    gen_s = time.perf_counter() - started
+    generated = out["usage"]["completion_tokens"]
+    llama.reset()
+    return {"prompt_tokens_per_s": round(len(tokens) / prompt_s),
+            "generated_tokens_per_s": round(generated / gen_s)}
+
+
+def _startup(settings: Settings) -> dict:
+    """Start ``python app.py`` as a user would and time it (the index already exists)."""
+    port = free_port()
+    env = {**os.environ, "RECOMMENDER_PORT": str(port), "RECOMMENDER_HOST": "127.0.0.1",
+           "RECOMMENDER_CHROMA_URL": settings.chroma_url,
+           "RECOMMENDER_LLM_SERVER_URL": settings.llm_server_url}
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "app.py")], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        served = _wait_for(url, deadline=started + 120) - started
+        from gradio_client import Client
+
+        client = Client(url, verbose=False)
+        client.predict("Alien, Heat", "movies", api_name="/recommend")
+        answered = time.perf_counter() - started
+        memory = _process_memory_mib(process.pid)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return {"app_page_served": _round(served), "app_first_answer_complete": _round(answered),
+            "app_memory_peak_mib": memory.get("VmHWM"), "app_memory_now_mib": memory.get("VmRSS")}
+
+
+def _process_memory_mib(pid: int) -> dict[str, int]:
+    """Peak (VmHWM) and current (VmRSS) resident memory from /proc, in MiB (Linux only)."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return {}
+    return {key: int(value.split()[0]) // 1024 for key, value in
+            (line.split(":", 1) for line in lines if ":" in line) if key in {"VmHWM", "VmRSS"}}
+
+
+def _index_build(settings: Settings) -> dict:
+    from recommender.vectors.embeddings import EMBEDDER_NAME, load_embedder
+    from recommender.vectors.index import ItemIndex
+    from recommender.vectors.store import open_client
+
+    embedder = load_embedder(settings.threads)
+    catalog = load_catalog("movies", settings.data_dir)
+    with tempfile.TemporaryDirectory() as folder:
+        index = ItemIndex(open_client(Path(folder)), catalog, embedder, EMBEDDER_NAME)
+        started = time.perf_counter()
+        index.rebuild(progress=False)
+        return {"movie_index_build": _round(time.perf_counter() - started),
+                "movie_index_items": len(catalog)}
+
+
+def _wait_for(url: str, deadline: float) -> float:
+    while time.perf_counter() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return time.perf_counter()
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer")
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _round(value: float, digits: int = 2) -> float:
+    return round(value, digits)
+
+

@@ -1,0 +1,106 @@
+"""The chat-model interface every backend implements, and what all backends share: the chat
+template layout, the compact selection grammar, and neutralising control-token text.
+
+One small interface, :class:`ChatModel`: stream the reply to a list of chat messages, optionally
+constrained by a JSON schema and started with a fixed prefix. The backends are
+``llama_cpp.LlamaCppChatModel`` (in process) and ``server.ServerChatModel`` (an OpenAI-compatible
+server); tests use a scripted fake with the same interface, and ``tests/contracts`` holds all
+three to the same behaviour.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from typing import Protocol
+
+__all__ = ["ChatModel", "Message", "ModelTimeoutError", "compact_grammar", "CHATML",
+           "chat_formatter", "neutralized"]
+
+Message = dict[str, str]
+
+
+_CONTROL_TEXT = re.compile(r"<(\|?[A-Za-z_/][\w/.:-]{0,40}\|?)>")
+
+
+def neutralized(messages: Sequence[Message]) -> list[Message]:
+    """The messages with anything shaped like a control token (``<|im_end|>``,
+    ``<|start_header_id|>``, ``<filename>``) turned into look-alike text (``‹|im_end|›``).
+
+    Prompts hold text that users control: uploaded catalogs, an edited profile, messages. The
+    prompt is tokenized with special tokens on, so that the chat template's markers work; without
+    this, a catalog title could close the turn and open a system message of its own."""
+    return [{**m, "content": _CONTROL_TEXT.sub(r"‹\1›", m.get("content", ""))} for m in messages]
+
+
+class ModelTimeoutError(TimeoutError):
+    """A model call ran past ``RECOMMENDER_LLM_TIMEOUT_S``; the turn goes on without it."""
+
+
+class ChatModel(Protocol):
+    """Anything that can stream a chat reply."""
+
+    name: str
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        max_tokens: int,
+        json_schema: dict | None = None,
+        prefix: str = "",
+        stop: Sequence[str] = (),
+    ) -> Iterator[str]:
+        """Yield the assistant's reply piece by piece (greedy decoding).
+
+        ``json_schema`` constrains decoding (llama.cpp turns it into a grammar), so the reply
+        cannot break it. ``prefix`` is the start of the reply, already decided: the model continues after it and
+        it is not yielded again. Generation ends at the end-of-turn token, at ``max_tokens``, or
+        before any string in ``stop``.
+        """
+        ...
+
+    def option_scores(self, messages: Sequence[Message], prefix: str,
+                      options: Sequence[str]) -> list[float]:
+        """Log-probabilities, normalised over ``options``, of each option's first token as the
+        next token after ``prefix``: one forward pass, no generation (LlamaRec's verbalizer)."""
+        ...
+
+
+def compact_grammar(schema: dict) -> str | None:
+    """GBNF for ``{"key": [v, ...]}`` with exactly N values from an enum, and no whitespace.
+
+    llama.cpp's general converter allows optional spaces and newlines, which a small model
+    spends tokens on; this shape is all selection needs. Other schemas get ``None``.
+    """
+    properties = schema.get("properties", {})
+    if schema.get("type") != "object" or len(properties) != 1:
+        return None
+    ((key, spec),) = properties.items()
+    values = spec.get("items", {}).get("enum")
+    count = spec.get("minItems")
+    if spec.get("type") != "array" or not values or count is None or count != spec.get("maxItems") \
+            or count < 1 or schema.get("required") != [key]:
+        return None
+    head = json.dumps(json.dumps({key: []}, separators=(",", ":"))[:-2])  # the literal {"key":[
+    more = f' ("," value){{{count - 1}}}' if count > 1 else ""
+    alternatives = " | ".join(json.dumps(json.dumps(v)) for v in values)
+    return f'root ::= {head} value{more} "]}}"\nvalue ::= {alternatives}\n'
+
+
+CHATML = (
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content']"
+    " + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}"
+    "{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+
+
+
+
+def chat_formatter(template: str, eos: str, bos: str):
+    """A Jinja chat template compiled once: ``formatter(messages=...).prompt`` lays out a
+    conversation and opens the assistant's turn."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos,
+                               add_generation_prompt=True)

@@ -1,0 +1,106 @@
+"""Work-arounds for llama-cpp-python, kept in one place: loading weights without AMX buffers
+(which crash on the virtual machines we run on), and starting its OpenAI-compatible server with
+that load and our default model, without touching ``sys.argv``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from recommender.errors import ModelLoadError
+from recommender.models.packaged import default_gguf_path
+
+__all__ = ["without_amx_repacking", "serve"]
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def without_amx_repacking() -> Iterator[None]:
+    """Load weights without llama.cpp's AMX buffers when the build uses AMX.
+
+    A native build on a Xeon with AMX repacks weights for AMX tiles; on the virtual machines we
+    run on, the first decode with those buffers crashes the process (SIGSEGV). Plain CPU buffers
+    work everywhere; for the default Q4_1 model they cost nothing, as AMX is its only repacking.
+    """
+    import llama_cpp.llama_cpp as low
+
+    if "AMX_INT8 = 1" not in low.llama_print_system_info().decode(errors="replace"):
+        yield
+        return
+    with _LOAD_LOCK:
+        original = low.llama_model_default_params
+
+        def params_without_extra_buffers():
+            params = original()
+            params.use_extra_bufts = False
+            return params
+
+        low.llama_model_default_params = params_without_extra_buffers
+        try:
+            log.info("llama.cpp was built with AMX: loading without extra buffer types")
+            yield
+        finally:
+            low.llama_model_default_params = original
+
+
+_LOAD_LOCK = threading.Lock()
+
+def serve(argv: Sequence[str]) -> None:
+    """``python -m llama_cpp.server`` with two differences: ``--model`` defaults to the bundled
+    SmolLM2, and weights load without AMX buffers where this build would use them (the
+    crash ``without_amx_repacking`` avoids takes the server down on its first answer too).
+
+    Built from llama_cpp.server's own parts (its argument table, settings and ``create_app``),
+    with ``argv`` parsed here rather than read from ``sys.argv``."""
+    import argparse
+
+    import uvicorn
+    from llama_cpp.server.app import create_app
+    from llama_cpp.server.cli import add_args_from_model, parse_model_from_args
+    from llama_cpp.server.settings import ModelSettings, ServerSettings, Settings
+
+    args = list(argv)
+    if not any(a == "--model" or a.startswith("--model=") or a == "--config_file" for a in args):
+        args = ["--model", str(default_gguf_path()), *args]
+    parser = argparse.ArgumentParser(prog="python -m recommender llm-server",
+                                     description="llama.cpp's OpenAI-compatible server.")
+    add_args_from_model(parser, Settings)
+    parser.add_argument("--config_file", type=str, help="Path to a config file to load.")
+    parsed = parser.parse_args(args)
+    server_settings, model_settings = _server_settings(parsed, parse_model_from_args,
+                                                       ServerSettings, ModelSettings)
+    try:
+        with without_amx_repacking():
+            app = create_app(server_settings=server_settings, model_settings=model_settings)
+    except (ValueError, RuntimeError, OSError) as exc:  # the model loads before serving starts
+        raise ModelLoadError(
+            f"llama_cpp.server could not start ({exc}). Check that --model names a complete "
+            "GGUF file, or leave --model out to serve the bundled SmolLM2-135M-Instruct."
+        ) from exc
+    uvicorn.run(app, host=server_settings.host, port=server_settings.port,
+                ssl_keyfile=server_settings.ssl_keyfile, ssl_certfile=server_settings.ssl_certfile)
+
+
+def _server_settings(parsed, parse_model_from_args, server_type, model_type):
+    """Server and model settings from the parsed arguments, or from ``--config_file``."""
+    if not parsed.config_file:
+        return (parse_model_from_args(server_type, parsed),
+                [parse_model_from_args(model_type, parsed)])
+    from llama_cpp.server.settings import ConfigFileSettings
+
+    path = Path(parsed.config_file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ModelLoadError(f"--config_file {path} cannot be read ({exc}).") from exc
+    if path.suffix in (".yaml", ".yml"):
+        import yaml
+
+        text = json.dumps(yaml.safe_load(text))
+    config = ConfigFileSettings.model_validate_json(text)
+    return server_type.model_validate(config), config.models

@@ -1,0 +1,116 @@
+"""The words the product reads, in one place: normalisation, stop words, the genre words of
+messages and explanations, the filler words around titles and requests, and decades.
+
+Reading a message (``conversation.reading``), linking titles (``core.linking``) and checking
+explanations (``core.grounding``) all take their words from here, so they cannot disagree."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = ["normalize", "tokens", "STOPWORDS", "GenreWords", "GENRE_WORDS", "genre_synonyms",
+           "request_genre_words", "TITLE_FILLER", "REQUEST_FILLER", "DECADE_PATTERN"]
+
+STOPWORDS = frozenset(
+    """a an the and or of in on at to for from with by as is it its be are was were this that
+    these those i me my we our you your he she her him his they them their what which who whom
+    up down out over under again then once here there when where why how all any both each few
+    more most other some such no nor not only own same so than too very can will just do does
+    did has have had into about after before above below off further s t don't vs""".split()
+)
+
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def normalize(text: str) -> str:
+    """Lower-case, strip accents and punctuation, collapse spaces: ``"Amélie!"`` → ``"amelie"``."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    ascii_text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    ascii_text = ascii_text.replace("&", " and ").replace("'", "")
+    return _NON_WORD.sub(" ", ascii_text.lower()).strip()
+
+
+def tokens(text: str) -> list[str]:
+    """Normalised words of ``text``."""
+    return normalize(text).split()
+
+
+@dataclass(frozen=True)
+class GenreWords:
+    """The words for one genre. ``names`` name it: an explanation using one claims the genre
+    (the grounding check holds it to the catalog), and a message using one asks for it.
+    ``cues`` only ask for it in a message ("funny", "heist"); they claim nothing in an
+    explanation."""
+
+    names: tuple[str, ...]
+    cues: tuple[str, ...] = ()
+
+
+GENRE_WORDS: dict[str, GenreWords] = {
+    "Action": GenreWords(("action",)),
+    "Adventure": GenreWords(("adventure",), ("adventures",)),
+    "Animation": GenreWords(("animation", "animated", "cartoon"), ("cartoons", "anime")),
+    "Children": GenreWords(("children's", "children", "kids", "family")),
+    "Comedy": GenreWords(("comedy", "comedic"),
+                         ("comedies", "funny", "humor", "humour", "hilarious", "comic")),
+    "Crime": GenreWords(("crime",), ("gangster", "heist", "mafia")),
+    "Documentary": GenreWords(("documentary", "documentaries")),
+    "Drama": GenreWords(("drama", "dramatic"), ("dramas",)),
+    "Fantasy": GenreWords(("fantasy",)),
+    "Film-Noir": GenreWords(("film noir", "noir"), ("film-noir",)),
+    "Horror": GenreWords(("horror", "scary"), ("slasher", "slashers")),
+    "IMAX": GenreWords(("imax",)),
+    "Musical": GenreWords(("musical", "musicals")),
+    "Mystery": GenreWords(("mystery", "mysteries"), ("whodunit",)),
+    "Romance": GenreWords(("romance", "romantic"),
+                          ("romances", "romcom", "rom-com", "love story", "love stories")),
+    "Sci-Fi": GenreWords(("sci-fi", "scifi", "science fiction"), ("science-fiction",)),
+    "Thriller": GenreWords(("thriller", "thrillers"), ("suspense",)),
+    "War": GenreWords(("war",)),
+    "Western": GenreWords(("western", "westerns"), ("cowboy",)),
+}
+"""MovieLens's genres; other catalogs' genres are named by their own name only."""
+
+
+def genre_synonyms() -> dict[str, str]:
+    """Normalised genre name → genre, for every name in ``GENRE_WORDS`` (the claims)."""
+    return {normalize(name): genre for genre, words in GENRE_WORDS.items()
+            for name in words.names}
+
+
+def request_genre_words(genres: tuple[str, ...] | list[str]) -> dict[str, tuple[str, ...]]:
+    """The words that ask for each of these genres in a message (its own name always),
+    longest first."""
+    out = {}
+    for genre in genres:
+        known = GENRE_WORDS.get(genre, GenreWords(()))
+        words = {genre.lower(), *known.names, *known.cues}
+        out[genre] = tuple(sorted(words, key=len, reverse=True))
+    return out
+
+
+TITLE_FILLER = frozenset(
+    """i im ive really truly loved love liked like likes enjoyed enjoy adored adore watched watch
+    saw seen bought buy purchased used use using tried try rewatched recently lately also plus
+    movie movies film films show shows product products stuff things thing lot much very great
+    good favourite favorite favourites favorites especially mostly yesterday week weekend year
+    recommend something anything similar please thanks thank hi hello hey want need would
+    could some give me more any""".split()
+)
+"""Words around a title that are not part of it ("I really loved Heat"): linking strips them
+from a phrase's ends and never links a phrase made only of them (with ``STOPWORDS``)."""
+
+REQUEST_FILLER = frozenset("""something some more less please only just now and but also a an
+the movies movie films film ones one stuff i want would like id i'd love to see show me give
+with no in of from that is are it any again ok okay thanks thank you what about maybe instead
+let's lets products product items item rather kind kinds sort this time this those these them
+then well yes yeah so really very good great nice new recent older old into for my all get can
+could we nothing don't dont didn't didnt do not liked loved enjoyed adored""".split())
+"""Words that carry no request: a clause made only of them (once filters and references are
+taken out) names no title. Wider than ``TITLE_FILLER``: "new", "old", "no" are filler in a
+request but may begin a title."""
+
+DECADE_PATTERN = r"(?P<century>19|20)?(?P<decade>\d)0'?s\b"
+"""A decade as written: "80s", "1980s", "80's" (after a word boundary or an apostrophe)."""

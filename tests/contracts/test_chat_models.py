@@ -1,0 +1,64 @@
+"""The chat-model contract, held against the scripted fake the unit tests use, the llama.cpp
+model in process and the same model behind the OpenAI-compatible server: replies stream as
+text, end before a stop string, obey a selection schema, and continue a prefix without
+repeating it. The pipeline relies on each of these."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from recommender.core.selection import selection_schema
+from recommender.models.chat import ChatModel
+
+from ..fakes import ScriptedModel, pick_reversed
+
+MESSAGES = [{"role": "system", "content": "You recommend movies. Answer in one line."},
+            {"role": "user", "content": "Describe the taste of someone who loved Alien and "
+                                        "Blade Runner, then list two films, one per line."}]
+PREFIX = "You enjoy movies with"
+
+
+def _scripted() -> ScriptedModel:
+    """The fake, given replies shaped like the real model's."""
+    text = " dark science fiction and slow, moody worlds.\nAliens\nThe Matrix"
+
+    def reply(call) -> str:
+        return pick_reversed(2)(call) if call.json_schema else text
+
+    return ScriptedModel([reply])
+
+
+@pytest.fixture(params=["scripted", "llama_cpp", "server"])
+def chat_model(request) -> ChatModel:
+    if request.param == "scripted":
+        return _scripted()
+    if request.param == "llama_cpp":
+        return request.getfixturevalue("real").model
+    from recommender.models.server import ServerChatModel
+
+    _chroma, llm_url = request.getfixturevalue("servers")
+    return ServerChatModel(llm_url)
+
+
+def test_a_reply_streams_as_pieces_of_text(chat_model):
+    pieces = list(chat_model.stream(MESSAGES, 12))
+    assert pieces and all(isinstance(p, str) for p in pieces)
+    assert "".join(pieces).strip()
+
+
+def test_a_reply_ends_before_its_stop_string(chat_model):
+    reply = "".join(chat_model.stream(MESSAGES, 40, stop=("\n",)))
+    assert "\n" not in reply
+
+
+def test_a_schema_constrains_the_reply_to_the_candidates(chat_model):
+    reply = "".join(chat_model.stream(MESSAGES, 24, json_schema=selection_schema(5, 2)))
+    picks = json.loads(reply)["picks"]
+    assert len(picks) == 2 and all(isinstance(p, int) and 1 <= p <= 5 for p in picks)
+
+
+def test_a_prefix_is_continued_not_repeated(chat_model):
+    reply = "".join(chat_model.stream(MESSAGES, 12, prefix=PREFIX, stop=("\n",)))
+    assert reply.strip() and not reply.lstrip().startswith(PREFIX)

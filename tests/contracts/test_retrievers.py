@@ -1,0 +1,89 @@
+"""The retriever contract, held against content, collaborative and hybrid retrieval over the
+tiny catalog: at most k items, best first, each once, all from the catalog, never one of the
+history or the exclusions, and only items that pass the Chroma filter."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from recommender.collaborative.retriever import CollaborativeRetriever
+from recommender.collaborative.sasrec import SASRecConfig, save_model, train_sasrec
+from recommender.collaborative.training import model_dir
+from recommender.core.retrieval import ContentRetriever, HybridRetriever, Steering
+from recommender.vectors.index import ItemIndex
+from recommender.vectors.store import open_client
+
+from ..catalogs import tiny_movies
+from ..fakes import WordHashEmbedder
+
+HISTORY = ["1", "3"]
+
+
+class _CollaborativeOnly:
+    """The collaborative source seen through the retriever interface (it reads no profile)."""
+
+    name = "collaborative"
+
+    def __init__(self, source: CollaborativeRetriever) -> None:
+        self.source = source
+
+    def retrieve(self, history_ids, profile, k, exclude=None, steer=None):
+        return self.source.retrieve(history_ids, k, exclude, steer)
+
+
+@pytest.fixture(scope="module")
+def parts(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("retrievers")
+    catalog = tiny_movies()
+    client = open_client(folder / "index")
+    index = ItemIndex(client, catalog, WordHashEmbedder(), "word-hash")
+    index.ensure(progress=False)
+    rng = random.Random(0)
+    sequences = [list(range(s, s + 4)) for s in (rng.randint(1, 9) for _ in range(120))]
+    config = SASRecConfig(max_len=4, dim=8, blocks=1, dropout=0.0, epochs=10, batch_size=16,
+                          learning_rate=1e-2)
+    target = model_dir(folder / "models", "movielens")
+    save_model(train_sasrec(sequences, 12, config, progress=False),
+               [str(i) for i in range(1, 13)], target, {})
+    return catalog, ContentRetriever(index, 0.3), CollaborativeRetriever(client, target, "movies",
+                                                                         catalog)
+
+
+@pytest.fixture(params=["content", "collaborative", "hybrid"])
+def retriever(request, parts):
+    _catalog, content, collaborative = parts
+    return {"content": content, "collaborative": _CollaborativeOnly(collaborative),
+            "hybrid": HybridRetriever(content, collaborative, 0.5)}[request.param]
+
+
+def test_at_most_k_distinct_items_from_the_catalog_best_first(retriever, parts):
+    catalog = parts[0]
+    hits = retriever.retrieve(HISTORY, "You enjoy space horror.", 4)
+    ids = [h.item_id for h in hits]
+    assert 0 < len(ids) <= 4 and len(set(ids)) == len(ids)
+    assert all(i in catalog for i in ids)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_the_history_is_never_returned(retriever):
+    hits = retriever.retrieve(HISTORY, "", 12)
+    assert not set(HISTORY) & {h.item_id for h in hits}
+
+
+def test_exclusions_replace_the_history_as_what_is_left_out(retriever):
+    excluded = ["1", "3", "4", "10"]
+    hits = retriever.retrieve(HISTORY, "", 12, exclude=excluded)
+    assert hits and not set(excluded) & {h.item_id for h in hits}
+
+
+def test_a_metadata_filter_is_honoured(retriever, parts):
+    catalog = parts[0]
+    steer = Steering(where={"genre:Romance": True})
+    hits = retriever.retrieve(HISTORY, "", 5, steer=steer)
+    assert hits and all("Romance" in catalog.get(h.item_id).genres for h in hits)
+
+
+def test_no_k_no_items(retriever):
+    assert retriever.retrieve(HISTORY, "", 0) == []
