@@ -9,7 +9,8 @@ import os
 import platform
 import random
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from recommender.collaborative.interactions import (
     DATASETS,
@@ -19,6 +20,7 @@ from recommender.collaborative.interactions import (
 )
 from recommender.collaborative.retriever import CollaborativeRetriever, load_collaborative
 from recommender.collaborative.training import (
+    FusionWeights,
     find_model_dir,
     load_fusion_weights,
     save_fusion_weights,
@@ -27,18 +29,9 @@ from recommender.collaborative.training import (
 from recommender.core.retrieval import ContentRetriever, HybridRetriever, Retriever
 from recommender.errors import RecommenderError
 from recommender.evaluation.llm_ranking import ShuffledSelection, Verbalizer
-from recommender.evaluation.offline import (
-    ANCHORS,
-    CollaborativeRanker,
-    ContentRanker,
-    HybridRanker,
-    LLMScoreRanker,
-    PALRRanker,
-    PopularityRanker,
-    evaluate,
-    split_users,
-    validation_splits,
-)
+from recommender.evaluation.protocol import ANCHORS, evaluate, split_users, validation_splits
+from recommender.evaluation.rankers import (CollaborativeRanker, ContentRanker, HybridRanker,
+                                            LLMScoreRanker, PALRRanker, PopularityRanker)
 from recommender.settings import Settings
 
 __all__ = ["run_evaluation", "LLM_SYSTEMS"]
@@ -60,6 +53,30 @@ def run_evaluation(settings: Settings, dataset: str, names: Sequence[str], users
     ``tune_on="validation"`` chooses hybrid retrieval's weight on every user's validation
     item instead, with the model ``train --for-tuning`` saved (it never saw them); no user
     is then set apart, so all can be reported."""
+    _check_options(names, tune_on)
+    run = _Run.start(settings, dataset, names, users, tune_users, seed, progress, tune_on)
+    if "popularity" in names:
+        run.evaluate([PopularityRanker(popularity(run.splits, include_validation=True))])
+    if set(names) <= {"popularity"}:
+        return run.report()
+    recommender, catalog = _load(settings, run.domain, names, progress)
+    collaborative = run.collaborative(recommender, catalog)
+    if recommender is None:
+        return run.report()
+    content = ContentRetriever(recommender.domain(run.domain).index, profile_weight=0.0)
+    if "content" in names:
+        run.evaluate([ContentRanker(content)])
+    weights = run.retrieval_weights(content, collaborative, catalog, hybrid_weight)
+    best: Retriever = content if collaborative is None else \
+        HybridRetriever(content, collaborative, weights.collaborative)
+    weights = run.llm_systems(recommender, best, collaborative is not None, weights,
+                              llm_tune_users)
+    if save_weights:
+        run.save(weights, collaborative)
+    return run.report()
+
+
+def _check_options(names: Sequence[str], tune_on: str) -> None:
     if tune_on not in ("users", "validation"):
         raise RecommenderError("--tune-on must be users or validation.")
     llm = [n for n in LLM_SYSTEMS if n in names]
@@ -67,95 +84,134 @@ def run_evaluation(settings: Settings, dataset: str, names: Sequence[str], users
         raise RecommenderError(
             "--tune-on validation chooses retrieval weights only; run the LLM systems "
             f"({', '.join(llm)}) with --tune-on users.")
-    splits = leave_one_out(load_sequences(dataset, settings.data_dir))
-    chosen, tuning = split_users(splits, users, 0 if tune_on == "validation" else tune_users,
-                                 seed)
-    if tune_on == "validation":
-        tuning = validation_splits(splits)
-    domain = DATASETS[dataset]
-    results: dict[str, dict] = {}
-    about: dict[str, object] = {}
 
-    if "popularity" in names:
-        results.update(evaluate([PopularityRanker(popularity(splits, include_validation=True))],
-                                chosen, tuning, seed, progress))
-    if set(names) <= {"popularity"}:
-        return _report(dataset, chosen, tuning, splits, seed, results, about, tune_on)
 
-    folder = find_model_dir(settings.index_dir, dataset, settings.collaborative_dir)
-    needs_index = bool({"content", "hybrid", *LLM_SYSTEMS} & set(names))
-    recommender = None
-    if needs_index:
-        from recommender.loading import load_recommender
-
-        recommender = load_recommender(replace(settings, domains=(domain,)), progress=progress)
-        catalog = recommender.domain(domain).catalog
-    else:
+def _load(settings: Settings, domain: str, names: Sequence[str], progress: bool):
+    """(the recommender, when a system needs the index, else ``None``; the catalog)."""
+    if not {"content", "hybrid", *LLM_SYSTEMS} & set(names):
         from recommender.catalog import load_catalog
 
-        catalog = load_catalog(domain, settings.data_dir)
-    collaborative = _collaborative(recommender, settings, folder, domain, catalog)
-    if collaborative is None and {"sasrec", "hybrid"} & set(names):
-        raise RecommenderError(
-            f"No trained model in {folder}. Train one first: python -m recommender train "
-            f"--dataset {dataset}")
-    if collaborative is not None:
-        about["sasrec"] = {"folder": str(folder), **collaborative.meta}
-    if "sasrec" in names:
-        results.update(evaluate([CollaborativeRanker(collaborative)], chosen, tuning, seed,
-                                progress))
-    if recommender is None:
-        return _report(dataset, chosen, tuning, splits, seed, results, about, tune_on)
+        return None, load_catalog(domain, settings.data_dir)
+    from recommender.loading import load_recommender
 
-    res = recommender.domain(domain)
-    content = ContentRetriever(res.index, profile_weight=0.0)
-    if "content" in names:
-        results.update(evaluate([ContentRanker(content)], chosen, tuning, seed, progress))
-    weights = load_fusion_weights(folder)
-    if hybrid_weight is not None:
-        weights = replace(weights, collaborative=hybrid_weight)
-        about["hybrid_weight_fixed"] = hybrid_weight
-    if "hybrid" in names:
+    recommender = load_recommender(replace(settings, domains=(domain,)), progress=progress)
+    return recommender, recommender.domain(domain).catalog
+
+
+@dataclass
+class _Run:
+    """One evaluation run: its users, the results so far, and what the report says of it."""
+
+    settings: Settings
+    dataset: str
+    names: Sequence[str]
+    splits: list
+    chosen: list
+    tuning: list
+    seed: int
+    progress: bool
+    tune_on: str
+    folder: Path
+    results: dict[str, dict] = field(default_factory=dict)
+    about: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, settings: Settings, dataset: str, names: Sequence[str], users: int | None,
+              tune_users: int, seed: int, progress: bool, tune_on: str) -> _Run:
+        splits = leave_one_out(load_sequences(dataset, settings.data_dir))
+        chosen, tuning = split_users(splits, users,
+                                     0 if tune_on == "validation" else tune_users, seed)
+        if tune_on == "validation":
+            tuning = validation_splits(splits)
+        folder = find_model_dir(settings.index_dir, dataset, settings.collaborative_dir)
+        return cls(settings, dataset, names, splits, chosen, tuning, seed, progress, tune_on,
+                   folder)
+
+    @property
+    def domain(self) -> str:
+        return DATASETS[self.dataset]
+
+    def evaluate(self, systems: list, tuning: Sequence | None = None,
+                 tuners: dict | None = None) -> None:
+        self.results.update(evaluate(systems, self.chosen,
+                                     self.tuning if tuning is None else tuning, self.seed,
+                                     self.progress, tuners))
+
+    def collaborative(self, recommender, catalog) -> CollaborativeRetriever | None:
+        """The trained model (evaluated as ``sasrec`` when asked for)."""
+        collaborative = _collaborative(recommender, self.settings, self.folder, self.domain,
+                                       catalog)
+        if collaborative is None and {"sasrec", "hybrid"} & set(self.names):
+            raise RecommenderError(
+                f"No trained model in {self.folder}. Train one first: python -m recommender "
+                f"train --dataset {self.dataset}")
+        if collaborative is not None:
+            self.about["sasrec"] = {"folder": str(self.folder), **collaborative.meta}
+        if "sasrec" in self.names:
+            self.evaluate([CollaborativeRanker(collaborative)])
+        return collaborative
+
+    def retrieval_weights(self, content: ContentRetriever,
+                          collaborative: CollaborativeRetriever | None, catalog,
+                          hybrid_weight: float | None) -> FusionWeights:
+        """The saved weights, with hybrid retrieval's chosen here when it is evaluated."""
+        weights = load_fusion_weights(self.folder)
+        if hybrid_weight is not None:
+            weights = replace(weights, collaborative=hybrid_weight)
+            self.about["hybrid_weight_fixed"] = hybrid_weight
+        if "hybrid" not in self.names:
+            return weights
         hybrid = HybridRanker(content, collaborative)
         if hybrid_weight is not None:
             hybrid.grid = (hybrid_weight,)
         tuners = {}
-        if tune_on == "validation" and hybrid_weight is None:
-            twin = _tuning_model(settings, tuning_dir(folder), domain, catalog, dataset)
-            about["tuning_model"] = {"folder": str(tuning_dir(folder)), **twin.meta}
+        if self.tune_on == "validation" and hybrid_weight is None:
+            twin = _tuning_model(self.settings, tuning_dir(self.folder), self.domain, catalog,
+                                 self.dataset)
+            self.about["tuning_model"] = {"folder": str(tuning_dir(self.folder)), **twin.meta}
             tuners["hybrid"] = HybridRanker(content, twin)
-        results.update(evaluate([hybrid], chosen, tuning, seed, progress, tuners))
-        weights = replace(weights, collaborative=results["hybrid"]["weight"])
+        self.evaluate([hybrid], tuners=tuners)
+        return replace(weights, collaborative=self.results["hybrid"]["weight"])
 
-    best: Retriever = content if collaborative is None else \
-        HybridRetriever(content, collaborative, weights.collaborative)
-    if llm:
-        about["model"] = recommender.model.name
-        about["retriever"] = best.name + (f" (collaborative weight {weights.collaborative})"
-                                          if collaborative is not None else "")
-    if "palr" in llm:
-        palr = _palr_recommender(recommender, domain, best)
-        few = tuning if llm_tune_users is None or llm_tune_users >= len(tuning) else \
-            sorted(random.Random(seed).sample(tuning, llm_tune_users), key=tuning.index)
-        about["llm_tune_users"] = len(few)
-        results.update(evaluate([PALRRanker(palr, domain)], chosen, few, seed, progress))
-        weights = replace(weights, llm=results["palr + fusion"]["weight"])
-    for name in ("llmrank", "verbalizer"):
-        if name in llm:
-            scorer = ShuffledSelection(recommender.model, res.catalog, seed=seed) \
-                if name == "llmrank" else Verbalizer(recommender.model, res.catalog)
-            results.update(evaluate([LLMScoreRanker(name, scorer, best)], chosen, tuning, seed,
-                                    progress))
-    if save_weights:
+    def llm_systems(self, recommender, best: Retriever, collaborative: bool,
+                    weights: FusionWeights, llm_tune_users: int | None) -> FusionWeights:
+        """PALR (its fusion weight chosen here), LLMRank and the verbalizer, over ``best``."""
+        llm = [n for n in LLM_SYSTEMS if n in self.names]
+        if not llm:
+            return weights
+        self.about["model"] = recommender.model.name
+        self.about["retriever"] = best.name + (
+            f" (collaborative weight {weights.collaborative})" if collaborative else "")
+        if "palr" in llm:
+            palr = _palr_recommender(recommender, self.domain, best)
+            few = self.tuning if llm_tune_users is None or llm_tune_users >= len(self.tuning) \
+                else sorted(random.Random(self.seed).sample(self.tuning, llm_tune_users),
+                            key=self.tuning.index)
+            self.about["llm_tune_users"] = len(few)
+            self.evaluate([PALRRanker(palr, self.domain)], tuning=few)
+            weights = replace(weights, llm=self.results["palr + fusion"]["weight"])
+        catalog = recommender.domain(self.domain).catalog
+        for name in ("llmrank", "verbalizer"):
+            if name in llm:
+                scorer = ShuffledSelection(recommender.model, catalog, seed=self.seed) \
+                    if name == "llmrank" else Verbalizer(recommender.model, catalog)
+                self.evaluate([LLMScoreRanker(name, scorer, best)])
+        return weights
+
+    def save(self, weights: FusionWeights, collaborative) -> None:
         if collaborative is None:
             raise RecommenderError("--save-weights needs a trained model to save beside.")
-        chosen_on = (f"the validation items of all {len(tuning)} users, with the model in "
-                     f"{tuning_dir(folder).name}" if tune_on == "validation" else
-                     f"{len(tuning)} tuning users, seed {seed}")
-        save_fusion_weights(folder, weights, {"chosen_on": chosen_on, "date": _today()})
-        about["saved_weights"] = {"folder": str(folder), "collaborative": weights.collaborative,
-                                  "llm": weights.llm}
-    return _report(dataset, chosen, tuning, splits, seed, results, about, tune_on)
+        chosen_on = (f"the validation items of all {len(self.tuning)} users, with the model in "
+                     f"{tuning_dir(self.folder).name}" if self.tune_on == "validation" else
+                     f"{len(self.tuning)} tuning users, seed {self.seed}")
+        save_fusion_weights(self.folder, weights, {"chosen_on": chosen_on, "date": _today()})
+        self.about["saved_weights"] = {"folder": str(self.folder),
+                                       "collaborative": weights.collaborative,
+                                       "llm": weights.llm}
+
+    def report(self) -> dict:
+        return _report(self.dataset, self.chosen, self.tuning, self.splits, self.seed,
+                       self.results, self.about, self.tune_on)
 
 
 def _collaborative(recommender, settings: Settings, folder, domain: str,

@@ -1,150 +1,27 @@
-"""Command line: ``python -m recommender recommend|index|train|evaluate|benchmark|study``."""
+"""What each command of ``python -m recommender`` does, given its parsed options."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
-from collections.abc import Sequence
 
-from .catalog import DOMAINS
-from .errors import RecommenderError
-from .settings import Settings
+from recommender.catalog import DOMAINS
+from recommender.errors import RecommenderError
+from recommender.settings import Settings
 
-__all__ = ["main"]
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    raw = list(sys.argv[1:] if argv is None else argv)
-    args, passed_on = parser.parse_known_args(raw)
-    if getattr(args, "run", None) is _llm_server:  # the rest is llama_cpp.server's, in order
-        args.server_args = raw[raw.index("llm-server") + 1:]
-    elif passed_on:
-        parser.error(f"unrecognized arguments: {' '.join(passed_on)}")
-    logging.basicConfig(level=logging.WARNING if not args.verbose else logging.INFO,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    try:
-        settings = Settings.from_env()
-        return args.run(args, settings)
-    except RecommenderError as exc:
-        if getattr(args, "json", False):
-            print(json.dumps({"error": str(exc)}, ensure_ascii=False))
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+__all__ = ["SYSTEMS", "report_text", "recommend", "index", "llm_server", "train", "study_check",
+           "study_export", "evaluate", "benchmark"]
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m recommender",
-                                     description="Conversational recommender (PALR).")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
-    sub = parser.add_subparsers(required=True, metavar="COMMAND")
-
-    rec = sub.add_parser("recommend", help="recommend from titles you liked")
-    rec.add_argument("--domain", default="movies", help=f"one of: {', '.join(DOMAINS)}")
-    rec.add_argument("--json", action="store_true", help="print one JSON object")
-    rec.add_argument("--message", help="a free-text message instead of separate titles")
-    rec.add_argument("--state", metavar="FILE",
-                     help="go on with the conversation saved in FILE (JSON; created when "
-                          "missing) and save the new state there: likes, dislikes and filters "
-                          "carry across calls")
-    rec.add_argument("titles", nargs="*", help="titles you liked, one argument each")
-    rec.set_defaults(run=_recommend)
-
-    idx = sub.add_parser("index", help="build (or check) the vector indexes")
-    idx.add_argument("--rebuild", action="store_true", help="rebuild even when current")
-    idx.set_defaults(run=_index)
-
-    tr = sub.add_parser("train", help="fit the collaborative model (SASRec) on a data set")
-    tr.add_argument("--dataset", required=True, choices=["movielens", "beauty"])
-    tr.add_argument("--epochs", type=int, default=None, help="passes over the data")
-    tr.add_argument("--max-len", type=int, default=None, help="most recent items read")
-    tr.add_argument("--users", type=int, default=None,
-                    help="train on the first N users only (small-data mode)")
-    tr.add_argument("--batch-size", type=int, default=None, help="sequences per step")
-    tr.add_argument("--dim", type=int, default=None, help="embedding and hidden size")
-    tr.add_argument("--blocks", type=int, default=None, help="self-attention blocks")
-    tr.add_argument("--heads", type=int, default=None, help="attention heads (must divide --dim)")
-    tr.add_argument("--dropout", type=float, default=None, help="dropout rate, 0 to below 1")
-    tr.add_argument("--weight-decay", type=float, default=None, help="AdamW weight decay")
-    tr.add_argument("--seed", type=int, default=None, help="initialisation and shuffling seed")
-    tr.add_argument("--for-tuning", action="store_true",
-                    help="hold out the validation items too and save as sasrec-<dataset>-tuning: "
-                         "the model that evaluate --tune-on validation chooses weights with")
-    tr.add_argument("--validate-every", type=int, default=None, metavar="N",
-                    help="choose the epochs instead: train on histories only and print the "
-                         "validation HR@10 and NDCG@10 every N epochs (saves no model)")
-    tr.set_defaults(run=_train)
-
-    srv = sub.add_parser(
-        "llm-server", help="serve the LLM over an OpenAI-compatible API (llama_cpp.server)",
-        description="Runs python -m llama_cpp.server with the bundled SmolLM2 as the default "
-                    "--model, loading weights as the app does on CPUs with AMX. Every other "
-                    "option is llama_cpp.server's (--port, --n_ctx, --n_threads, ...). Point the "
-                    "app at it with RECOMMENDER_LLM_SERVER_URL=http://HOST:PORT/v1.")
-    srv.set_defaults(run=_llm_server)
-
-    ev = sub.add_parser("evaluate", help="offline evaluation (leave-one-out, full ranking)")
-    ev.add_argument("--dataset", required=True, choices=["movielens", "beauty"])
-    ev.add_argument("--systems", default="popularity,content",
-                    help=f"comma-separated, from: {', '.join(SYSTEMS)}")
-    ev.add_argument("--users", type=int, default=None,
-                    help="report this many users, sampled with the seed (default: all the rest)")
-    ev.add_argument("--tune-users", type=int, default=100,
-                    help="users set apart (seeded) to choose fusion weights on; never reported")
-    ev.add_argument("--tune-on", choices=["users", "validation"], default="users",
-                    help="choose hybrid retrieval's weight on --tune-users users set apart "
-                         "(default), or on every user's validation item with the model "
-                         "train --for-tuning saved (then every user can be reported)")
-    ev.add_argument("--llm-tune-users", type=int, default=None, metavar="N",
-                    help="LLM systems choose their weight on N of the tuning users (default: all)")
-    ev.add_argument("--seed", type=int, default=0)
-    ev.add_argument("--json", action="store_true", help="print one JSON object")
-    ev.add_argument("--report", metavar="FILE.md",
-                    help="also write a Markdown table, a PNG plot of HR@10 and the JSON there")
-    ev.add_argument("--hybrid-weight", type=float, default=None, metavar="W",
-                    help="use this collaborative share for hybrid retrieval instead of tuning it")
-    ev.add_argument("--save-weights", action="store_true",
-                    help="save the chosen fusion weights beside the model for the app to use")
-    ev.set_defaults(run=_evaluate)
-
-    bench = sub.add_parser("benchmark", help="measure start-up, streaming and turn latency")
-    bench.add_argument("--conversations", type=int, default=20)
-    bench.add_argument("--skip-startup", action="store_true")
-    bench.add_argument("--skip-index-build", action="store_true")
-    bench.add_argument("--through-servers", action="store_true",
-                       help="start a Chroma server and an LLM server on loopback and measure "
-                            "the app through them")
-    bench.add_argument("--json", action="store_true", help="print one JSON object")
-    bench.add_argument("--reading", action="store_true",
-                       help="only measure how chat messages are read (rules, model, merged) "
-                            "against assets/request_cases.json")
-    bench.set_defaults(run=_benchmark)
-
-    study = sub.add_parser("study", help="user studies: check a study file, export its results")
-    study_sub = study.add_subparsers(required=True, metavar="ACTION")
-    check = study_sub.add_parser("check", help="check a study file and show what it runs")
-    check.add_argument("--study", required=True, metavar="FILE", help="the study file (TOML/YAML)")
-    check.set_defaults(run=_study_check)
-    export = study_sub.add_parser("export", help="write one row per rating, a summary and a plot")
-    export.add_argument("--study", metavar="FILE",
-                        help="the study file (default: RECOMMENDER_STUDY_FILE)")
-    export.add_argument("--log", metavar="FILE", help="read this log instead of the study's own")
-    export.add_argument("--out", required=True, metavar="CSV",
-                        help="the ratings file; the summary, comments and plot go beside it")
-    export.set_defaults(run=_study_export)
-    return parser
-
-
-def _recommend(args: argparse.Namespace, settings: Settings) -> int:
-    from .loading import load_recommender
+def recommend(args: argparse.Namespace, settings: Settings) -> int:
+    from recommender.loading import load_recommender
 
     if not args.titles and not args.message and not args.state:
         raise RecommenderError("Name at least one title, e.g. "
                                "`python -m recommender recommend \"Alien\" \"The Matrix\"`.")
     if args.domain not in DOMAINS:
-        from .errors import UnknownDomainError
+        from recommender.errors import UnknownDomainError
 
         raise UnknownDomainError(args.domain, list(DOMAINS))
     state_file = _read_state_file(args.state) if args.state else None
@@ -204,12 +81,11 @@ def _as_text(data: dict) -> str:
     return "\n".join(lines)
 
 
-def _index(args: argparse.Namespace, settings: Settings) -> int:
+def index(args: argparse.Namespace, settings: Settings) -> int:
+    from recommender.catalog import load_catalog
     from recommender.vectors.embeddings import EMBEDDER_NAME, load_embedder
     from recommender.vectors.index import ItemIndex
     from recommender.vectors.store import open_client
-
-    from .catalog import load_catalog
 
     embedder = load_embedder(settings.threads)
     client = open_client(settings.index_dir, settings.chroma_url)
@@ -223,7 +99,7 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _llm_server(args: argparse.Namespace, settings: Settings) -> int:
+def llm_server(args: argparse.Namespace, settings: Settings) -> int:
     from recommender.models.compat import serve
 
     serve(args.server_args)
@@ -240,7 +116,7 @@ _TRAIN_OPTIONS = {  # train's options that set a SASRecConfig field: (valid?, wh
 }
 
 
-def _train(args: argparse.Namespace, settings: Settings) -> int:
+def train(args: argparse.Namespace, settings: Settings) -> int:
     from dataclasses import replace
 
     import torch
@@ -283,7 +159,7 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _study_file(args: argparse.Namespace, settings: Settings):
-    from .study import load_study
+    from recommender.study import load_study
 
     path = args.study or settings.study_file
     if path is None:
@@ -294,7 +170,7 @@ def _study_file(args: argparse.Namespace, settings: Settings):
     return load_study(Path(path))
 
 
-def _study_check(args: argparse.Namespace, settings: Settings) -> int:
+def study_check(args: argparse.Namespace, settings: Settings) -> int:
     study = _study_file(args, settings)
     print(f"{study.title}: {study.rounds} round(s) of {study.recommendations} recommendations "
           f"from {study.domain}; conditions {', '.join(study.conditions)} "
@@ -307,11 +183,11 @@ def _study_check(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _study_export(args: argparse.Namespace, settings: Settings) -> int:
+def study_export(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from .study import EventLog, export_study
-    from .study.log import LogReadReport
+    from recommender.study import EventLog, export_study
+    from recommender.study.log import LogReadReport
 
     study = _study_file(args, settings)
     log_path = Path(args.log) if args.log else study.log
@@ -332,7 +208,7 @@ def _study_export(args: argparse.Namespace, settings: Settings) -> int:
 SYSTEMS = ("popularity", "content", "sasrec", "hybrid", "palr", "llmrank", "verbalizer")
 
 
-def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
+def evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from recommender.evaluation.run import run_evaluation
 
     names = [s.strip() for s in args.systems.split(",") if s.strip()]
@@ -375,13 +251,12 @@ def _evaluation_table(report: dict) -> str:
     return "\n".join(lines)
 
 
-def _benchmark(args: argparse.Namespace, settings: Settings) -> int:
+def benchmark(args: argparse.Namespace, settings: Settings) -> int:
     from recommender.evaluation.benchmark import run_benchmark
 
     if args.reading:
         from recommender.evaluation.reading_benchmark import run_reading_benchmark
-
-        from .loading import load_recommender
+        from recommender.loading import load_recommender
 
         report = run_reading_benchmark(load_recommender(_only(settings, "movies")))
         print(json.dumps(report, indent=2) if args.json else report_text(report))

@@ -1,0 +1,130 @@
+"""The options of ``python -m recommender``: one sub-command each, with its help."""
+
+from __future__ import annotations
+
+import argparse
+
+from recommender.catalog import DOMAINS
+from recommender.cli import commands
+from recommender.cli.commands import SYSTEMS
+
+__all__ = ["parser"]
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m recommender",
+                                     description="Conversational recommender (PALR).")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    for add in (_add_recommend, _add_index, _add_train, _add_llm_server, _add_evaluate,
+                _add_benchmark, _add_study):
+        add(sub)
+    return parser
+
+
+def _add_recommend(sub) -> None:
+    rec = sub.add_parser("recommend", help="recommend from titles you liked")
+    rec.add_argument("--domain", default="movies", help=f"one of: {', '.join(DOMAINS)}")
+    rec.add_argument("--json", action="store_true", help="print one JSON object")
+    rec.add_argument("--message", help="a free-text message instead of separate titles")
+    rec.add_argument("--state", metavar="FILE",
+                     help="go on with the conversation saved in FILE (JSON; created when "
+                          "missing) and save the new state there: likes, dislikes and filters "
+                          "carry across calls")
+    rec.add_argument("titles", nargs="*", help="titles you liked, one argument each")
+    rec.set_defaults(run=commands.recommend)
+
+
+def _add_index(sub) -> None:
+    idx = sub.add_parser("index", help="build (or check) the vector indexes")
+    idx.add_argument("--rebuild", action="store_true", help="rebuild even when current")
+    idx.set_defaults(run=commands.index)
+
+
+def _add_train(sub) -> None:
+    tr = sub.add_parser("train", help="fit the collaborative model (SASRec) on a data set")
+    tr.add_argument("--dataset", required=True, choices=["movielens", "beauty"])
+    tr.add_argument("--epochs", type=int, default=None, help="passes over the data")
+    tr.add_argument("--max-len", type=int, default=None, help="most recent items read")
+    tr.add_argument("--users", type=int, default=None,
+                    help="train on the first N users only (small-data mode)")
+    tr.add_argument("--batch-size", type=int, default=None, help="sequences per step")
+    tr.add_argument("--dim", type=int, default=None, help="embedding and hidden size")
+    tr.add_argument("--blocks", type=int, default=None, help="self-attention blocks")
+    tr.add_argument("--heads", type=int, default=None, help="attention heads (must divide --dim)")
+    tr.add_argument("--dropout", type=float, default=None, help="dropout rate, 0 to below 1")
+    tr.add_argument("--weight-decay", type=float, default=None, help="AdamW weight decay")
+    tr.add_argument("--seed", type=int, default=None, help="initialisation and shuffling seed")
+    tr.add_argument("--for-tuning", action="store_true",
+                    help="hold out the validation items too and save as sasrec-<dataset>-tuning: "
+                         "the model that evaluate --tune-on validation chooses weights with")
+    tr.add_argument("--validate-every", type=int, default=None, metavar="N",
+                    help="choose the epochs instead: train on histories only and print the "
+                         "validation HR@10 and NDCG@10 every N epochs (saves no model)")
+    tr.set_defaults(run=commands.train)
+
+
+def _add_llm_server(sub) -> None:
+    srv = sub.add_parser(
+        "llm-server", help="serve the LLM over an OpenAI-compatible API (llama_cpp.server)",
+        description="Runs python -m llama_cpp.server with the bundled SmolLM2 as the default "
+                    "--model, loading weights as the app does on CPUs with AMX. Every other "
+                    "option is llama_cpp.server's (--port, --n_ctx, --n_threads, ...). Point the "
+                    "app at it with RECOMMENDER_LLM_SERVER_URL=http://HOST:PORT/v1.")
+    srv.set_defaults(run=commands.llm_server)
+
+
+def _add_evaluate(sub) -> None:
+    ev = sub.add_parser("evaluate", help="offline evaluation (leave-one-out, full ranking)")
+    ev.add_argument("--dataset", required=True, choices=["movielens", "beauty"])
+    ev.add_argument("--systems", default="popularity,content",
+                    help=f"comma-separated, from: {', '.join(SYSTEMS)}")
+    ev.add_argument("--users", type=int, default=None,
+                    help="report this many users, sampled with the seed (default: all the rest)")
+    ev.add_argument("--tune-users", type=int, default=100,
+                    help="users set apart (seeded) to choose fusion weights on; never reported")
+    ev.add_argument("--tune-on", choices=["users", "validation"], default="users",
+                    help="choose hybrid retrieval's weight on --tune-users users set apart "
+                         "(default), or on every user's validation item with the model "
+                         "train --for-tuning saved (then every user can be reported)")
+    ev.add_argument("--llm-tune-users", type=int, default=None, metavar="N",
+                    help="LLM systems choose their weight on N of the tuning users (default: all)")
+    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument("--report", metavar="FILE.md",
+                    help="also write a Markdown table, a PNG plot of HR@10 and the JSON there")
+    ev.add_argument("--hybrid-weight", type=float, default=None, metavar="W",
+                    help="use this collaborative share for hybrid retrieval instead of tuning it")
+    ev.add_argument("--save-weights", action="store_true",
+                    help="save the chosen fusion weights beside the model for the app to use")
+    ev.set_defaults(run=commands.evaluate)
+
+
+def _add_benchmark(sub) -> None:
+    bench = sub.add_parser("benchmark", help="measure start-up, streaming and turn latency")
+    bench.add_argument("--conversations", type=int, default=20)
+    bench.add_argument("--skip-startup", action="store_true")
+    bench.add_argument("--skip-index-build", action="store_true")
+    bench.add_argument("--through-servers", action="store_true",
+                       help="start a Chroma server and an LLM server on loopback and measure "
+                            "the app through them")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument("--reading", action="store_true",
+                       help="only measure how chat messages are read (rules, model, merged) "
+                            "against assets/request_cases.json")
+    bench.set_defaults(run=commands.benchmark)
+
+
+def _add_study(sub) -> None:
+    study = sub.add_parser("study", help="user studies: check a study file, export its results")
+    study_sub = study.add_subparsers(required=True, metavar="ACTION")
+    check = study_sub.add_parser("check", help="check a study file and show what it runs")
+    check.add_argument("--study", required=True, metavar="FILE", help="the study file (TOML/YAML)")
+    check.set_defaults(run=commands.study_check)
+    export = study_sub.add_parser("export", help="write one row per rating, a summary and a plot")
+    export.add_argument("--study", metavar="FILE",
+                        help="the study file (default: RECOMMENDER_STUDY_FILE)")
+    export.add_argument("--log", metavar="FILE", help="read this log instead of the study's own")
+    export.add_argument("--out", required=True, metavar="CSV",
+                        help="the ratings file; the summary, comments and plot go beside it")
+    export.set_defaults(run=commands.study_export)
