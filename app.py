@@ -1,6 +1,5 @@
-"""Web app: a chat over the recommender, plus a JSON API endpoint (`/recommend`). Layout and
-handlers only; each handler calls this visitor's ``recommender.web.session.ChatSession``.
-Run: ``python app.py`` (settings: ``RECOMMENDER_*`` environment variables, see README)."""
+"""Web app: a chat over the recommender and a JSON API (`/recommend`); layout and handlers only,
+each calling this visitor's ``web.session.ChatSession``. Run ``python app.py`` (see README)."""
 
 from __future__ import annotations
 
@@ -28,31 +27,28 @@ def build_app(recommender: Recommender) -> gr.Blocks:
     settings, first = recommender.settings, next(iter(recommender.domains))
     uploads = Uploads.in_memory(recommender)
 
-    def ensure(session: ChatSession | None) -> ChatSession:
-        return session or ChatSession(recommender)
-
     def respond(message, domain, count, diversity, history, session):
-        session = ensure(session)
+        session = session or ChatSession(recommender)
         for shown in session.send(message, domain, count, diversity, list(history or [])):
             yield shown, "", session, *session.side_panel()
 
     def rate(data: gr.LikeData, session):
-        session = ensure(session)
+        session = session or ChatSession(recommender)
         gr.Info(session.rate(data.index, data.liked))
         return session, *session.side_panel()
 
     def use_profile(text, session):
-        session = ensure(session)
+        session = session or ChatSession(recommender)
         gr.Info(session.edit_profile(text))
         return session, *session.side_panel()
 
     def reset(domain, session):
-        session = ensure(session)
+        session = session or ChatSession(recommender)
         session.reset(domain)
         return [], session, *session.side_panel(), settings.recommendations, 0.0
 
     def upload(file, session, progress=gr.Progress(track_tqdm=True)):
-        session = ensure(session)
+        session = session or ChatSession(recommender)
         if not file:
             return session, gr.skip(), gr.skip(), gr.skip()
         note, key = session.upload(uploads, Path(file), Path(file).name)
@@ -108,8 +104,8 @@ def build_app(recommender: Recommender) -> gr.Blocks:
                     outputs=[chatbot, message, session, status, profile])
         message.submit(**turn, api_name="chat", api_visibility="undocumented")
         send.click(**turn, api_visibility="private")
-        chatbot.option_select(lambda data: str(data.value), None, message,
-                              api_visibility="private").then(**turn, api_visibility="private")
+        chatbot.option_select(_chosen, None, message, api_visibility="private").then(
+            **turn, api_visibility="private")
         chatbot.like(rate, [session], [session, status, profile], api_visibility="private")
         edit = dict(fn=use_profile, inputs=[profile, session], outputs=[session, status, profile],
                     api_visibility="private")
@@ -125,6 +121,11 @@ def build_app(recommender: Recommender) -> gr.Blocks:
                             api_visibility="undocumented")
         gr.api(recommend, api_name="recommend")
     return demo
+
+
+def _chosen(data: gr.SelectData) -> str:
+    """The message a clicked "did you mean" option sends."""
+    return str(data.value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

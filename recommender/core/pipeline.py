@@ -114,8 +114,10 @@ class Recommender:
         with _timed(result, "profile"):
             request = render("profile", noun=noun,
                              history="\n".join(history_line(h) for h in history))
-            result.profile = plan.profile or (yield from write_profile(chat, request, noun)) \
-                or fact_profile(history)
+            profile = plan.profile
+            if not profile:
+                profile = yield from write_profile(chat, request, noun)
+            result.profile = profile or fact_profile(history)
             yield ProfileDone(result.profile)
             chat.extend(request, result.profile)
         with _timed(result, "retrieval"):
