@@ -26,6 +26,7 @@ __all__ = [
     "Item",
     "Catalog",
     "DOMAINS",
+    "domain_labels",
     "load_catalog",
     "load_movies",
     "load_beauty",
@@ -34,6 +35,11 @@ __all__ = [
 
 DOMAINS: dict[str, str] = {"movies": "Movies (MovieLens)", "beauty": "Beauty products (Amazon)"}
 """Domain key → label shown in the UI."""
+
+
+def domain_labels(names: Sequence[str]) -> dict[str, str]:
+    """UI labels of these domains (a domain without one is shown by its key)."""
+    return {name: DOMAINS.get(name, name) for name in names}
 
 _TAGS_PER_MOVIE = 5
 _IGNORED_TAGS = {"in netflix queue"}

@@ -7,8 +7,8 @@ from collections import Counter
 
 from recommender.collaborative.interactions import Split
 from recommender.core.retrieval import ContentRetriever
-from recommender.evaluation.rankers import ContentRanker, PopularityRanker
 from recommender.evaluation.protocol import evaluate, split_users, validation_splits
+from recommender.evaluation.rankers import ContentRanker, PopularityRanker
 from recommender.settings import PROJECT_ROOT
 
 

@@ -5,8 +5,8 @@ import json
 
 from recommender.collaborative.interactions import Split
 from recommender.evaluation.llm_ranking import ShuffledSelection, Verbalizer
-from recommender.evaluation.rankers import LLMScoreRanker, Run
 from recommender.evaluation.protocol import evaluate
+from recommender.evaluation.rankers import LLMScoreRanker, Run
 from recommender.vectors.index import ScoredItem
 
 from .catalogs import tiny_movies

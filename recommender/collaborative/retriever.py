@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import pickle
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -125,18 +125,19 @@ class CollaborativeRetriever:
 
     def _ensure(self, vectors: np.ndarray):
         """The collection, (re)written when missing, incomplete or from another model file."""
-        versioned = VersionedCollection(
-            self._client, self._name,
-            {"model": self._fingerprint, "count": len(self.vocabulary), **_LAYOUT},
-            configuration={"hnsw": _HNSW})
-        collection = versioned.current(len(self.vocabulary))
+        versioned = VersionedCollection(self._client, self._name,
+                                        {"model": self._fingerprint, **_LAYOUT},
+                                        len(self.vocabulary), configuration={"hnsw": _HNSW})
+        collection = versioned.current()
         if collection is not None:
             return collection
         log.info("collaborative model changed: writing %s", self._name)
-        return versioned.rebuild(
-            Batch(self.vocabulary[start : start + _BATCH], vectors[start : start + _BATCH],
-                  [self._metadata(i) for i in self.vocabulary[start : start + _BATCH]])
-            for start in range(0, len(self.vocabulary), _BATCH))
+        return versioned.rebuild(self._batches(vectors))
+
+    def _batches(self, vectors: np.ndarray) -> Iterator[Batch]:
+        for start in range(0, len(self.vocabulary), _BATCH):
+            ids = self.vocabulary[start : start + _BATCH]
+            yield Batch(ids, vectors[start : start + _BATCH], [self._metadata(i) for i in ids])
 
     def _metadata(self, item_id: str) -> dict:
         """The item's filterable facts when the catalog has it (for ``Steering.where``)."""

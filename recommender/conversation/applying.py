@@ -13,7 +13,6 @@ from recommender.conversation.state import ASK_BELOW, ConversationState, Questio
 from recommender.core.constraints import ConstraintChange, Constraints
 from recommender.core.domain import Domain
 from recommender.core.linking import LinkResult, Mention
-from recommender.core.turn import Linked
 
 __all__ = ["Applied", "apply_request"]
 
@@ -23,35 +22,36 @@ class Applied:
     """What applying one message did: this turn's linking, the ids newly liked and disliked,
     notes for the user, and questions about ambiguous titles."""
 
+    request: Request
     mentions: list[Mention] = field(default_factory=list)
     liked: list[str] = field(default_factory=list)
     disliked: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     questions: list[Question] = field(default_factory=list)
+    constraints_changed: bool = False
 
     @property
     def link(self) -> LinkResult:
         return LinkResult(tuple(self.mentions))
 
-    def link_event(self) -> Linked:
-        return Linked(self.link)
-
-    def acted(self, request: Request) -> bool:
+    @property
+    def acted(self) -> bool:
         """The message asked for something besides titles."""
-        return (request.change != ConstraintChange() or request.more_like is not None
-                or request.why is not None or request.different or bool(self.questions)
-                or bool(request.liked_positions or request.disliked_positions))
+        r = self.request
+        return (r.change != ConstraintChange() or r.more_like is not None or r.why is not None
+                or r.different or bool(self.questions)
+                or bool(r.liked_positions or r.disliked_positions))
 
-    def understood(self, request: Request, constraints_changed: bool,
-                   constraints: Constraints) -> Understood:
+    def understood(self, constraints: Constraints) -> Understood:
+        """What the chat confirms; ``constraints`` are those now in force."""
         return Understood(tuple(self.liked), tuple(self.disliked), constraints,
-                          tuple(self.notes), tuple(self.questions), self.acted(request),
-                          constraints_changed)
+                          tuple(self.notes), tuple(self.questions), self.acted,
+                          self.constraints_changed)
 
 
 def apply_request(request: Request, state: ConversationState, domain: Domain) -> Applied:
     """Update ``state`` with what the message said."""
-    applied = Applied()
+    applied, before = Applied(request), state.constraints
     for phrases, positions, liked in ((request.liked_text, request.liked_positions, True),
                                       (request.disliked_text, request.disliked_positions,
                                        False)):
@@ -73,6 +73,7 @@ def apply_request(request: Request, state: ConversationState, domain: Domain) ->
             applied.notes.append(_no_such_position(reference, state))
     state.constraints = _usable(request.change, domain.catalog, applied.notes).applied_to(
         state.constraints)
+    applied.constraints_changed = before != state.constraints
     applied.liked = list(dict.fromkeys(applied.liked))
     applied.disliked = list(dict.fromkeys(applied.disliked))
     return applied

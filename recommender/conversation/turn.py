@@ -27,7 +27,8 @@ from recommender.core.domain import Domain
 from recommender.core.linking import LinkResult
 from recommender.core.pipeline import Recommender
 from recommender.core.retrieval import Steering
-from recommender.core.turn import Event, Finished, TurnPlan, TurnResult
+from recommender.core.turn import Event, Finished, Linked, TurnPlan, TurnResult
+from recommender.models.chat import ChatModel
 from recommender.models.prompting import GuardedModel
 from recommender.models.prompts import render
 
@@ -67,23 +68,22 @@ def converse(recommender: Recommender, state: ConversationState, message: str | 
         yield Answered(ConversationResult(
             turn, state, ["Started over: likes, dislikes and filters are cleared."]))
         return
-    before = state.constraints
     applied = apply_request(request, state, res)
     linking = time.perf_counter() - started
-    yield applied.link_event()
-    yield applied.understood(request, before != state.constraints, state.constraints)
+    yield Linked(applied.link)
+    yield applied.understood(state.constraints)
     if request.why is not None:
         yield from _why(recommender.model, res, state, request.why, started, applied)
     elif not state.liked:
-        yield Answered(_nothing_to_recommend(res, state, applied, request, started))
+        yield Answered(_nothing_to_recommend(res, state, applied, started))
     else:
-        yield from _recommend(recommender, state, request, applied, linking, started)
+        yield from _recommend(recommender, state, applied, linking, started)
 
 
-def _recommend(recommender: Recommender, state: ConversationState, request: Request,
-               applied: Applied, linking: float, started: float) -> Iterator[TurnEvent]:
+def _recommend(recommender: Recommender, state: ConversationState, applied: Applied,
+               linking: float, started: float) -> Iterator[TurnEvent]:
     """The PALR turn on the state's ids; the state then remembers its profile and picks."""
-    for event in recommender.run(state.domain, state.liked, _plan(state, request),
+    for event in recommender.run(state.domain, state.liked, _plan(state, applied.request),
                                  link=applied.link, timings={"linking": linking},
                                  started=started):
         if not isinstance(event, Finished):
@@ -114,13 +114,13 @@ def _plan(state: ConversationState, request: Request) -> TurnPlan:
 
 
 def _nothing_to_recommend(res: Domain, state: ConversationState, applied: Applied,
-                          request: Request, started: float) -> ConversationResult:
+                          started: float) -> ConversationResult:
     """No liked items yet: say what to do next."""
     noun = res.catalog.noun
     turn = TurnResult(state.domain, applied.link, catalog=res.catalog)
     if applied.questions:
         turn.notices.append("Pick the one you meant, and I will recommend from there.")
-    elif not (applied.acted(request) or applied.liked or applied.disliked):
+    elif not (applied.acted or applied.liked or applied.disliked):
         turn.notices.append(f"No {noun} in the catalog matched what you typed.")
     else:
         turn.notices.append(f"Tell me a few {noun}s you liked, and I will recommend from "
@@ -130,7 +130,7 @@ def _nothing_to_recommend(res: Domain, state: ConversationState, applied: Applie
     return ConversationResult(turn, state, applied.notes, applied.questions)
 
 
-def _why(model, res: Domain, state: ConversationState, position: int, started: float,
+def _why(model: ChatModel, res: Domain, state: ConversationState, position: int, started: float,
          applied: Applied) -> Iterator[TurnEvent]:
     turn = TurnResult(state.domain, LinkResult(()), catalog=res.catalog, profile=state.profile)
     result = ConversationResult(turn, state, applied.notes)

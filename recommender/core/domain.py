@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from recommender.catalog import DOMAINS, Catalog
+from recommender.catalog import Catalog
 from recommender.core.grounding import GroundingChecker
 from recommender.core.linking import TitleLinker
 from recommender.core.retrieval import Retriever
 from recommender.vectors.index import ItemIndex
 
-__all__ = ["Domain", "domain_labels"]
+__all__ = ["Domain"]
 
 
 @dataclass
@@ -28,7 +27,3 @@ class Domain:
     llm_weight: float = 1.0
     """Share of the LLM's order in the final ranking (the rest is retrieval order)."""
 
-
-def domain_labels(names: Sequence[str]) -> dict[str, str]:
-    """UI labels of the served domains."""
-    return {name: DOMAINS.get(name, name) for name in names}

@@ -8,9 +8,9 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
+from recommender.core import explanation
 from recommender.core.candidates import candidates, no_candidates_notice
 from recommender.core.domain import Domain
-from recommender.core.explanation import explain
 from recommender.core.facts import history_line
 from recommender.core.linking import LinkResult, Mention, check_message
 from recommender.core.profile import fact_profile, write_profile
@@ -137,7 +137,7 @@ class Recommender:
             result.ranking = fuse_ranking(result.candidates, picked, res.llm_weight)
         with _timed(result, "explanation"):
             picks = [res.catalog.get(i) for i in result.ranking[:count][:explain_count]]
-            for event in explain(chat, picks, history, noun, res.checker):
+            for event in explanation.explain(chat, picks, history, noun, res.checker):
                 if isinstance(event, Recommended):
                     result.recommendations.append(event.recommendation)
                 yield event

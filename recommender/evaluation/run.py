@@ -30,8 +30,14 @@ from recommender.core.retrieval import ContentRetriever, HybridRetriever, Retrie
 from recommender.errors import RecommenderError
 from recommender.evaluation.llm_ranking import ShuffledSelection, Verbalizer
 from recommender.evaluation.protocol import ANCHORS, evaluate, split_users, validation_splits
-from recommender.evaluation.rankers import (CollaborativeRanker, ContentRanker, HybridRanker,
-                                            LLMScoreRanker, PALRRanker, PopularityRanker)
+from recommender.evaluation.rankers import (
+    CollaborativeRanker,
+    ContentRanker,
+    HybridRanker,
+    LLMScoreRanker,
+    PALRRanker,
+    PopularityRanker,
+)
 from recommender.settings import Settings
 
 __all__ = ["run_evaluation", "LLM_SYSTEMS"]

@@ -4,6 +4,7 @@ that load and our default model, without touching ``sys.argv``."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import threading
@@ -57,12 +58,10 @@ def serve(argv: Sequence[str]) -> None:
 
     Built from llama_cpp.server's own parts (its argument table, settings and ``create_app``),
     with ``argv`` parsed here rather than read from ``sys.argv``."""
-    import argparse
-
     import uvicorn
     from llama_cpp.server.app import create_app
-    from llama_cpp.server.cli import add_args_from_model, parse_model_from_args
-    from llama_cpp.server.settings import ModelSettings, ServerSettings, Settings
+    from llama_cpp.server.cli import add_args_from_model
+    from llama_cpp.server.settings import Settings
 
     args = list(argv)
     if not any(a == "--model" or a.startswith("--model=") or a == "--config_file" for a in args):
@@ -72,8 +71,7 @@ def serve(argv: Sequence[str]) -> None:
     add_args_from_model(parser, Settings)
     parser.add_argument("--config_file", type=str, help="Path to a config file to load.")
     parsed = parser.parse_args(args)
-    server_settings, model_settings = _server_settings(parsed, parse_model_from_args,
-                                                       ServerSettings, ModelSettings)
+    server_settings, model_settings = _server_settings(parsed)
     try:
         with without_amx_repacking():
             app = create_app(server_settings=server_settings, model_settings=model_settings)
@@ -86,12 +84,15 @@ def serve(argv: Sequence[str]) -> None:
                 ssl_keyfile=server_settings.ssl_keyfile, ssl_certfile=server_settings.ssl_certfile)
 
 
-def _server_settings(parsed, parse_model_from_args, server_type, model_type):
-    """Server and model settings from the parsed arguments, or from ``--config_file``."""
+def _server_settings(parsed: argparse.Namespace) -> tuple:
+    """(server settings, [model settings]) from the parsed arguments, or from
+    ``--config_file`` as llama_cpp.server reads it."""
+    from llama_cpp.server.cli import parse_model_from_args
+    from llama_cpp.server.settings import ConfigFileSettings, ModelSettings, ServerSettings
+
     if not parsed.config_file:
-        return (parse_model_from_args(server_type, parsed),
-                [parse_model_from_args(model_type, parsed)])
-    from llama_cpp.server.settings import ConfigFileSettings
+        return (parse_model_from_args(ServerSettings, parsed),
+                [parse_model_from_args(ModelSettings, parsed)])
 
     path = Path(parsed.config_file)
     try:
@@ -103,4 +104,4 @@ def _server_settings(parsed, parse_model_from_args, server_type, model_type):
 
         text = json.dumps(yaml.safe_load(text))
     config = ConfigFileSettings.model_validate_json(text)
-    return server_type.model_validate(config), config.models
+    return ServerSettings.model_validate(config), config.models

@@ -21,8 +21,15 @@ from recommender.errors import InputError, RecommenderError, StudyLogError
 from recommender.study.config import Study
 from recommender.study.export import study_tables, write_tables
 from recommender.study.pages import StudyPage, card, results_tab, study_page
-from recommender.study.session import (CONSENT, DONE, HISTORY, RATE, UNKNOWN_PARTICIPANT,
-                                       Participant, StudyRunner)
+from recommender.study.session import (
+    CONSENT,
+    DONE,
+    HISTORY,
+    RATE,
+    UNKNOWN_PARTICIPANT,
+    Participant,
+    StudyRunner,
+)
 from recommender.web.chat_view import escape
 
 __all__ = ["build_study_app", "load_study_app", "participant_view", "StudyHandlers"]

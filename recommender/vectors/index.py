@@ -44,9 +44,8 @@ class ItemIndex:
         self._client = client
         self._name = f"items-{catalog.domain}"
         self._versioned = VersionedCollection(
-            client, self._name, {"fingerprint": catalog.fingerprint(), "embedder": embedder_name,
-                                 "count": len(catalog)},
-            configuration={"hnsw": {"space": "cosine"}})
+            client, self._name, {"fingerprint": catalog.fingerprint(), "embedder": embedder_name},
+            len(catalog), configuration={"hnsw": {"space": "cosine"}})
         self._collection = None
         self._store: Chroma | None = None
 
@@ -54,7 +53,7 @@ class ItemIndex:
 
     def ensure(self, progress: bool = True) -> bool:
         """Open the collection, building it first when missing or stale. True if it was built."""
-        collection = self._versioned.current(len(self.catalog))
+        collection = self._versioned.current()
         if collection is not None:
             self._collection, self._store = collection, self._open()
             if self._answers():

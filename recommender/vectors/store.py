@@ -117,22 +117,28 @@ class VersionedCollection:
 
     client: object
     name: str
-    wanted: Mapping[str, object]
+    built_from: Mapping[str, object]
     """What the collection must have been built from (compared with its metadata)."""
+    count: int
+    """How many records a complete collection holds."""
     configuration: dict = field(default_factory=dict)
+
+    @property
+    def wanted(self) -> dict[str, object]:
+        return {**self.built_from, "count": self.count}
 
     def exists(self) -> bool:
         return self.name in {c.name for c in self.client.list_collections()}
 
-    def current(self, count: int):
-        """The collection when it is complete, built from ``wanted`` and holds ``count``
-        records; ``None`` otherwise."""
+    def current(self):
+        """The collection when it is complete, built from what is wanted and holding
+        ``count`` records; ``None`` otherwise."""
         if not self.exists():
             return None
         collection = self.client.get_collection(self.name)
         meta = collection.metadata or {}
         same = all(meta.get(key) == value for key, value in self.wanted.items())
-        complete = same and meta.get("complete") is True and collection.count() == count
+        complete = same and meta.get("complete") is True and collection.count() == self.count
         return collection if complete else None
 
     def drop(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from recommender.core.domain import domain_labels
+from recommender.catalog import domain_labels
 from recommender.core.pipeline import Recommender
 from recommender.web.upload import MAX_BYTES, MAX_ROWS
 

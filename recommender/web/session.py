@@ -14,9 +14,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from recommender.catalog import domain_labels
 from recommender.conversation.state import ConversationState
 from recommender.conversation.turn import Answered, answer, converse
-from recommender.core.domain import domain_labels
 from recommender.core.pipeline import Recommender
 from recommender.errors import RecommenderError
 from recommender.settings import Settings
@@ -77,26 +77,18 @@ class ChatSession:
             return self.recommender
         return self.recommender.with_domains({self.uploaded.key: self.uploaded.domain})
 
-    def labels(self) -> dict[str, str]:
-        """Catalog choices: the shared ones, then this session's upload."""
+    def choices(self) -> list[tuple[str, str]]:
+        """(label, key) of each catalog for the page's picker: the shared ones, then this
+        session's upload."""
         labels = domain_labels(list(self.recommender.domains))
         if self.uploaded is not None:
             labels[self.uploaded.key] = self.uploaded.label
-        return labels
-
-    def choices(self) -> list[tuple[str, str]]:
-        """(label, key) of each catalog, for the page's catalog picker."""
-        return [(label, key) for key, label in self.labels().items()]
+        return [(label, key) for key, label in labels.items()]
 
     def side_panel(self) -> tuple[str, str]:
         """What the conversation holds, and the profile (for its text box)."""
         catalog = self.engine.domain(self.state.domain).catalog
         return state_markdown(self.state, catalog), self.state.profile
-
-    def controls(self, domain: str, count: float, diversity: float) -> None:
-        """The catalog and sliders as the page shows them; an unknown catalog is refused."""
-        self.engine.domain(domain)
-        self.state.count, self.state.diversity = int(count), float(diversity)
 
     # -- the chat --------------------------------------------------------------------------
 
@@ -109,15 +101,16 @@ class ChatSession:
         history.append({"role": "assistant", "content": "…"})
         saved = copy.deepcopy(self.state)
         try:
-            self.controls(domain, count, diversity)
+            self.engine.domain(domain)  # an unknown catalog is refused before anything changes
+            self.state.count, self.state.diversity = int(count), float(diversity)
             yield history
             yield from self._stream(message, domain, history, base)
         except RecommenderError as exc:
-            self._restore(saved)
+            self.state = saved
             yield [*history[:base], {"role": "assistant", "content": escape(str(exc))}]
         except Exception:  # never show a stack trace; the log has it
             log.exception("turn failed")
-            self._restore(saved)
+            self.state = saved
             yield [*history[:base], {"role": "assistant", "content": FAILED}]
 
     def _stream(self, message: str | None, domain: str, history: ChatHistory,
@@ -193,8 +186,6 @@ class ChatSession:
     def _fresh(self, domain: str) -> ConversationState:
         return ConversationState(domain=domain, count=self.recommender.settings.recommendations)
 
-    def _restore(self, saved: ConversationState) -> None:
-        self.state = saved
 
 
 def recommend_json(recommender: Recommender, message: str, domain: str,

@@ -14,12 +14,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from recommender.conversation.reading.patterns import (ABBREVIATION, AFTER, AFTER_TITLE,
-                                                       ANY_GENRE, BEFORE, BOUNDARY, CLAUSES,
-                                                       DECADE, DIFFERENT, DISLIKE, IN_YEAR,
-                                                       LIFT_ALL, LIFT_YEARS, LIKE, NEGATION,
-                                                       ORDINAL, RANGE, RECENT, REFERENCE, RESET,
-                                                       WANT, only_filler, position)
+from recommender.conversation.reading.patterns import (
+    ABBREVIATION,
+    AFTER,
+    AFTER_TITLE,
+    ANY_GENRE,
+    BEFORE,
+    BOUNDARY,
+    CLAUSES,
+    DECADE,
+    DIFFERENT,
+    DISLIKE,
+    IN_YEAR,
+    LIFT_ALL,
+    LIFT_YEARS,
+    LIKE,
+    NEGATION,
+    ORDINAL,
+    RANGE,
+    RECENT,
+    REFERENCE,
+    RESET,
+    WANT,
+    only_filler,
+    position,
+)
 
 __all__ = ["Span", "Found", "Lifts", "Genres", "Titles", "is_reset", "lifts", "genres",
            "years", "references", "different", "titles", "blank"]
