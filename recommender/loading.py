@@ -65,7 +65,8 @@ def _retriever(settings: Settings, client, index: ItemIndex,
     if collaborative is None:
         return content, weights.llm
     log.info("%s: hybrid retrieval (collaborative weight %.2f)", domain, weights.collaborative)
-    return HybridRetriever(content, collaborative, weights.collaborative), weights.llm
+    return HybridRetriever(content, collaborative, weights.collaborative,
+                           short=weights.short_history), weights.llm
 
 
 def load_model(settings: Settings) -> ChatModel:

@@ -22,6 +22,8 @@ def tiny_movies() -> Catalog:
         Item("11", "Star Wars: Episode V - The Empire Strikes Back", 1980, ("Action", "Sci-Fi"),
              ("space",), popularity=75),
         Item("12", "Her", 2013, ("Drama", "Romance", "Sci-Fi"), (), popularity=15),
+        Item("13", "Heat", 1995, ("Action", "Crime", "Thriller"), ("heist",), popularity=35),
+        Item("14", "The Heat", 2013, ("Action", "Comedy", "Crime"), (), popularity=33),
     ), kind="movies")
 
 

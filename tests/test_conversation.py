@@ -166,22 +166,31 @@ def test_mmr_keeps_order_at_zero_and_spreads_at_one():
     assert [h.item_id for h in mmr(hits, vectors, 0.7, [np.array([1.0, 0.0])])][0] == "c"
 
 
-def test_an_ambiguous_title_is_asked_about_and_the_answer_is_used(chat):
+def test_films_of_one_series_are_taken_at_once_with_the_others_offered(chat):
     state = ConversationState(domain="movies", count=3)
     data = chat(state, "Star Wars")
+    assert state.liked == ["10"] and data["recommendations"]
+    (offer,) = data["clarify"]
+    assert offer["input"] == "Star Wars" and offer["taken"]["id"] == "10"
+    assert [o["id"] for o in offer["options"]] == ["11"]
+
+
+def test_different_films_sharing_a_name_are_asked_about_and_the_answer_is_used(chat):
+    state = ConversationState(domain="movies", count=3)
+    data = chat(state, "Heat")
     assert state.liked == [] and data["recommendations"] == []
     (question,) = data["clarify"]
-    assert question["input"] == "Star Wars"
-    assert [o["id"] for o in question["options"]] == ["10", "11"]
+    assert question["input"] == "Heat" and "taken" not in question
+    assert [o["id"] for o in question["options"]] == ["13", "14"]
     answer = question["options"][1]["answer"]
-    assert answer == "Star Wars: Episode V - The Empire Strikes Back (1980)"
+    assert answer == "The Heat (2013)"
     data = chat(state, answer)
-    assert state.liked == ["11"] and data["recommendations"] and "clarify" not in data
+    assert state.liked == ["14"] and data["recommendations"] and "clarify" not in data
 
 
 def test_an_ambiguous_title_beside_a_clear_one_still_gets_an_answer(chat):
     state = ConversationState(domain="movies", count=3)
-    data = chat(state, "I hated star wars, loved Blade Runner")
+    data = chat(state, "I hated heat, loved Blade Runner")
     assert state.liked == ["3"] and state.disliked == []
     assert data["recommendations"]
-    assert data["clarify"][0]["options"][0]["answer"].startswith("I didn't like Star Wars")
+    assert data["clarify"][0]["options"][0]["answer"].startswith("I didn't like Heat")

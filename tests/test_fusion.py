@@ -60,3 +60,48 @@ def test_final_order_mixes_both_scores_in_between():
     assert fuse_ranking(candidates, ["r4", "r2"], 0.5) == ["r4", "r2", "r1", "r3", "r5"]
     # r1: .8; r4: .2 + .32 = .52; r2: .1 + .64 = .74
     assert fuse_ranking(candidates, ["r4", "r2"], 0.2) == ["r1", "r2", "r4", "r3", "r5"]
+
+
+class _Content:
+    def __init__(self, found):
+        self.found = found
+
+    def retrieve(self, history_ids, profile, k, exclude=None, steer=None):
+        return self.found[:k]
+
+
+class _Collaborative:
+    def __init__(self, scores):
+        self._scores = scores
+
+    def __contains__(self, item_id):
+        return item_id in self._scores
+
+    def scores(self, history_ids, item_ids, steer=None):
+        return {i: self._scores[i] for i in item_ids if i in self._scores}
+
+    def retrieve(self, history_ids, k, exclude=None, steer=None):
+        ranked = sorted(self._scores, key=lambda i: -self._scores[i])
+        return hits([(i, self._scores[i]) for i in ranked])[:k]
+
+
+def test_a_short_history_is_content_pooled_and_ordered_collaboratively():
+    from recommender.core.retrieval import HybridRetriever, ShortHistory
+
+    content = _Content(hits([("c", 0.9), ("d", 0.8), ("e", 0.7), ("f", 0.6)]))
+    collab = _Collaborative({"popular": 50.0, "c": 1.0, "d": 3.0, "e": 2.0})
+    hybrid = HybridRetriever(content, collab, 1.0, short=ShortHistory(2, 3, pool=3))
+    # three titles: content's top 3 by collaborative score; the popular film outside the
+    # content pool never enters, and an item without a score (f) is not in the pool
+    assert ids(hybrid.retrieve(["x", "y", "z"], "", 3)) == ["d", "e", "c"]
+    # one title or four: fused as before, so the popular film leads at weight 1
+    assert ids(hybrid.retrieve(["x"], "", 5))[0] == "popular"
+    assert ids(hybrid.retrieve(["w", "x", "y", "z"], "", 5))[0] == "popular"
+
+
+def test_pooled_keeps_items_without_a_score_after_the_scored_ones():
+    from recommender.core.retrieval import pooled
+
+    content = hits([("new", 0.9), ("a", 0.8), ("b", 0.7)])
+    assert ids(pooled(content, {"a": 1.0, "b": 2.0})) == ["b", "a", "new"]
+    assert ids(pooled(content, {})) == ["new", "a", "b"]

@@ -99,6 +99,17 @@ REAL_CASES = [
     ("Total Recall", ["2916"]),
     ("The Good, the Bad and the Ugly", ["1201"]),
     ("Up", ["68954"]),
+    # a common word that is a title links as an item of a list, not inside a sentence
+    ("The Exorcist, The Ring, Saw", ["1997", "5679", "8957"]),
+    ("The Shining, Halloween and Saw", ["1258", "1982", "8957"]),
+    ("Heat, Up, Her", ["6", "68954", "106920"]),
+    ("I saw it twice", [None]),
+    ("I saw Heat twice", ["6", None]),
+    ("Monsters, Inc., Shrek, The Incredibles", ["4886", "4306", "8961"]),
+    # an alternative title inside a sentence is not a match; a wrong year is not a match
+    ("what is the word for films like Alien", [None, "1214"]),
+    ("Road (2006", [None]),
+    ("Road (2009)", ["63072"]),
     # ambiguous: shared names and remakes
     ("star wars", (ASK, ["260", "1196", "1210"])),
     ("The Lord of the Rings", (ASK, ["4993", "5952", "7153"])),
@@ -134,3 +145,32 @@ def test_real_catalog_examples():
     result = linker.link_message("I loved Alien, Blade Runner and The Matrix")
     assert result.item_ids == ("1214", "541", "2571")
     assert linker.link_message("The Good, the Bad and the Ugly").item_ids == ("1201",)
+
+
+@pytest.fixture(scope="module")
+def products():
+    from recommender.catalog import load_beauty
+
+    return TitleLinker(load_beauty(PROJECT_ROOT / "data"))
+
+
+@pytest.mark.parametrize("text, words", [
+    ("Dove Beauty Bar, Nivea Creme, Burt's Bees Lip Balm",
+     [("dove", "beauty bar"), ("nivea", "creme"), ("burt", "lip")]),
+    ("Pantene shampoo, Head and Shoulders shampoo, Suave shampoo",
+     [("pantene", "shampoo"), ("head and shoulders", "shampoo"), ("suave", "shampoo")]),
+    ("OPI Nail Lacquer, China Glaze nail polish",
+     [("opi", "nail lacquer"), ("china glaze", "nail polish")]),
+    ("Dove soap", [("dove", "soap")]),
+])
+def test_a_brand_with_a_product_type_is_one_name_of_one_product_line(products, text, words):
+    from recommender.core.grouping import one_line
+
+    catalog = products.catalog
+    mentions = products.link_message(text).mentions
+    assert len(mentions) == len(words)
+    for mention, (brand, kind) in zip(mentions, words):
+        title = catalog.get(mention.item_id).title.lower()
+        assert brand in title.replace("'", "") and kind.split()[0] in title
+        options = [catalog.get(i) for i in (mention.item_id, *mention.alternatives)]
+        assert one_line(options, "products"), [o.title for o in options]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 
 from recommender.catalog import DOMAINS
 from recommender.errors import RecommenderError
@@ -212,6 +213,8 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from recommender.evaluation.run import run_evaluation
 
     names = [s.strip() for s in args.systems.split(",") if s.strip()]
+    if args.protocol == "typed":
+        return _evaluate_typed(args, settings, names)
     if args.hybrid_weight is not None and not 0.0 <= args.hybrid_weight <= 1.0:
         raise RecommenderError("--hybrid-weight must be between 0 and 1.")
     unknown = [n for n in names if n not in SYSTEMS]
@@ -231,6 +234,39 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
         written = write_report(report, Path(args.report), command=" ".join(sys.argv[1:]))
         print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
     print(json.dumps(report, indent=2) if args.json else _evaluation_table(report))
+    return 0
+
+
+def taste(args: argparse.Namespace, settings: Settings) -> int:
+    from recommender.evaluation.taste_lists import load_taste_lists, run_taste_lists, taste_summary
+    from recommender.loading import load_recommender
+
+    lists = load_taste_lists(args.part)
+    domains = tuple(dict.fromkeys(t.domain for t in lists))
+    recommender = load_recommender(replace(settings, domains=domains), progress=not args.json)
+    report = run_taste_lists(recommender, lists)
+    print(json.dumps(report, indent=2) if args.json else taste_summary(report))
+    return 0
+
+
+def _evaluate_typed(args: argparse.Namespace, settings: Settings, names: list[str]) -> int:
+    from recommender.evaluation.typed_report import typed_table, write_typed_report
+    from recommender.evaluation.typed_run import run_typed
+
+    try:
+        ks = sorted({int(k) for k in args.typed.split(",") if k.strip()})
+    except ValueError:
+        raise RecommenderError("--typed takes whole numbers, e.g. --typed 1,3,5.") from None
+    if not ks or ks[0] < 1:
+        raise RecommenderError("--typed takes whole numbers of 1 or more, e.g. --typed 1,3,5.")
+    report = run_typed(settings, args.dataset, names, ks, validation_users=args.tune_users,
+                       users=args.users, seed=args.seed, progress=not args.json)
+    if args.report:
+        from pathlib import Path
+
+        written = write_typed_report(report, Path(args.report), " ".join(sys.argv[1:]))
+        print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
+    print(json.dumps(report, indent=2) if args.json else typed_table(report))
     return 0
 
 

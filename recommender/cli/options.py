@@ -17,7 +17,7 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
     for add in (_add_recommend, _add_index, _add_train, _add_llm_server, _add_evaluate,
-                _add_benchmark, _add_study):
+                _add_taste, _add_benchmark, _add_study):
         add(sub)
     return parser
 
@@ -97,7 +97,22 @@ def _add_evaluate(sub) -> None:
                     help="use this collaborative share for hybrid retrieval instead of tuning it")
     ev.add_argument("--save-weights", action="store_true",
                     help="save the chosen fusion weights beside the model for the app to use")
+    ev.add_argument("--protocol", choices=["leave-one-out", "typed"], default="leave-one-out",
+                    help="leave-one-out over whole histories (default), or typed histories: K "
+                         "liked titles in no order, weights chosen per K on --tune-users "
+                         "validation users")
+    ev.add_argument("--typed", default="1,3,5", metavar="K,K,...",
+                    help="how many titles the typed protocol types (default 1,3,5)")
     ev.set_defaults(run=commands.evaluate)
+
+
+def _add_taste(sub) -> None:
+    taste = sub.add_parser("taste", help="typed lists with one obvious taste, through the "
+                                         "whole turn: do four of the first five carry it?")
+    taste.add_argument("--part", choices=["validation", "held_out"], default="validation",
+                       help="the lists that choose settings (default) or those only reported")
+    taste.add_argument("--json", action="store_true", help="print one JSON object")
+    taste.set_defaults(run=commands.taste)
 
 
 def _add_benchmark(sub) -> None:

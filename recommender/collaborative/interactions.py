@@ -17,7 +17,8 @@ import pandas as pd
 
 from recommender.errors import CatalogError
 
-__all__ = ["DATASETS", "Split", "load_sequences", "leave_one_out", "popularity"]
+__all__ = ["DATASETS", "Split", "load_sequences", "load_ratings", "leave_one_out", "popularity",
+           "LIKED_RATING"]
 
 DATASETS = {"movielens": "movies", "beauty": "beauty"}
 """Evaluation data set → the catalog domain whose ids it uses."""
@@ -51,6 +52,27 @@ def load_sequences(dataset: str, data_dir: Path) -> dict[str, list[str]]:
             rows = (line.split() for line in handle)
             return {row[0]: row[1:] for row in rows if len(row) > 1}
     raise CatalogError(f"Unknown data set {dataset!r}. Choose one of: {', '.join(DATASETS)}.")
+
+
+LIKED_RATING = 4.0
+"""A MovieLens rating at or above this is a like (a 1-star rating is not)."""
+
+
+def load_ratings(dataset: str, data_dir: Path) -> dict[str, dict[str, float]] | None:
+    """User id → item id → rating, for data sets with ratings (MovieLens); ``None`` for
+    Beauty, whose interactions are purchases and reviews with no rating kept: every one
+    counts as a like. A user who rated an item twice keeps the later rating."""
+    if dataset != "movielens":
+        return None
+    path = data_dir / "ml-latest-small" / "ratings.csv.gz"
+    if not path.exists():
+        raise CatalogError(f"{path} is missing; restore it from the repository.")
+    ratings = pd.read_csv(path, usecols=["userId", "movieId", "rating", "timestamp"])
+    ratings = ratings.sort_values(["userId", "timestamp"], kind="stable")
+    out: dict[str, dict[str, float]] = {}
+    for user, item, rating in zip(ratings["userId"], ratings["movieId"], ratings["rating"]):
+        out.setdefault(str(user), {})[str(item)] = float(rating)
+    return out
 
 
 def leave_one_out(sequences: Mapping[str, Sequence[str]]) -> list[Split]:

@@ -95,6 +95,26 @@ class CollaborativeRetriever:
         sequence = torch.tensor([pad_left(known, self.model.config.max_len)])
         return self.model.user_vectors(sequence)[0].numpy()
 
+    def scores(self, history_ids: Sequence[str], item_ids: Sequence[str],
+               steer: Steering | None = None) -> dict[str, float]:
+        """The model's score (dot product) of each of ``item_ids`` it has a vector for, for
+        this history, steered as ``retrieve`` steers; empty when it knows no history item."""
+        vector = self._steered_vector(history_ids, steer or Steering())
+        known = [i for i in item_ids if i in self._ids]
+        if vector is None or not known:
+            return {}
+        items = self.model.items.weight.detach()[[self._ids[i] for i in known]].numpy()
+        return {i: round(float(s), 5) for i, s in zip(known, items @ vector)}
+
+    def _steered_vector(self, history_ids: Sequence[str], steer: Steering) -> np.ndarray | None:
+        sequence = [*history_ids, steer.focus] if steer.focus else list(history_ids)
+        vector = self.user_vector(sequence)
+        avoid = [self._ids[i] for i in steer.avoid if i in self._ids]
+        if vector is not None and avoid:
+            away = self.model.items.weight.detach()[avoid].numpy().mean(axis=0)
+            vector = vector - AVOID_WEIGHT * float(np.linalg.norm(vector)) * unit(away)
+        return vector
+
     def retrieve(self, history_ids: Sequence[str], k: int,
                  exclude: Iterable[str] | None = None,
                  steer: Steering | None = None) -> list[ScoredItem]:
@@ -103,14 +123,9 @@ class CollaborativeRetriever:
         reads the focus item as the newest of the history, and moves the user's vector away
         from disliked items."""
         steer = steer or Steering()
-        sequence = [*history_ids, steer.focus] if steer.focus else list(history_ids)
-        vector = self.user_vector(sequence)
+        vector = self._steered_vector(history_ids, steer)
         if vector is None or k <= 0:
             return []
-        avoid = [self._ids[i] for i in steer.avoid if i in self._ids]
-        if avoid:
-            away = self.model.items.weight.detach()[avoid].numpy().mean(axis=0)
-            vector = vector - AVOID_WEIGHT * float(np.linalg.norm(vector)) * unit(away)
         excluded = set(history_ids if exclude is None else exclude)
         fetch = min(len(self.vocabulary), k + len(excluded))
         query = np.append(vector, 0.0).astype(np.float32)

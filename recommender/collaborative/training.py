@@ -20,6 +20,7 @@ from recommender.collaborative.sasrec import (
     train_sasrec,
     write_atomically,
 )
+from recommender.core.retrieval import ShortHistory
 from recommender.errors import RecommenderError
 from recommender.settings import PROJECT_ROOT
 
@@ -72,6 +73,9 @@ class FusionWeights:
     """Collaborative share of hybrid retrieval (the rest is content)."""
     llm: float = 1.0
     """LLM share of the final order (the rest is retrieval order)."""
+    short_history: ShortHistory | None = None
+    """How a short typed history is read (``retrieval.ShortHistory``); ``None``: fused as
+    any other. Chosen on validation users and typed lists, saved as ``short_history``."""
 
 
 def load_fusion_weights(folder: Path) -> FusionWeights:
@@ -81,7 +85,10 @@ def load_fusion_weights(folder: Path) -> FusionWeights:
         return FusionWeights()
     try:
         data = json.loads(path.read_text())
-        return FusionWeights(collaborative=float(data["collaborative"]), llm=float(data["llm"]))
+        short = data.get("short_history")
+        return FusionWeights(collaborative=float(data["collaborative"]), llm=float(data["llm"]),
+                             short_history=None if short is None else ShortHistory(
+                                 int(short["fewest"]), int(short["most"]), int(short["pool"])))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise RecommenderError(
             f"{path} cannot be read ({exc}). Delete it to use the default weights, or write it "

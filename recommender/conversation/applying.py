@@ -12,6 +12,7 @@ from recommender.conversation.result import Understood
 from recommender.conversation.state import ASK_BELOW, ConversationState, Question
 from recommender.core.constraints import ConstraintChange, Constraints
 from recommender.core.domain import Domain
+from recommender.core.grouping import one_line
 from recommender.core.linking import LinkResult, Mention
 
 __all__ = ["Applied", "apply_request"]
@@ -81,12 +82,18 @@ def apply_request(request: Request, state: ConversationState, domain: Domain) ->
 
 def _link_phrase(phrase: str, liked: bool, domain: Domain, applied: Applied,
                  target: list[str]) -> None:
+    """Link one phrase. A name that fits several forms of one thing (sizes or shades of one
+    product, films of one series) is taken at once as its likeliest form, said so, with the
+    others offered beside the answer; only genuinely different items are asked about first."""
+    catalog = domain.catalog
     for mention in domain.linker.link_message(phrase).mentions:
+        options = (mention.item_id, *mention.alternatives)
         if mention.ambiguous(ASK_BELOW):
-            applied.questions.append(Question(mention.text, (mention.item_id,
-                                                             *mention.alternatives),
-                                              liked=liked))
-            continue
+            if not one_line([catalog.get(i) for i in options if i], catalog.kind):
+                applied.questions.append(Question(mention.text, options, liked=liked))
+                continue
+            applied.questions.append(Question(mention.text, mention.alternatives, liked=liked,
+                                              taken=mention.item_id))
         applied.mentions.append(mention)
         if mention.item_id:
             target.append(mention.item_id)

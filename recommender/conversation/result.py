@@ -69,6 +69,7 @@ class ConversationResult:
         if self.questions:
             data["clarify"] = [
                 {"input": q.text, "liked": q.liked,
+                 **({"taken": {"id": q.taken, "title": title(q.taken)}} if q.taken else {}),
                  "options": [{"id": i, "title": title(i), "answer": q.answer(title(i))}
                              for i in q.options]}
                 for q in self.questions]

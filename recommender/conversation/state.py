@@ -147,6 +147,9 @@ class Question:
     text: str
     options: tuple[str, ...]
     liked: bool = True
+    taken: str | None = None
+    """The item already used for the phrase (one of several forms of one thing), the options
+    being its other forms; ``None``: nothing was used until the user answers."""
 
     def answer(self, label: str) -> str:
         """The message that picks ``label``: sent when the user clicks it."""

@@ -33,6 +33,10 @@ _SEPARATORS = re.compile(
     r"[,;|/!?]+|(?:^|\s+)(?:and|plus|also|then|or|but|as well as|&)(?:\s+|$)", re.IGNORECASE
 )
 _SEPARATOR_WORDS = frozenset({"and", "plus", "also", "then", "or", "but", "as"})
+_LIST_MARKS = re.compile(r"[,;|/!?]+")
+"""Punctuation that separates the items of a typed list (a word like "and" may be inside a
+name: "Head and Shoulders shampoo")."""
+_YEAR = re.compile(r"\b(?:18|19|20)\d\d\b")
 _QUOTES = re.compile(r"[\n\"“”«»]+")
 _MARKUP = re.compile(r"<[^<>]{0,200}>")
 _EDGE_PUNCTUATION = " \t\"'“”‘’.,;:!?()[]{}<>*_`~"
@@ -136,24 +140,72 @@ class TitleLinker:
 
     def _link_line(self, line: str) -> list[Mention]:
         words = line.split()
+        listed = bool(_LIST_MARKS.search(line))
         found: list[Mention] = []
         leftover: list[str] = []
+        start = 0  # where the leftover began
         i = 0
         while i < len(words):
             hit = self._longest_span(words, i)
             spelled = self._spelled_span(words, i, hit[1] if hit else i + 1)
             if spelled is not None:
                 hit = spelled
+            if hit is not None:
+                hit = self._whole_piece(words, i, hit)
+            if hit is not None and not self._year_fits(hit, words):
+                hit = None
             if hit is None:
+                if not leftover:
+                    start = i
                 leftover.append(words[i])
                 i += 1
                 continue
-            found.extend(self._leftover(" ".join(leftover)))
+            found.extend(self._leftover(" ".join(leftover), _breaks_before(words, start),
+                                        False, listed))
             leftover = []
             found.append(hit[0])
             i = hit[1]
-        found.extend(self._leftover(" ".join(leftover)))
+        found.extend(self._leftover(" ".join(leftover), _breaks_before(words, start), True,
+                                    listed))
         return found
+
+    def _whole_piece(self, words: list[str], start: int,
+                     hit: tuple[Mention, int]) -> tuple[Mention, int] | None:
+        """A span that names an item only by a brand, a title's head before its colon or an
+        alternative title ("Burt's Bees", "OPI") gives way to the whole list item it begins
+        when that names something ("Burt's Bees Lip Balm" is one name); an alternative title
+        inside a sentence counts only when it is the whole list item ("the word" in a
+        sentence is not Ordet)."""
+        mention, end = hit
+        stop = _piece_end(words, start)
+        if end >= stop or self._main_title(mention.text):
+            return hit
+        piece = " ".join(words[start:stop])
+        whole = self._contained(piece, _strip_filler(normalize(piece))) or \
+            self._covered(piece, _strip_filler(normalize(piece)))
+        if whole is not None:
+            return whole, stop
+        if mention.method == "exact" and len(normalize(mention.text).split()) < 3 and \
+                self._alias_only(mention.text):
+            return None
+        return hit
+
+    def _year_fits(self, hit: tuple[Mention, int], words: list[str]) -> bool:
+        """A year written right after a title must be the linked item's ("Road (2006" is
+        not The Road of 2009)."""
+        mention, end = hit
+        year = _YEAR.fullmatch(words[end].strip(_EDGE_PUNCTUATION)) if end < len(words) else None
+        if year is None or mention.item_id is None:
+            return True
+        return self.catalog.get(mention.item_id).year in (None, int(year.group()))
+
+    def _main_title(self, text: str) -> bool:
+        return any(k.quality >= 0.95 for k in self._keys.get(normalize(text), ()))
+
+    def _alias_only(self, text: str) -> bool:
+        """The phrase is only ever an alternative title (quality 0.9 names, not a head)."""
+        keys = self._keys.get(normalize(text), ())
+        return bool(keys) and all(0.85 <= k.quality < 0.95 for k in keys)
 
     def _whole(self, text: str) -> Mention | None:
         key = normalize(text)
@@ -200,7 +252,9 @@ class TitleLinker:
             pool = set().union(*(self._keys_by_word.get(w, set()) for w in key.split()
                                  if w not in STOPWORDS), self._keys_by_word.get("^" + key[:3],
                                                                                 set()))
-            close = difflib.get_close_matches(key, list(pool), n=1, cutoff=_SPELLED_CUTOFF)
+            close = [c for c in difflib.get_close_matches(key, list(pool), n=3,
+                                                          cutoff=_SPELLED_CUTOFF)
+                     if _years_agree(key, c)][:1]
             if close:
                 ratio = difflib.SequenceMatcher(None, key, close[0]).ratio()
                 item_id, confidence, others = self._best(self._keys[close[0]])
@@ -209,14 +263,48 @@ class TitleLinker:
                                others), end
         return None
 
-    def _leftover(self, text: str) -> list[Mention]:
+    def _leftover(self, text: str, opens: bool = True, closes: bool = True,
+                  listed: bool = False) -> list[Mention]:
+        """Mentions in words no span took. A comma-separated piece is tried whole before it is
+        cut at "and" or "or"; a common word that is a title ("Saw", "Heat", "Up") links only
+        when it stands alone as an item of a list (``opens``: the text begins after a list
+        mark or at the line's start; ``closes``: it ends the line)."""
         out = []
-        for piece in _SEPARATORS.split(text):
-            if not piece or not _strip_filler(normalize(piece)):
+        pieces = [p for p in _LIST_MARKS.split(text)]
+        for n, piece in enumerate(pieces):
+            whole = self._piece_as_name(piece)
+            if whole is not None:
+                out.append(whole)
                 continue
-            found = self._whole(piece) or self._loose(piece)
-            out.append(found or Mention(piece.strip(_EDGE_PUNCTUATION), None))
+            parts = _SEPARATORS.split(piece)
+            for m, part in enumerate(parts):
+                if not part or not part.strip(_EDGE_PUNCTUATION):
+                    continue
+                alone = listed and (n > 0 or m > 0 or opens) and \
+                    (n < len(pieces) - 1 or m < len(parts) - 1 or closes)
+                if not _strip_filler(normalize(part)):
+                    found = self._standalone(part) if alone else None
+                    if found is not None:
+                        out.append(found)
+                    continue
+                found = self._whole(part) or self._loose(part)
+                out.append(found or Mention(part.strip(_EDGE_PUNCTUATION), None))
         return out
+
+    def _piece_as_name(self, piece: str) -> Mention | None:
+        """A list item with a separator word inside that one title contains whole."""
+        key = _strip_filler(normalize(piece))
+        if not key or not _SEPARATORS.search(piece.strip()):
+            return None
+        return self._whole(piece) or self._contained(piece, key)
+
+    def _standalone(self, part: str) -> Mention | None:
+        """A list item made of one common word that is a title ("Saw")."""
+        key = normalize(part)
+        if key not in self._keys or len(key.split()) > 2:
+            return None
+        item_id, confidence, others = self._best(self._keys[key])
+        return Mention(part.strip(_EDGE_PUNCTUATION), item_id, confidence, "exact", others)
 
     def _loose(self, phrase: str) -> Mention | None:
         key = _strip_filler(normalize(phrase))
@@ -230,6 +318,8 @@ class TitleLinker:
             return None
         postings = [self._postings.get(w, set()) for w in significant]
         matches = set.intersection(*postings) if postings else set()
+        if len(significant) == 1:  # one ordinary word ("twice") names only a one-word title
+            matches = {i for i in matches if len(self._significant(i)) == 1}
         if not matches:
             return None
         ranked = sorted(matches, key=lambda i: (-self._popularity(i),
@@ -244,10 +334,30 @@ class TitleLinker:
         return Mention(phrase.strip(_EDGE_PUNCTUATION), best, round(confidence, 2), "partial",
                        tuple(ranked[1 : 1 + _ALTERNATIVES]))
 
+    def _covered(self, phrase: str, key: str) -> Mention | None:
+        """Products only: no title has every word of the phrase, but the brand's titles have
+        most of them ("Burt's Bees Lip Balm" → a Burt's Bees lip product): the titles that
+        share the first word and at least half the significant words, most shared first."""
+        significant = [w for w in key.split() if w not in STOPWORDS]
+        if self.catalog.kind != "products" or len(significant) < 3:
+            return None
+        brand = self._postings.get(significant[0], set())
+        shared = {i: sum(i in self._postings.get(w, ()) for w in significant) for i in brand}
+        enough = {i: n for i, n in shared.items() if n >= max(2, len(significant) / 2)}
+        if not enough:
+            return None
+        ranked = sorted(enough, key=lambda i: (-enough[i], -self._popularity(i), i))
+        best = ranked[0]
+        confidence = 0.9 * enough[best] / len(significant)
+        return Mention(phrase.strip(_EDGE_PUNCTUATION), best, round(confidence * 0.5, 2),
+                       "partial", tuple(ranked[1 : 1 + _ALTERNATIVES]))
+
     def _close(self, phrase: str, key: str) -> Mention | None:
         if len(key) < 4:
             return None
-        close = difflib.get_close_matches(key, self._key_list, n=3, cutoff=_CLOSE_CUTOFF)
+        close = [c for c in difflib.get_close_matches(key, self._key_list, n=3,
+                                                      cutoff=_CLOSE_CUTOFF)
+                 if _years_agree(key, c)]
         if not close:
             return None
         ratio = difflib.SequenceMatcher(None, key, close[0]).ratio()
@@ -270,6 +380,10 @@ class TitleLinker:
         share = weight(top) / sum(weight(k) for k in ranked)
         others = tuple(k.item_id for k in ranked[1 : 1 + _ALTERNATIVES])
         return top.item_id, round(top.quality * share, 2), others
+
+    def _significant(self, item_id: str) -> list[str]:
+        return [w for w in normalize(self.catalog.get(item_id).title).split()
+                if w not in STOPWORDS]
 
     def _popularity(self, item_id: str) -> int:
         return self.catalog.get(item_id).popularity
@@ -296,6 +410,31 @@ def _names(item: Item) -> list[tuple[str, float]]:
             variants.append((" ".join(_ROMAN.get(w.lower().strip(":,"), w) for w in words),
                              quality))
     return names + variants
+
+
+def _years_agree(key: str, name: str) -> bool:
+    """A phrase with a year matches only a name with that year, or with none ("Road 2006" is
+    not "The Road 2009")."""
+    typed, named = set(_YEAR.findall(key)), set(_YEAR.findall(name))
+    return not typed or not named or bool(typed & named)
+
+
+def _breaks_before(words: list[str], start: int) -> bool:
+    """Whether position ``start`` begins a list item: the line's start, or after a list mark
+    or a separator word."""
+    if start == 0:
+        return True
+    before = words[start - 1]
+    return bool(_LIST_MARKS.search(before[-1:])) or normalize(before) in _SEPARATOR_WORDS
+
+
+def _piece_end(words: list[str], start: int) -> int:
+    """Where the list item that begins at ``start`` ends: after the first word that ends
+    with a list mark, or at the line's end."""
+    for n in range(start, len(words)):
+        if _LIST_MARKS.search(words[n][-1:]):
+            return n + 1
+    return len(words)
 
 
 def _strip_filler(key: str) -> str:

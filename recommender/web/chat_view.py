@@ -120,8 +120,13 @@ class TurnView:
         noun = self.catalog.noun
         lines, options = [], []
         for q in self.understood.questions:
-            lines.append(f"**Which {noun} did you mean by “{escape(q.text)}”?** Pick one "
-                         "below, or type the title with its year.")
+            if q.taken is not None:
+                lines.append(f"**For “{escape(q.text)}” I took "
+                             f"{escape(self.catalog.get(q.taken).label)}.** If you meant "
+                             f"another {noun}, pick it below.")
+            else:
+                lines.append(f"**Which {noun} did you mean by “{escape(q.text)}”?** Pick one "
+                             "below, or type the title with its year.")
             options += [{"label": self.catalog.get(i).label,
                          "value": q.answer(self.catalog.get(i).label)} for i in q.options]
         return "  \n".join(lines), options
