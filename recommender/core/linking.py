@@ -90,6 +90,9 @@ class LinkResult:
 class _Key:
     item_id: str
     quality: float  # 1.0 main title, lower for alternative names
+    kind: str = "title"
+    """What the name is: the ``title`` (with or without its article or year), an ``alias``
+    (an alternative or foreign title), or a ``part`` of one (before or after a colon)."""
 
 
 class TitleLinker:
@@ -100,10 +103,10 @@ class TitleLinker:
         self._keys: dict[str, list[_Key]] = defaultdict(list)
         self._postings: dict[str, set[str]] = defaultdict(set)
         for item in catalog.items:
-            for name, quality in _names(item):
+            for name, quality, kind in _names(item):
                 key = normalize(name)
                 if key and all(k.item_id != item.item_id for k in self._keys[key]):
-                    self._keys[key].append(_Key(item.item_id, quality))
+                    self._keys[key].append(_Key(item.item_id, quality, kind))
             for word in set(normalize(item.title).split()):
                 if word not in STOPWORDS:
                     self._postings[word].add(item.item_id)
@@ -181,8 +184,8 @@ class TitleLinker:
         if end >= stop or self._main_title(mention.text):
             return hit
         piece = " ".join(words[start:stop])
-        whole = self._contained(piece, _strip_filler(normalize(piece))) or \
-            self._covered(piece, _strip_filler(normalize(piece)))
+        key = _strip_filler(normalize(piece))
+        whole = self._contained(piece, key) or self._covered(piece, key)
         if whole is not None:
             return whole, stop
         if mention.method == "exact" and len(normalize(mention.text).split()) < 3 and \
@@ -200,12 +203,12 @@ class TitleLinker:
         return self.catalog.get(mention.item_id).year in (None, int(year.group()))
 
     def _main_title(self, text: str) -> bool:
-        return any(k.quality >= 0.95 for k in self._keys.get(normalize(text), ()))
+        return any(k.kind == "title" for k in self._keys.get(normalize(text), ()))
 
     def _alias_only(self, text: str) -> bool:
-        """The phrase is only ever an alternative title (quality 0.9 names, not a head)."""
+        """The phrase is only ever an alternative title, never a title or part of one."""
         keys = self._keys.get(normalize(text), ())
-        return bool(keys) and all(0.85 <= k.quality < 0.95 for k in keys)
+        return bool(keys) and all(k.kind == "alias" for k in keys)
 
     def _whole(self, text: str) -> Mention | None:
         key = normalize(text)
@@ -270,7 +273,7 @@ class TitleLinker:
         when it stands alone as an item of a list (``opens``: the text begins after a list
         mark or at the line's start; ``closes``: it ends the line)."""
         out = []
-        pieces = [p for p in _LIST_MARKS.split(text)]
+        pieces = _LIST_MARKS.split(text)
         for n, piece in enumerate(pieces):
             whole = self._piece_as_name(piece)
             if whole is not None:
@@ -283,7 +286,7 @@ class TitleLinker:
                 alone = listed and (n > 0 or m > 0 or opens) and \
                     (n < len(pieces) - 1 or m < len(parts) - 1 or closes)
                 if not _strip_filler(normalize(part)):
-                    found = self._standalone(part) if alone else None
+                    found = self._whole(part) if alone else None  # "Saw" as a list item
                     if found is not None:
                         out.append(found)
                     continue
@@ -297,14 +300,6 @@ class TitleLinker:
         if not key or not _SEPARATORS.search(piece.strip()):
             return None
         return self._whole(piece) or self._contained(piece, key)
-
-    def _standalone(self, part: str) -> Mention | None:
-        """A list item made of one common word that is a title ("Saw")."""
-        key = normalize(part)
-        if key not in self._keys or len(key.split()) > 2:
-            return None
-        item_id, confidence, others = self._best(self._keys[key])
-        return Mention(part.strip(_EDGE_PUNCTUATION), item_id, confidence, "exact", others)
 
     def _loose(self, phrase: str) -> Mention | None:
         key = _strip_filler(normalize(phrase))
@@ -325,8 +320,7 @@ class TitleLinker:
         ranked = sorted(matches, key=lambda i: (-self._popularity(i),
                                                 len(self.catalog.get(i).title), i))
         best = ranked[0]
-        title_words = len([w for w in normalize(self.catalog.get(best).title).split()
-                           if w not in STOPWORDS])
+        title_words = len(self._significant(best))
         confidence = min(1.0, len(significant) / max(title_words, 1)) * 0.9
         if len(ranked) > 1:  # compete on popularity, as shared names do
             total = sum(self._popularity(i) + 1 for i in ranked)
@@ -389,26 +383,27 @@ class TitleLinker:
         return self.catalog.get(item_id).popularity
 
 
-def _names(item: Item) -> list[tuple[str, float]]:
-    names: list[tuple[str, float]] = [(item.title, 1.0)]
+def _names(item: Item) -> list[tuple[str, float, str]]:
+    """(name, quality, kind) for every name of the item (see ``_Key``)."""
+    names: list[tuple[str, float, str]] = [(item.title, 1.0, "title")]
     if item.year:
-        names.append((f"{item.title} {item.year}", 1.0))
-    names.extend((alias, 0.9) for alias in item.aliases)
+        names.append((f"{item.title} {item.year}", 1.0, "title"))
+    names.extend((alias, 0.9, "alias") for alias in item.aliases)
     for name in [item.title, *item.aliases]:
         if ":" in name:
             head, tail = name.split(":", 1)
-            names.append((head, 0.6))
+            names.append((head, 0.6, "part"))
             for part in tail.split(" - "):  # "Episode V - The Empire Strikes Back"
                 if len(part.split()) >= 2:
-                    names.append((part, 0.7))
+                    names.append((part, 0.7, "part"))
     variants = []
-    for name, quality in names:
+    for name, quality, kind in names:
         words = name.split()
         if len(words) > 1 and words[0].lower() in {"the", "a", "an"}:
-            variants.append((" ".join(words[1:]), quality * 0.95))
+            variants.append((" ".join(words[1:]), quality * 0.95, kind))
         if any(w.lower().strip(":,") in _ROMAN for w in words[1:]):  # "Part II" → "Part 2"
             variants.append((" ".join(_ROMAN.get(w.lower().strip(":,"), w) for w in words),
-                             quality))
+                             quality, kind))
     return names + variants
 
 

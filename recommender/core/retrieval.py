@@ -114,8 +114,8 @@ class HybridRetriever:
     an item that has a vector but fell outside the top ``depth`` gets the list's lowest z-score.
     ``weight`` is the collaborative share, chosen on validation users (see evaluation).
 
-    A short history (at most ``short.titles`` items: two or three typed titles) is read
-    differently: a sequence model fed three titles in no order falls back on what was popular
+    A short history (``short.fewest`` to ``short.most`` items: two or three typed titles) is
+    read differently: a sequence model fed three titles in no order falls back on what was popular
     beside them, not on their taste. Content retrieval then chooses the neighbourhood, its top
     ``short.pool`` items, and the collaborative model orders that pool (``ShortHistory``)."""
 
@@ -152,11 +152,9 @@ class HybridRetriever:
 @dataclass(frozen=True)
 class ShortHistory:
     """How hybrid retrieval reads a short history: for ``fewest`` to ``most`` items, the
-    collaborative model orders content retrieval's top ``pool``. Chosen on validation users
-    and validation typed lists (``evaluate --protocol typed``, ``taste``; docs/evaluation.md):
-    on MovieLens, pooling three titles kept validation NDCG@10 level (.0273 against .0295)
-    and put the taste in 4 of the first 5 picks for 10 of 12 lists (0 before), while for one
-    title or five it cost validation NDCG@10 (.003 against .021, .012 against .023)."""
+    collaborative model orders content retrieval's top ``pool``. Chosen per data set on
+    validation users and validation typed lists (``evaluate --protocol typed``, ``taste``),
+    saved in the model's ``fusion.json``; how, and what it cost: docs/evaluation.md."""
 
     fewest: int = 2
     most: int = 3

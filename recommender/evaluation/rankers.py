@@ -25,8 +25,9 @@ class Ranker(Protocol):
 
     name: str
 
-    def rank(self, sequence: Sequence[str], k: int) -> list[str]:
-        """The ``k`` best items, none of them in ``sequence``."""
+    def rank(self, sequence: Sequence[str], k: int,
+             exclude: Sequence[str] | None = None) -> list[str]:
+        """The ``k`` best items, none of them in ``exclude`` (by default ``sequence``)."""
         ...
 
 
@@ -61,8 +62,9 @@ class PopularityRanker:
     def __init__(self, counts: Counter[str]) -> None:
         self._order = [item for item, _ in counts.most_common()]
 
-    def rank(self, sequence: Sequence[str], k: int) -> list[str]:
-        seen = set(sequence)
+    def rank(self, sequence: Sequence[str], k: int,
+             exclude: Sequence[str] | None = None) -> list[str]:
+        seen = set(sequence if exclude is None else exclude)
         out = []
         for item in self._order:
             if item not in seen:
@@ -80,8 +82,9 @@ class ContentRanker:
     def __init__(self, retriever: Retriever) -> None:
         self.retriever = retriever
 
-    def rank(self, sequence: Sequence[str], k: int) -> list[str]:
-        return [hit.item_id for hit in self.retriever.retrieve(sequence, "", k)]
+    def rank(self, sequence: Sequence[str], k: int,
+             exclude: Sequence[str] | None = None) -> list[str]:
+        return [hit.item_id for hit in self.retriever.retrieve(sequence, "", k, exclude)]
 
 
 class CollaborativeRanker:
@@ -92,8 +95,9 @@ class CollaborativeRanker:
     def __init__(self, retriever: CollaborativeSource) -> None:
         self.retriever = retriever
 
-    def rank(self, sequence: Sequence[str], k: int) -> list[str]:
-        return [hit.item_id for hit in self.retriever.retrieve(sequence, k)]
+    def rank(self, sequence: Sequence[str], k: int,
+             exclude: Sequence[str] | None = None) -> list[str]:
+        return [hit.item_id for hit in self.retriever.retrieve(sequence, k, exclude)]
 
 
 class HybridRanker:
@@ -107,10 +111,11 @@ class HybridRanker:
                  depth: int = 100) -> None:
         self.content, self.collaborative, self.depth = content, collaborative, depth
 
-    def run(self, sequence: Sequence[str], k: int) -> Run:
+    def run(self, sequence: Sequence[str], k: int,
+            exclude: Sequence[str] | None = None) -> Run:
         depth = max(k, self.depth)
-        return Run((self.collaborative.retrieve(sequence, depth),
-                    self.content.retrieve(sequence, "", depth), k))
+        return Run((self.collaborative.retrieve(sequence, depth, exclude),
+                    self.content.retrieve(sequence, "", depth, exclude), k))
 
     def combine(self, run: Run, weight: float) -> list[str]:
         collab, content, k = run.payload

@@ -3,8 +3,7 @@ over one data set, weights chosen per K on validation users, scored on test user
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -16,11 +15,17 @@ from recommender.collaborative.interactions import (
     popularity,
 )
 from recommender.collaborative.training import find_model_dir, load_fusion_weights
-from recommender.core.retrieval import fuse, pooled
+from recommender.core.retrieval import pooled
 from recommender.errors import RecommenderError
 from recommender.evaluation.ease import ease_models
 from recommender.evaluation.protocol import split_users
-from recommender.evaluation.rankers import WEIGHT_GRID
+from recommender.evaluation.rankers import (
+    WEIGHT_GRID,
+    CollaborativeRanker,
+    ContentRanker,
+    HybridRanker,
+    PopularityRanker,
+)
 from recommender.evaluation.typed import (
     evaluate_typed,
     popularity_percentiles,
@@ -35,29 +40,41 @@ POOL_GRID = (25.0, 50.0, 100.0, 200.0, 400.0)
 """Content pools the collaborative model orders (``retrieval.ShortHistory``), chosen per K."""
 EASE_GRID = (50.0, 200.0, 500.0, 1000.0)
 """EASE's regularisation, chosen per K on validation users."""
-_FUSION_DEPTH = 100
 
 
 @dataclass
 class _Ranked:
-    """A system with one ranking per case and nothing to choose: ``ranks(typed, skip, k)``."""
+    """A leave-one-out ``Ranker`` asked the typed way: it reads the typed items and skips
+    every item the user is known to have."""
 
-    name: str
-    ranks: Callable[[Sequence[str], list[str], int], list[str]]
+    ranker: Any
     grid: tuple = (None,)
 
+    @property
+    def name(self) -> str:
+        return self.ranker.name
+
     def run(self, typed, exclude, k):
-        return self.ranks(typed, [*typed, *exclude], k)
+        return self.ranker.rank(typed, k, exclude=[*typed, *exclude])
 
     def combine(self, run, weight):
         return run
 
 
-def _by_popularity(counts: Counter) -> Callable[[Sequence[str], list[str], int], list[str]]:
-    def ranks(typed, skip, k):
-        skipped = set(skip)
-        return [i for i, _ in counts.most_common(k + len(skipped)) if i not in skipped][:k]
-    return ranks
+@dataclass
+class _Tuned:
+    """A leave-one-out ``TunedRanker`` (hybrid fusion) asked the typed way, under its own
+    name and weight grid."""
+
+    ranker: Any
+    name: str
+    grid: tuple
+
+    def run(self, typed, exclude, k):
+        return self.ranker.run(typed, k, exclude=[*typed, *exclude])
+
+    def combine(self, run, weight):
+        return self.ranker.combine(run, weight)
 
 
 @dataclass
@@ -74,26 +91,6 @@ class _Ease:
 
     def combine(self, run, weight):
         return run[weight]
-
-
-@dataclass
-class _Hybrid:
-    """Collaborative and content top-100 fused (``retrieval.fuse``) under each weight."""
-
-    content: Any
-    collaborative: Any
-    name: str = "hybrid"
-    grid: tuple = WEIGHT_GRID
-
-    def run(self, typed, exclude, k):
-        skip = [*typed, *exclude]
-        return (self.collaborative.retrieve(typed, _FUSION_DEPTH, exclude=skip),
-                self.content.retrieve(typed, "", _FUSION_DEPTH, exclude=skip), k)
-
-    def combine(self, run, weight):
-        collab, content, k = run
-        return [s.item_id for s in fuse(collab, content, weight,
-                                        self.collaborative.__contains__)][:k]
 
 
 @dataclass
@@ -129,6 +126,7 @@ def run_typed(settings: Settings, dataset: str, names: Sequence[str], ks: Sequen
     test_splits, validation_splits = split_users(splits, users, validation_users, seed)
     validation = {k: typed_cases(validation_splits, ratings, k, seed) for k in ks}
     test = {k: typed_cases(test_splits, ratings, k, seed) for k in ks}
+    _check_cases(validation, test, names, dataset)
     recommender = _load(settings, DATASETS[dataset], progress)
     domain = recommender.domain(DATASETS[dataset])
     counts = popularity(splits, include_validation=True)
@@ -139,6 +137,24 @@ def run_typed(settings: Settings, dataset: str, names: Sequence[str], ks: Sequen
             "validation_users": {str(k): len(v) for k, v in validation.items()},
             "test_users": {str(k): len(v) for k, v in test.items()},
             "of_users": len(splits), **about, "systems": results}
+
+
+def _check_cases(validation: dict, test: dict, names: Sequence[str], dataset: str) -> None:
+    """A clear message when a K has no test users, or a system that chooses a weight has no
+    validation users for it."""
+    empty = [k for k, cases in test.items() if not cases]
+    if empty:
+        raise RecommenderError(
+            f"No {dataset} test user liked {empty[0]} training items and their test item. "
+            "Choose a smaller --typed (e.g. --typed 1,3,5) or report more users (--users).")
+    tuned = [n for n in names if n in ("ease", "hybrid", "pooled")]
+    short = [k for k, cases in validation.items() if not cases]
+    if tuned and short:
+        raise RecommenderError(
+            f"{', '.join(tuned)} {'chooses its' if len(tuned) == 1 else 'choose their'} weight "
+            f"on validation users, and none has "
+            f"{short[0]} liked titles. Set some apart with --tune-users (e.g. --tune-users 200), "
+            "or leave those systems out.")
 
 
 def _load(settings: Settings, domain: str, progress: bool):
@@ -162,20 +178,18 @@ def _systems(names, domain, counts, splits, dataset, settings) -> tuple[list, di
     systems: list = []
     for name in names:
         if name == "popularity":
-            systems.append(_Ranked(name, _by_popularity(counts)))
+            systems.append(_Ranked(PopularityRanker(counts)))
         elif name == "content":
-            systems.append(_Ranked(name, lambda typed, skip, k: [
-                h.item_id for h in content.retrieve(typed, "", k, exclude=skip)]))
+            systems.append(_Ranked(ContentRanker(content)))
         elif name == "sasrec":
-            systems.append(_Ranked(name, lambda typed, skip, k: [
-                h.item_id for h in collaborative.retrieve(typed, k, exclude=skip)]))
+            systems.append(_Ranked(CollaborativeRanker(collaborative)))
         elif name == "ease":
             training = [(*s.history, s.validation) for s in splits]
             systems.append(_Ease(ease_models(training, EASE_GRID)))
         elif name == "shipped":
-            systems.append(_Hybrid(content, collaborative, name="shipped", grid=(shipped,)))
+            systems.append(_Tuned(HybridRanker(content, collaborative), name, (shipped,)))
         elif name == "hybrid":
-            systems.append(_Hybrid(content, collaborative))
+            systems.append(_Tuned(HybridRanker(content, collaborative), name, WEIGHT_GRID))
         elif name == "pooled":
             systems.append(_Pooled(content, collaborative, POOL_GRID))
     return systems, about
