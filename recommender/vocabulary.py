@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 __all__ = ["normalize", "tokens", "STOPWORDS", "GenreWords", "GENRE_WORDS", "genre_synonyms",
            "request_genre_words", "TITLE_FILLER", "REQUEST_FILLER", "DECADE_PATTERN", "PRODUCT_TYPES",
-           "product_types"]
+           "product_types", "PACKAGING_WORDS"]
 
 STOPWORDS = frozenset(
     """a an the and or of in on at to for from with by as is it its be are was were this that
@@ -176,6 +176,12 @@ PRODUCT_TYPES: dict[str, tuple[str, ...]] = {
 """Beauty product types and the title phrases that name them (normalised, matched as whole
 words, a trailing "s" allowed): what a product *is*, for the typed-history protocol's taste
 coherence and for grouping one product line (``core.grouping``)."""
+
+PACKAGING_WORDS = frozenset("""oz ounce ounces fl fluid ml l g gram grams lb lbs mg count ct
+pack packs pcs piece pieces inch inches mm bottle bottles tube tubes jar jars refill refills
+value bonus size sizes packaging may vary""".split())
+"""Sizes, counts and packaging in product titles: neither a fact two products share ("its
+title mentions 'ounce'") nor part of what a product line is."""
 
 _TYPE_PATTERNS = {kind: re.compile(r"\b(?:" + "|".join(
     re.escape(normalize(p)) for p in sorted(phrases, key=len, reverse=True)) + r")s?\b")

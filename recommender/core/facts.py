@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from recommender.catalog import Item
-from recommender.vocabulary import STOPWORDS, normalize
+from recommender.vocabulary import PACKAGING_WORDS, STOPWORDS, normalize
 
 __all__ = [
     "Anchor",
@@ -55,8 +55,12 @@ def short_title(item: Item) -> str:
 
 
 def _title_words(item: Item) -> set[str]:
-    return {w for w in normalize(item.title).split()
-            if w not in STOPWORDS and not w.isdigit() and len(w) > 2}
+    """Words of the title worth naming as shared: not sizes or packaging, and one of a
+    singular and its plural ("bar", not also "bars")."""
+    words = {w for w in normalize(item.title).split()
+             if w not in STOPWORDS and w not in PACKAGING_WORDS and not w.isdigit()
+             and len(w) > 2}
+    return {w for w in words if not (w.endswith("s") and w[:-1] in words)}
 
 
 def shared_with(item: Item, other: Item) -> Anchor:

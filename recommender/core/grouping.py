@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from recommender.catalog import Catalog, Item
-from recommender.vocabulary import normalize, product_types
+from recommender.vocabulary import PACKAGING_WORDS, STOPWORDS, normalize, product_types
 
 __all__ = ["group_key", "one_per_group", "same_group", "one_line"]
 
@@ -25,9 +25,7 @@ _SEQUEL_TAIL = re.compile(
     r"two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
     r"the (?:second|third|fourth|fifth|sixth|final chapter))$")
 _AND_THE = re.compile(r"\s+and the\s+.*$")
-_SIZES = re.compile(
-    r"\b\d+(?:\.\d+)?\s*(?:oz|ounce|ounces|fl|ml|l|g|gram|grams|count|ct|pack|pcs|pieces|"
-    r"inch|mm|lb|lbs)?\b|\b(?:oz|ounce|ounces|fl|ml|pack|count|of|bonus|value|set)\b")
+_NUMBER = re.compile(r"^\d+(?:\.\d+)?[a-z]*$")
 
 
 def group_key(item: Item, kind: str) -> str:
@@ -55,7 +53,9 @@ def _product_line(title: str) -> str:
     if kinds:  # the name before the first comma says what it is; a shade may say "Bath"
         return f"{brand}|{','.join(sorted(kinds))}"
     head = normalize(title.split(",", 1)[0])
-    return f"{brand}|{' '.join(_SIZES.sub(' ', head).split()[:5])}"
+    words = [w for w in head.split()
+             if w not in PACKAGING_WORDS and w not in STOPWORDS and not _NUMBER.match(w)]
+    return f"{brand}|{' '.join(words[:5])}"
 
 
 def _kinds(title: str) -> frozenset[str]:
