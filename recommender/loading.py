@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
+from recommender.collaborative.item_item import ITEM_ITEM_FILE, ItemItemModel
 from recommender.collaborative.retriever import load_collaborative
 from recommender.collaborative.training import (
     FusionWeights,
@@ -19,7 +21,12 @@ from recommender.core.domain import Domain
 from recommender.core.grounding import GroundingChecker
 from recommender.core.linking import TitleLinker
 from recommender.core.pipeline import Recommender
-from recommender.core.retrieval import ContentRetriever, HybridRetriever, Retriever
+from recommender.core.retrieval import (
+    ContentRetriever,
+    HybridRetriever,
+    Retriever,
+    TypedReading,
+)
 from recommender.models.chat import ChatModel
 from recommender.models.llama_cpp import load_chat_model
 from recommender.vectors.index import ItemIndex
@@ -66,7 +73,16 @@ def _retriever(settings: Settings, client, index: ItemIndex,
         return content, weights.llm
     log.info("%s: hybrid retrieval (collaborative weight %.2f)", domain, weights.collaborative)
     return HybridRetriever(content, collaborative, weights.collaborative,
-                           short=weights.short_history), weights.llm
+                           typed=_typed_reading(folder, weights, index.catalog)), weights.llm
+
+
+def _typed_reading(folder: Path, weights: FusionWeights, catalog: Catalog) -> TypedReading | None:
+    """The item-item model fitted beside the sequence model, with its weights per typed
+    history length; ``None`` when either is missing (every history is fused as one)."""
+    path = folder / ITEM_ITEM_FILE
+    if not weights.typed_history or not path.is_file():
+        return None
+    return TypedReading(ItemItemModel.load(path, catalog), weights.typed_history)
 
 
 def load_model(settings: Settings) -> ChatModel:

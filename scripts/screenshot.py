@@ -42,6 +42,10 @@ def main() -> None:
         page.wait_for_selector("textarea")
         if args.domain:
             page.get_by_label(args.domain).check()
+            # The switch is a round trip: a message sent before it lands goes to the old catalog.
+            page.wait_for_timeout(1500)
+            page.wait_for_function("() => !document.querySelector('.generating, .pending')",
+                                   timeout=60_000)
         for kind, value in steps:
             if kind == "message":
                 started = time.monotonic()

@@ -105,6 +105,21 @@ def test_train_takes_the_model_shape_and_saves_it(env):
                                                         "seed": 5}
 
 
+def test_train_fits_the_item_item_model_of_typed_histories(env, tmp_path):
+    from recommender.collaborative.item_item import ItemItemModel
+
+    done = _run(env, "train", "--dataset", "movielens", "--model", "item-item", "--users", "30",
+                "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert f"saved to {tmp_path}" in done.stdout
+    model = ItemItemModel.load(tmp_path / "item_item.npz")
+    assert model.retrieve(["1"], 5) and "1" in model
+    refused = _run(env, "train", "--dataset", "movielens", "--model", "item-item",
+                   "--epochs", "2")
+    assert refused.returncode != 0
+    assert "--epochs is for --model sasrec" in refused.stderr
+
+
 @pytest.mark.parametrize("args, message", [
     (["--heads", "3"], "--heads (3) must divide --dim (64)"),
     (["--dropout", "1"], "--dropout must be from 0 up to (not including) 1"),

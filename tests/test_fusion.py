@@ -85,23 +85,18 @@ class _Collaborative:
         return hits([(i, self._scores[i]) for i in ranked])[:k]
 
 
-def test_a_short_history_is_content_pooled_and_ordered_collaboratively():
-    from recommender.core.retrieval import HybridRetriever, ShortHistory
+def test_a_typed_history_is_read_by_the_item_item_model_at_its_own_weight():
+    from recommender.core.retrieval import HybridRetriever, TypedReading
 
     content = _Content(hits([("c", 0.9), ("d", 0.8), ("e", 0.7), ("f", 0.6)]))
-    collab = _Collaborative({"popular": 50.0, "c": 1.0, "d": 3.0, "e": 2.0})
-    hybrid = HybridRetriever(content, collab, 1.0, short=ShortHistory(2, 3, pool=3))
-    # three titles: content's top 3 by collaborative score; the popular film outside the
-    # content pool never enters, and an item without a score (f) is not in the pool
-    assert ids(hybrid.retrieve(["x", "y", "z"], "", 3)) == ["d", "e", "c"]
-    # one title or four: fused as before, so the popular film leads at weight 1
-    assert ids(hybrid.retrieve(["x"], "", 5))[0] == "popular"
+    sequence = _Collaborative({"popular": 50.0, "c": 1.0, "d": 3.0, "e": 2.0})
+    item_item = _Collaborative({"e": 9.0, "f": 1.0, "c": 0.5, "d": 0.1})
+    hybrid = HybridRetriever(content, sequence, 1.0,
+                             typed=TypedReading(item_item, {1: 1.0, 3: 0.0}))
+    # one title: the item-item model alone (share 1.0), not the sequence model
+    assert ids(hybrid.retrieve(["x"], "", 3)) == ["e", "f", "c"]
+    # three titles at share 0: content order
+    assert ids(hybrid.retrieve(["x", "y", "z"], "", 3)) == ["c", "d", "e"]
+    # a count with no typed weight (two, or four): fused with the sequence model as before
+    assert ids(hybrid.retrieve(["x", "y"], "", 5))[0] == "popular"
     assert ids(hybrid.retrieve(["w", "x", "y", "z"], "", 5))[0] == "popular"
-
-
-def test_pooled_keeps_items_without_a_score_after_the_scored_ones():
-    from recommender.core.retrieval import pooled
-
-    content = hits([("new", 0.9), ("a", 0.8), ("b", 0.7)])
-    assert ids(pooled(content, {"a": 1.0, "b": 2.0})) == ["b", "a", "new"]
-    assert ids(pooled(content, {})) == ["new", "a", "b"]

@@ -131,6 +131,10 @@ def train(args: argparse.Namespace, settings: Settings) -> int:
     )
 
     torch.set_num_threads(settings.threads)
+    if args.model == "item-item":
+        return _train_item_item(args, settings)
+    if args.out is not None:
+        raise RecommenderError("--out is for --model item-item; SASRec saves beside the index.")
     config = TRAINING[args.dataset]
     for option, (ok, wanted) in _TRAIN_OPTIONS.items():
         value = getattr(args, option)
@@ -156,6 +160,29 @@ def train(args: argparse.Namespace, settings: Settings) -> int:
     folder = model_dir(settings.index_dir, args.dataset)
     print(f"trained on {meta['users']} users in {meta['train_seconds']} s; saved to "
           f"{tuning_dir(folder) if args.for_tuning else folder}")
+    return 0
+
+
+def _train_item_item(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from recommender.collaborative.interactions import DATASETS
+    from recommender.collaborative.training import TYPED_TRAINING, fit_typed, model_dir
+    from recommender.loading import load_recommender
+
+    given = [f"--{o.replace('_', '-')}" for o in (*_TRAIN_OPTIONS, "validate_every")
+             if getattr(args, o) is not None] + (["--for-tuning"] if args.for_tuning else [])
+    if given:
+        raise RecommenderError(f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} for "
+                               "--model sasrec; the item-item model has no epochs or shape.")
+    domain = DATASETS[args.dataset]
+    recommender = load_recommender(replace(settings, domains=(domain,)))
+    served = recommender.domain(domain)
+    folder = Path(args.out) if args.out else model_dir(settings.index_dir, args.dataset)
+    meta = fit_typed(args.dataset, settings.data_dir, served.catalog, served.index.vectors,
+                     folder, TYPED_TRAINING[args.dataset], users=args.users)
+    print(f"fitted on {meta['users']} users and {meta['items']} items in "
+          f"{meta['fit_seconds']} s; saved to {folder}")
     return 0
 
 

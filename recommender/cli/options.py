@@ -44,6 +44,12 @@ def _add_index(sub) -> None:
 def _add_train(sub) -> None:
     tr = sub.add_parser("train", help="fit the collaborative model (SASRec) on a data set")
     tr.add_argument("--dataset", required=True, choices=["movielens", "beauty"])
+    tr.add_argument("--model", choices=["sasrec", "item-item"], default="sasrec",
+                    help="sasrec: the sequence model of long histories (default); item-item: "
+                         "the content-aware model of typed histories (a minute, no epochs)")
+    tr.add_argument("--out", metavar="DIR", default=None,
+                    help="item-item only: the folder to save item_item.npz in (default: the "
+                         "sasrec-<dataset> folder beside the index)")
     tr.add_argument("--epochs", type=int, default=None, help="passes over the data")
     tr.add_argument("--max-len", type=int, default=None, help="most recent items read")
     tr.add_argument("--users", type=int, default=None,

@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from recommender.collaborative.interactions import DATASETS, leave_one_out, load_sequences
@@ -20,11 +22,17 @@ from recommender.collaborative.sasrec import (
     train_sasrec,
     write_atomically,
 )
-from recommender.core.retrieval import ShortHistory
+from recommender.catalog import Catalog
+from recommender.collaborative.item_item import (
+    ITEM_ITEM_FILE,
+    ItemItemConfig,
+    fit_item_item,
+    item_facets,
+)
 from recommender.errors import RecommenderError
 from recommender.settings import PROJECT_ROOT
 
-__all__ = ["TRAINING", "SHIPPED_MODELS", "model_dir", "find_model_dir", "fit", "dataset_of",
+__all__ = ["TRAINING", "TYPED_TRAINING", "fit_typed", "SHIPPED_MODELS", "model_dir", "find_model_dir", "fit", "dataset_of",
            "validation_curve", "tuning_dir", "FusionWeights", "load_fusion_weights",
            "save_fusion_weights"]
 
@@ -47,6 +55,14 @@ TRAINING: dict[str, SASRecConfig] = {
     "beauty": SASRecConfig(max_len=50, epochs=35, batch_size=128, negatives=0),
 }
 """Default training settings per data set (see docs/evaluation.md for how they were chosen)."""
+
+TYPED_TRAINING: dict[str, ItemItemConfig] = {
+    # Side information at the interactions' own scale (1.0) against none (0) and three times
+    # (3.0), chosen on validation users and validation typed lists: docs/evaluation.md.
+    "movielens": ItemItemConfig(regularization=200.0, facet_weight=1.0, neighbour_weight=1.0),
+    "beauty": ItemItemConfig(regularization=200.0, facet_weight=1.0, neighbour_weight=1.0),
+}
+"""The item-item model of typed histories, per data set (``fit_typed``)."""
 
 
 def model_dir(index_dir: Path, dataset: str) -> Path:
@@ -73,9 +89,10 @@ class FusionWeights:
     """Collaborative share of hybrid retrieval (the rest is content)."""
     llm: float = 1.0
     """LLM share of the final order (the rest is retrieval order)."""
-    short_history: ShortHistory | None = None
-    """How a short typed history is read (``retrieval.ShortHistory``); ``None``: fused as
-    any other. Chosen on validation users and typed lists, saved as ``short_history``."""
+    typed_history: dict[int, float] | None = None
+    """History length → the item-item model's share for a typed history of that many
+    titles (``retrieval.TypedReading``); ``None``: every history is fused as above. Chosen on
+    validation users and typed lists, saved as ``typed_history``."""
 
 
 def load_fusion_weights(folder: Path) -> FusionWeights:
@@ -85,10 +102,10 @@ def load_fusion_weights(folder: Path) -> FusionWeights:
         return FusionWeights()
     try:
         data = json.loads(path.read_text())
-        short = data.get("short_history")
+        typed = data.get("typed_history")
         return FusionWeights(collaborative=float(data["collaborative"]), llm=float(data["llm"]),
-                             short_history=None if short is None else ShortHistory(
-                                 int(short["fewest"]), int(short["most"]), int(short["pool"])))
+                             typed_history=None if typed is None else
+                             {int(count): float(w) for count, w in typed.items()})
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise RecommenderError(
             f"{path} cannot be read ({exc}). Delete it to use the default weights, or write it "
@@ -124,6 +141,26 @@ def fit(dataset: str, data_dir: Path, index_dir: Path, config: SASRecConfig,
         "held_out": "validation and test items" if for_tuning else "test items"}
     folder = model_dir(index_dir, dataset)
     save_model(model, vocabulary, tuning_dir(folder) if for_tuning else folder, meta)
+    return meta
+
+
+def fit_typed(dataset: str, data_dir: Path, catalog: Catalog,
+              vectors: Callable[[Sequence[str]], np.ndarray], folder: Path,
+              config: ItemItemConfig, users: int | None = None) -> dict:
+    """Fit the item-item model that reads typed histories (``collaborative.item_item``) on
+    every user's history and validation item (never a test item), the catalog's facets and
+    the index's ``vectors``, and save it in ``folder`` as ``item_item.npz``.
+
+    ``users`` keeps only the first N users: the small-data mode the tests use."""
+    splits = leave_one_out(load_sequences(dataset, data_dir))[:users]
+    vocabulary = [item.item_id for item in catalog.items]
+    started = time.perf_counter()
+    model = fit_item_item(vocabulary, ((*s.history, s.validation) for s in splits),
+                          {i.item_id: item_facets(i, catalog.kind) for i in catalog.items},
+                          vectors(vocabulary), config)
+    meta = {"dataset": dataset, "users": len(splits), "items": len(vocabulary),
+            "held_out": "test items", "fit_seconds": round(time.perf_counter() - started, 1)}
+    model.save(folder / ITEM_ITEM_FILE, meta)
     return meta
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from recommender.vectors.index import ItemIndex, ScoredItem
 
 __all__ = ["query_vector", "retrieve", "Retriever", "ContentRetriever", "HybridRetriever", "fuse",
-           "Steering", "AVOID_WEIGHT", "FOCUS_WEIGHT", "unit", "ShortHistory", "pooled"]
+           "Steering", "AVOID_WEIGHT", "FOCUS_WEIGHT", "unit", "TypedReading"]
 
 AVOID_WEIGHT = 0.3
 """How hard disliked items push the query away (Rocchio's negative weight)."""
@@ -114,64 +114,49 @@ class HybridRetriever:
     an item that has a vector but fell outside the top ``depth`` gets the list's lowest z-score.
     ``weight`` is the collaborative share, chosen on validation users (see evaluation).
 
-    A short history (``short.fewest`` to ``short.most`` items: two or three typed titles) is
-    read differently: a sequence model fed three titles in no order falls back on what was popular
-    beside them, not on their taste. Content retrieval then chooses the neighbourhood, its top
-    ``short.pool`` items, and the collaborative model orders that pool (``ShortHistory``)."""
+    A typed history (a few titles, ``typed.weights`` says how many) is read differently: a
+    sequence model fed three titles in no order falls back on what was rated in the same
+    sittings, not on their taste. The item-item model that knows the items' content
+    (``collaborative.item_item``) is fused with content retrieval instead, at the weight
+    chosen for that many titles (``TypedReading``)."""
 
     name = "hybrid"
 
     def __init__(self, content: Retriever, collaborative: CollaborativeSource, weight: float,
-                 depth: int = 100, short: ShortHistory | None = None) -> None:
+                 depth: int = 100, typed: TypedReading | None = None) -> None:
         self.content = content
         self.collaborative = collaborative
         self.weight = weight
         self.depth = depth
-        self.short = short
+        self.typed = typed
 
     def retrieve(self, history_ids: Sequence[str], profile: str, k: int,
                  exclude: Sequence[str] | None = None,
                  steer: Steering | None = None) -> list[ScoredItem]:
-        pool = self.short.pool_for(len(history_ids)) if self.short else None
-        if pool is not None:
-            return self._pooled(history_ids, profile, k, max(k, pool), exclude, steer)
         depth = max(k, self.depth)
         content = self.content.retrieve(history_ids, profile, depth, exclude, steer)
-        collab = self.collaborative.retrieve(history_ids, depth, exclude, steer)
-        return fuse(collab, content, self.weight, self.collaborative.__contains__)[:k]
-
-    def _pooled(self, history_ids: Sequence[str], profile: str, k: int, pool: int,
-                exclude: Sequence[str] | None, steer: Steering | None) -> list[ScoredItem]:
-        content = self.content.retrieve(history_ids, profile, pool, exclude, steer)
-        scores = self.collaborative.scores(history_ids, [h.item_id for h in content], steer)
-        if not scores:
-            return content[:k]
-        return pooled(content, scores)[:k]
+        typed = self.typed.weight_for(len(history_ids)) if self.typed else None
+        source, weight = (self.collaborative, self.weight) if typed is None else \
+            (self.typed.model, typed)
+        collab = source.retrieve(history_ids, depth, exclude, steer)
+        return fuse(collab, content, weight, source.__contains__)[:k]
 
 
 @dataclass(frozen=True)
-class ShortHistory:
-    """How hybrid retrieval reads a short history: for ``fewest`` to ``most`` items, the
-    collaborative model orders content retrieval's top ``pool``. Chosen per data set on
-    validation users and validation typed lists (``evaluate --protocol typed``, ``taste``),
-    saved in the model's ``fusion.json``; how, and what it cost: docs/evaluation.md."""
+class TypedReading:
+    """How hybrid retrieval reads a typed history: for a history of ``n`` items with a
+    weight in ``weights``, ``model`` (the item-item model) is fused with content at
+    ``weights[n]``; longer histories are fused with the sequence model as usual. The weights
+    are chosen per count on validation users and validation typed lists (``evaluate
+    --protocol typed``, ``taste``) and saved in the model's ``fusion.json``; how, and what they
+    measured: docs/evaluation.md."""
 
-    fewest: int = 2
-    most: int = 3
-    pool: int = 100
+    model: CollaborativeSource
+    weights: Mapping[int, float]
 
-    def pool_for(self, count: int) -> int | None:
-        """The content pool for a history of ``count`` items, or ``None``: fuse as usual."""
-        return self.pool if self.fewest <= count <= self.most else None
-
-
-def pooled(content: Sequence[ScoredItem], scores: Mapping[str, float]) -> list[ScoredItem]:
-    """Content hits reordered by collaborative score; items the model has no score for (new,
-    uploaded, never interacted with) follow in content order."""
-    scored = sorted((h for h in content if h.item_id in scores),
-                    key=lambda h: -scores[h.item_id])
-    rest = [h for h in content if h.item_id not in scores]
-    return [ScoredItem(h.item_id, round(scores[h.item_id], 6)) for h in scored] + rest
+    def weight_for(self, count: int) -> float | None:
+        """The item-item share for a history of ``count`` items, or ``None``: not typed."""
+        return self.weights.get(count)
 
 
 class CollaborativeSource(Protocol):

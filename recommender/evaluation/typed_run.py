@@ -15,7 +15,7 @@ from recommender.collaborative.interactions import (
     popularity,
 )
 from recommender.collaborative.training import find_model_dir, load_fusion_weights
-from recommender.core.retrieval import pooled
+from recommender.core.retrieval import fuse
 from recommender.errors import RecommenderError
 from recommender.evaluation.ease import ease_models
 from recommender.evaluation.protocol import split_users
@@ -33,13 +33,16 @@ from recommender.evaluation.typed import (
 )
 from recommender.settings import Settings
 
-__all__ = ["run_typed", "TYPED_SYSTEMS", "EASE_GRID"]
+__all__ = ["run_typed", "TYPED_SYSTEMS", "EASE_GRID", "ITEM_ITEM_GRID"]
 
-TYPED_SYSTEMS = ("popularity", "content", "sasrec", "ease", "shipped", "hybrid", "pooled")
-POOL_GRID = (25.0, 50.0, 100.0, 200.0, 400.0)
-"""Content pools the collaborative model orders (``retrieval.ShortHistory``), chosen per K."""
+TYPED_SYSTEMS = ("popularity", "content", "sasrec", "ease", "shipped", "hybrid", "item-item",
+                 "app")
+ITEM_ITEM_GRID = (1.0, 0.8, 0.6, 0.4)
+"""The item-item share of its fusion with content (``retrieval.TypedReading``), chosen per K."""
 EASE_GRID = (50.0, 200.0, 500.0, 1000.0)
 """EASE's regularisation, chosen per K on validation users."""
+_FUSED = 100
+"""How deep each list of a fusion reaches, as in the app (``HybridRetriever.depth``)."""
 
 
 @dataclass
@@ -94,23 +97,40 @@ class _Ease:
 
 
 @dataclass
-class _Pooled:
-    """Content retrieval's top ``pool`` ordered by the collaborative model: the app's reading
-    of a short history (``retrieval.ShortHistory``), at each pool size of ``grid``."""
+class _ItemItem:
+    """The item-item model fused with content retrieval: the app's reading of a typed
+    history (``retrieval.TypedReading``), at each item-item share of ``grid``."""
 
     content: Any
-    collaborative: Any
-    grid: tuple
-    name: str = "pooled"
+    model: Any
+    grid: tuple = ITEM_ITEM_GRID
+    name: str = "item-item"
 
     def run(self, typed, exclude, k):
         skip = [*typed, *exclude]
-        hits = self.content.retrieve(typed, "", int(max(self.grid)), exclude=skip)
-        return hits, self.collaborative.scores(typed, [h.item_id for h in hits]), k
+        return (self.model.retrieve(typed, _FUSED, skip),
+                self.content.retrieve(typed, "", _FUSED, exclude=skip), k)
 
     def combine(self, run, weight):
-        hits, scores, k = run
-        return [h.item_id for h in pooled(hits[: int(weight)], scores)][:k]
+        model, content, k = run
+        return [h.item_id for h in fuse(model, content, weight, self.model.__contains__)][:k]
+
+
+@dataclass
+class _App:
+    """The app's own retriever, as it reads a history of that many typed titles (the
+    item-item model or the SASRec fusion, at the weights of ``fusion.json``)."""
+
+    retriever: Any
+    name: str = "app"
+    grid: tuple = (None,)
+
+    def run(self, typed, exclude, k):
+        return [h.item_id for h in self.retriever.retrieve(typed, "", k,
+                                                           exclude=[*typed, *exclude])]
+
+    def combine(self, run, weight):
+        return run
 
 
 def run_typed(settings: Settings, dataset: str, names: Sequence[str], ks: Sequence[int],
@@ -147,7 +167,7 @@ def _check_cases(validation: dict, test: dict, names: Sequence[str], dataset: st
         raise RecommenderError(
             f"No {dataset} test user liked {empty[0]} training items and their test item. "
             "Choose a smaller --typed (e.g. --typed 1,3,5) or report more users (--users).")
-    tuned = [n for n in names if n in ("ease", "hybrid", "pooled")]
+    tuned = [n for n in names if n in ("ease", "hybrid", "item-item")]
     short = [k for k, cases in validation.items() if not cases]
     if tuned and short:
         raise RecommenderError(
@@ -155,6 +175,17 @@ def _check_cases(validation: dict, test: dict, names: Sequence[str], dataset: st
             f"on validation users, and none has "
             f"{short[0]} liked titles. Set some apart with --tune-users (e.g. --tune-users 200), "
             "or leave those systems out.")
+
+
+def _item_item(folder, dataset: str):
+    from recommender.collaborative.item_item import ITEM_ITEM_FILE, ItemItemModel
+
+    path = folder / ITEM_ITEM_FILE
+    if not path.is_file():
+        raise RecommenderError(f"No item-item model in {folder}. Fit one first: python -m "
+                               f"recommender train --dataset {dataset} --model item-item "
+                               f"--out {folder}")
+    return ItemItemModel.load(path)
 
 
 def _load(settings: Settings, domain: str, progress: bool):
@@ -190,6 +221,8 @@ def _systems(names, domain, counts, splits, dataset, settings) -> tuple[list, di
             systems.append(_Tuned(HybridRanker(content, collaborative), name, (shipped,)))
         elif name == "hybrid":
             systems.append(_Tuned(HybridRanker(content, collaborative), name, WEIGHT_GRID))
-        elif name == "pooled":
-            systems.append(_Pooled(content, collaborative, POOL_GRID))
+        elif name == "item-item":
+            systems.append(_ItemItem(content, _item_item(folder, dataset)))
+        elif name == "app":
+            systems.append(_App(retriever))
     return systems, about
