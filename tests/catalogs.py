@@ -33,4 +33,5 @@ def tiny_products() -> Catalog:
         Item("B2", "Prada Candy By Prada Eau De Parfum Spray 1.7 Oz For Women", popularity=7),
         Item("B3", "Neutrogena Hydro Boost Water Gel Moisturizer", popularity=12),
         Item("B4", "OPI Nail Lacquer, Big Apple Red", popularity=5),
+        Item("B5", "Prada Prada Candy Eau De Parfum Spray for Women, 2.7 Ounce", popularity=3),
     ), kind="products")

@@ -175,6 +175,16 @@ def test_films_of_one_series_are_taken_at_once_with_the_others_offered(chat):
     assert [o["id"] for o in offer["options"]] == ["11"]
 
 
+def test_the_other_sizes_of_a_product_taken_at_once_are_offered_not_recommended(chat):
+    state = ConversationState(domain="beauty", count=3)
+    data = chat(state, "Prada Candy", domain="beauty")
+    (offer,) = data["clarify"]
+    taken, others = offer["taken"]["id"], [o["id"] for o in offer["options"]]
+    assert state.liked == [taken] and sorted([taken, *others]) == ["B2", "B5"]
+    picks = [r["id"] for r in data["recommendations"]]
+    assert picks and not set(picks) & {"B2", "B5"}
+
+
 def test_different_films_sharing_a_name_are_asked_about_and_the_answer_is_used(chat):
     state = ConversationState(domain="movies", count=3)
     data = chat(state, "Heat")

@@ -70,7 +70,7 @@ def test_shared_features_lists_each_shared_attribute_with_the_titles_that_have_i
 
 
 def test_shared_features_falls_back_to_name_words_for_products():
-    versace, prada, neutrogena, _ = tiny_products().items
+    versace, prada, neutrogena, *_ = tiny_products().items
     assert shared_features(prada, [versace]) == (
         "Shares with what you liked: “eau”, “spray” and “women” in its name (like Versace "
         "Bright Crystal Eau de Toilette Spray).")

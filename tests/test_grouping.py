@@ -53,6 +53,16 @@ def test_sizes_and_shades_of_one_product_are_one_line():
     assert one_per_group([i.item_id for i in items], catalog) == ["P0", "P2", "P3", "P5"]
 
 
+def test_a_name_every_title_holds_is_one_product_whatever_the_word_order():
+    items = _products("Versace Bright Crystal Eau de Toilette Spray for Women, 3 Ounce",
+                      "Bright Crystal By Gianni Versace For Women. Miniature Eau De Toilette 5 Ml",
+                      "Versace Man Eau Fraiche Eau de Toilette Spray, 3.4 Ounce").items
+    assert not one_line(items[:2], "products")
+    assert one_line(items[:2], "products", "Versace Bright Crystal")
+    assert not one_line(items, "products", "Versace Bright Crystal")  # Man Eau Fraiche lacks it
+    assert not one_line(items[:2], "products", "Versace")  # one word fits a whole brand
+
+
 def test_one_film_per_series_unless_asked_for_more_of_it():
     catalog = Catalog("movies", tuple(Item(str(n), t) for n, t in enumerate((
         "Harry Potter and the Sorcerer's Stone", "Finding Nemo",

@@ -36,6 +36,17 @@ def test_a_period_inside_a_name_ends_no_clause(message, liked, disliked):
     assert (list(request.liked_text), list(request.disliked_text)) == (liked, disliked)
 
 
+@pytest.mark.parametrize("message, liked, positions", [
+    ("Prada Candy, Chanel No 5", ["Prada Candy, Chanel No 5"], []),
+    ("I loved Mambo #5", ["I loved Mambo #5"], []),
+    ("I liked number 3", [], [3]),
+    ("I liked no 2", [], [2]),
+])
+def test_a_number_after_a_name_is_part_of_it_not_a_reference(message, liked, positions):
+    request = parse_rules(message, GENRES)
+    assert (list(request.liked_text), list(request.liked_positions)) == (liked, positions)
+
+
 def test_a_catalog_without_genres_reads_no_genre():
     assert parse_rules("no horror", ()).change == ConstraintChange()
 

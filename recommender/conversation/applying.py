@@ -89,7 +89,8 @@ def _link_phrase(phrase: str, liked: bool, domain: Domain, applied: Applied,
     for mention in domain.linker.link_message(phrase).mentions:
         options = (mention.item_id, *mention.alternatives)
         if mention.ambiguous(ASK_BELOW):
-            if not one_line([catalog.get(i) for i in options if i], catalog.kind):
+            if not one_line([catalog.get(i) for i in options if i], catalog.kind,
+                            mention.text):
                 applied.questions.append(Question(mention.text, options, liked=liked))
                 continue
             applied.questions.append(Question(mention.text, mention.alternatives, liked=liked,

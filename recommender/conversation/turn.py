@@ -83,7 +83,9 @@ def converse(recommender: Recommender, state: ConversationState, message: str | 
 def _recommend(recommender: Recommender, state: ConversationState, applied: Applied,
                linking: float, started: float) -> Iterator[TurnEvent]:
     """The PALR turn on the state's ids; the state then remembers its profile and picks."""
-    for event in recommender.run(state.domain, state.liked, _plan(state, applied.request),
+    products = recommender.domain(state.domain).catalog.kind == "products"
+    named = tuple(o for q in applied.questions if q.taken for o in q.options) if products else ()
+    for event in recommender.run(state.domain, state.liked, _plan(state, applied.request, named),
                                  link=applied.link, timings={"linking": linking},
                                  started=started):
         if not isinstance(event, Finished):
@@ -97,8 +99,10 @@ def _recommend(recommender: Recommender, state: ConversationState, applied: Appl
         yield Answered(ConversationResult(turn, state, applied.notes, applied.questions))
 
 
-def _plan(state: ConversationState, request: Request) -> TurnPlan:
-    """What the state asks of the PALR turn."""
+def _plan(state: ConversationState, request: Request, named: tuple[str, ...] = ()) -> TurnPlan:
+    """What the state asks of the PALR turn. ``named``: the other sizes and shades of a
+    product this message named and the turn took at once; they are offered beside the
+    answer, so they are not recommended back."""
     focus = state.shown_at(request.more_like)
     different = request.different
     keep_profile = state.profile and (state.profile_edited or state.profile_for == state.liked)
@@ -107,7 +111,7 @@ def _plan(state: ConversationState, request: Request) -> TurnPlan:
         steer=Steering(where=state.constraints.where(), avoid=tuple(state.disliked),
                        focus=focus),
         exclude=tuple(state.disliked) + ((focus,) if focus else ())
-        + (tuple(state.shown) if different else ()),
+        + (tuple(state.shown) if different else ()) + named,
         constraints=state.constraints, count=state.count,
         diversity=max(state.diversity, DIFFERENT_DIVERSITY) if different else state.diversity,
         unlike=tuple(state.shown) if different else ())

@@ -92,15 +92,21 @@ def one_per_group(item_ids: Sequence[str], catalog: Catalog,
     return out
 
 
-def one_line(items: Sequence[Item], kind: str) -> bool:
+def one_line(items: Sequence[Item], kind: str, name: str = "") -> bool:
     """Whether these items are one thing in several forms: one series of films, or one
     brand's product of one type in several sizes, shades or packs (the brand the same and a
-    product type shared by all)."""
+    product type shared by all). A product ``name`` of two or more words that every title
+    holds, with a type they all share, is one product too, however the titles order their
+    words ("Versace Bright Crystal" and "Bright Crystal By Gianni Versace")."""
     keys = [group_key(i, kind) for i in items]
     if all(same_group(keys[0], k) for k in keys[1:]):
         return True
     if kind != "products":
         return False
-    brands = {k.split("|", 1)[0] for k in keys}
     shared = frozenset.intersection(*(_kinds(i.title) for i in items))
-    return len(brands) == 1 and bool(shared)
+    if not shared:
+        return False
+    if len({k.split("|", 1)[0] for k in keys}) == 1:
+        return True
+    words = set(normalize(name).split()) - STOPWORDS
+    return len(words) >= 2 and all(words <= set(normalize(i.title).split()) for i in items)

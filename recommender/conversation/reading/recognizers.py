@@ -173,6 +173,8 @@ def _read_clause(clause: str, referenced: bool, found: Titles) -> None:
     """One clause's titles or references, as liked or disliked, added to ``found``."""
     disliking = bool(DISLIKE.search(clause))
     ordinal = re.search(REFERENCE, clause, re.I) if not referenced else None
+    if ordinal and ordinal.group("num") and not only_filler(clause[:ordinal.start()]):
+        ordinal = None  # "Chanel No 5", "Mambo #5": a number right after a name is part of it
     if ordinal:
         (found.disliked_positions if disliking else found.liked_positions).append(
             position(ordinal))
