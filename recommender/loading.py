@@ -35,7 +35,7 @@ from recommender.vectors.store import open_client
 from .catalog import Catalog, load_catalog
 from .settings import Settings
 
-__all__ = ["load_recommender", "load_domains", "load_model"]
+__all__ = ["load_recommender", "load_domains", "load_model", "default_embedder"]
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,15 @@ def load_model(settings: Settings) -> ChatModel:
                            settings.llm_timeout_s)
 
 
+def default_embedder(settings: Settings) -> tuple[Embeddings, str]:
+    """The bundled MiniLM, loaded in the background, and its name for the index."""
+    from recommender.models.packaged import default_embedding_model_path
+    from recommender.vectors.embeddings import EMBEDDER_NAME, BackgroundEmbeddings, load_embedder
+
+    path = default_embedding_model_path()  # a missing package fails here, at start-up
+    return BackgroundEmbeddings(lambda: load_embedder(settings.threads, path)), EMBEDDER_NAME
+
+
 def load_recommender(settings: Settings, model: ChatModel | None = None,
                      embedder: Embeddings | None = None, embedder_name: str | None = None,
                      catalogs: Mapping[str, Catalog] | None = None,
@@ -108,16 +117,7 @@ def load_recommender(settings: Settings, model: ChatModel | None = None,
     if model is None:
         model = load_model(settings)
     if embedder is None:
-        from recommender.models.packaged import default_embedding_model_path
-        from recommender.vectors.embeddings import (
-            EMBEDDER_NAME,
-            BackgroundEmbeddings,
-            load_embedder,
-        )
-
-        path = default_embedding_model_path()  # a missing package fails here, at start-up
-        embedder = BackgroundEmbeddings(lambda: load_embedder(settings.threads, path))
-        embedder_name = EMBEDDER_NAME
+        embedder, embedder_name = default_embedder(settings)
     domains = load_domains(settings, embedder, embedder_name or type(embedder).__name__,
                            catalogs, progress)
     log.info("recommender ready in %.1f s", time.perf_counter() - started)

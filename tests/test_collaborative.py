@@ -121,6 +121,9 @@ def test_a_corrupt_model_or_weights_file_gets_a_message_saying_what_to_do(folder
     (folder / "fusion.json").write_text("{")
     with pytest.raises(RecommenderError, match="Delete it to use the default weights"):
         load_fusion_weights(folder)
+    (folder / "fusion.json").write_text('{"collaborative": 1, "llm": 0, "typed_history": [1]}')
+    with pytest.raises(RecommenderError, match="Delete it to use the default weights"):
+        load_fusion_weights(folder)
 
 
 def test_saving_replaces_files_whole_and_leaves_no_partial_file(folder):

@@ -95,6 +95,15 @@ def test_saved_and_loaded_it_ranks_the_same(tmp_path):
     assert "w4" not in served and served.scores(["w4"], ["w1"]) == {}
 
 
+def test_a_corrupt_model_file_gets_a_message_saying_what_to_do(tmp_path):
+    from recommender.errors import RecommenderError
+
+    (tmp_path / "item_item.npz").write_bytes(b"not a model")
+    with pytest.raises(RecommenderError, match="cannot be read .*Fit it again: python -m "
+                                               "recommender train --dataset"):
+        ItemItemModel.load(tmp_path / "item_item.npz")
+
+
 @pytest.mark.parametrize("item, kind, expected", [
     (Item("1", "Unforgiven", genres=("Drama", "Western"), tags=("clint eastwood",)), "movies",
      {"Drama", "Western", "clint eastwood"}),

@@ -168,7 +168,7 @@ def _train_item_item(args: argparse.Namespace, settings: Settings) -> int:
 
     from recommender.collaborative.interactions import DATASETS
     from recommender.collaborative.training import TYPED_TRAINING, fit_typed, model_dir
-    from recommender.loading import load_recommender
+    from recommender.loading import default_embedder, load_domains
 
     given = [f"--{o.replace('_', '-')}" for o in (*_TRAIN_OPTIONS, "validate_every")
              if getattr(args, o) is not None] + (["--for-tuning"] if args.for_tuning else [])
@@ -176,8 +176,8 @@ def _train_item_item(args: argparse.Namespace, settings: Settings) -> int:
         raise RecommenderError(f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} for "
                                "--model sasrec; the item-item model has no epochs or shape.")
     domain = DATASETS[args.dataset]
-    recommender = load_recommender(replace(settings, domains=(domain,)))
-    served = recommender.domain(domain)
+    served = load_domains(replace(settings, domains=(domain,)),
+                          *default_embedder(settings))[domain]  # no LLM: only the index
     folder = Path(args.out) if args.out else model_dir(settings.index_dir, args.dataset)
     meta = fit_typed(args.dataset, settings.data_dir, served.catalog, served.index.vectors,
                      folder, TYPED_TRAINING[args.dataset], users=args.users)

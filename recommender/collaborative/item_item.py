@@ -23,6 +23,8 @@ SASRec."""
 
 from __future__ import annotations
 
+import json
+import zipfile
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,10 +33,11 @@ import numpy as np
 
 from recommender.catalog import Item
 from recommender.core.retrieval import AVOID_WEIGHT, FOCUS_WEIGHT, ScoredItem, Steering
+from recommender.errors import RecommenderError
 from recommender.vocabulary import product_types
 
 __all__ = ["ItemItemConfig", "ItemItemModel", "fit_item_item", "neighbour_sets", "item_facets",
-           "ITEM_ITEM_FILE"]
+           "cooccurrence", "ease_weights", "ITEM_ITEM_FILE"]
 
 ITEM_ITEM_FILE = "item_item.npz"
 
@@ -127,22 +130,24 @@ class ItemItemModel:
         temporary = path.with_name(path.name + ".tmp.npz")
         np.savez_compressed(temporary, vocabulary=np.asarray(self.vocabulary),
                             columns=self._columns, weights=self._weights,
-                            config=np.asarray(list(asdict(self.config).values()),
-                                              dtype=np.float64),
-                            meta=np.asarray(repr(dict(meta))))
+                            config=np.asarray(json.dumps(asdict(self.config))),
+                            meta=np.asarray(json.dumps(dict(meta))))
         temporary.replace(path)
 
     @classmethod
     def load(cls, path: Path, catalog: Container[str] | None = None) -> ItemItemModel:
         """The model saved at ``path``; items outside ``catalog`` (when given) are never
         read or returned."""
-        with np.load(path, allow_pickle=False) as data:
-            values = data["config"].tolist()
-            fields = list(ItemItemConfig.__dataclass_fields__)
-            config = ItemItemConfig(**{f: type(getattr(ItemItemConfig(), f))(v)
-                                       for f, v in zip(fields, values)})
-            return cls([str(v) for v in data["vocabulary"]], data["columns"],
-                       data["weights"], config, catalog)
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                config = ItemItemConfig(**json.loads(str(data["config"])))
+                return cls([str(v) for v in data["vocabulary"]], data["columns"],
+                           data["weights"], config, catalog)
+        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+            raise RecommenderError(
+                f"{path} cannot be read ({exc}). Fit it again: python -m recommender train "
+                f"--dataset movielens|beauty --model item-item --out {path.parent} (or delete "
+                "it: typed histories are then read by the sequence model).") from exc
 
 
 def item_facets(item: Item, kind: str) -> frozenset[str]:
@@ -172,8 +177,7 @@ def fit_item_item(vocabulary: Sequence[str], interactions: Iterable[Iterable[str
     its genres, tags or product types) and the index's ``vectors`` of ``vocabulary`` (row
     order), then prune each row to its ``config.keep`` largest weights."""
     ids = {item: n for n, item in enumerate(vocabulary)}
-    gram = _gram((np.fromiter({ids[i] for i in row if i in ids}, dtype=np.int64)
-                  for row in interactions), len(ids))
+    gram = cooccurrence(({ids[i] for i in row if i in ids} for row in interactions), len(ids))
     scale = float(np.diag(gram).mean()) or 1.0
     holders: dict[str, list[int]] = {}
     for item, names in facets.items():
@@ -186,22 +190,34 @@ def fit_item_item(vocabulary: Sequence[str], interactions: Iterable[Iterable[str
         sides.append((config.neighbour_weight, neighbour_sets(vectors, config.neighbours)))
     for weight, rows in sides:
         if weight > 0 and rows:
-            side = _gram(rows, len(ids))
+            side = cooccurrence(rows, len(ids))
             gram += (weight * scale / (float(np.diag(side).mean()) or 1.0)) * side
-    gram[np.diag_indices_from(gram)] += config.regularization
-    precision = np.linalg.inv(gram)
+    weights = ease_weights(gram, config.regularization)
     del gram
-    weights = precision / -np.diag(precision)
-    del precision
-    weights[np.diag_indices_from(weights)] = -np.inf
+    weights[np.diag_indices_from(weights)] = -np.inf  # an item is never its own neighbour
     keep = min(config.keep, len(ids) - 1)
     columns = np.argpartition(-weights, keep - 1, axis=1)[:, :keep]
     kept = np.take_along_axis(weights, columns, axis=1)
     return ItemItemModel(vocabulary, columns.astype(np.int32), kept.astype(np.float16), config)
 
 
-def _gram(rows: Iterable[np.ndarray], size: int) -> np.ndarray:
-    gram = np.zeros((size, size), dtype=np.float32)
+def cooccurrence(rows: Iterable[Iterable[int]], size: int,
+                 dtype: type = np.float32) -> np.ndarray:
+    """XᵀX of the binary matrix whose rows hold these column indices (size × size)."""
+    gram = np.zeros((size, size), dtype=dtype)
     for row in rows:
-        gram[np.ix_(row, row)] += 1.0
+        index = np.fromiter(row, dtype=np.int64)
+        gram[np.ix_(index, index)] += 1.0
     return gram
+
+
+def ease_weights(gram: np.ndarray, regularization: float) -> np.ndarray:
+    """EASE's closed form over a Gram matrix: B = I − P · diag(1 / diag(P)) with
+    P = (G + λI)⁻¹, its diagonal zero (``gram`` is left as it is)."""
+    shifted = gram.copy()
+    shifted[np.diag_indices_from(shifted)] += regularization
+    precision = np.linalg.inv(shifted)
+    del shifted
+    weights = precision / -np.diag(precision)
+    weights[np.diag_indices_from(weights)] = 0.0
+    return weights

@@ -32,9 +32,9 @@ from recommender.collaborative.item_item import (
 from recommender.errors import RecommenderError
 from recommender.settings import PROJECT_ROOT
 
-__all__ = ["TRAINING", "TYPED_TRAINING", "fit_typed", "SHIPPED_MODELS", "model_dir", "find_model_dir", "fit", "dataset_of",
-           "validation_curve", "tuning_dir", "FusionWeights", "load_fusion_weights",
-           "save_fusion_weights"]
+__all__ = ["TRAINING", "TYPED_TRAINING", "SHIPPED_MODELS", "model_dir", "find_model_dir", "fit",
+           "fit_typed", "dataset_of", "validation_curve", "tuning_dir", "FusionWeights",
+           "load_fusion_weights", "save_fusion_weights"]
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def load_fusion_weights(folder: Path) -> FusionWeights:
         return FusionWeights(collaborative=float(data["collaborative"]), llm=float(data["llm"]),
                              typed_history=None if typed is None else
                              {int(count): float(w) for count, w in typed.items()})
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise RecommenderError(
             f"{path} cannot be read ({exc}). Delete it to use the default weights, or write it "
             "again with python -m recommender evaluate ... --save-weights.") from exc

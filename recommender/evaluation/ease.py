@@ -2,13 +2,17 @@
 
 B = I − P · diag(1 / diag(P)) with P = (XᵀX + λI)⁻¹ over the binary user-item matrix X of the
 training interactions; a user's scores are x·B. It has no order and no training loop, so it
-says what a plain co-occurrence model does with two or three typed titles."""
+says what a plain co-occurrence model does with two or three typed titles. The closed form is
+the item-item model's (``collaborative.item_item``), here without side information, pruning or
+float32, so the anchor stays the paper's model."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+
+from recommender.collaborative.item_item import cooccurrence, ease_weights
 
 __all__ = ["EASE", "ease_models"]
 
@@ -20,10 +24,7 @@ class EASE:
                  regularization: float) -> None:
         self.vocabulary = list(vocabulary)
         self._ids = {item: n for n, item in enumerate(self.vocabulary)}
-        precision = np.linalg.inv(gram + regularization * np.eye(len(gram)))
-        weights = precision / -np.diag(precision)
-        weights[np.diag_indices_from(weights)] = 0.0
-        self._weights = weights.astype(np.float32)
+        self._weights = ease_weights(gram, regularization).astype(np.float32)
         self.regularization = regularization
 
     def __contains__(self, item_id: str) -> bool:
@@ -50,8 +51,5 @@ def ease_models(sequences: Iterable[Sequence[str]],
     rows = [sorted(set(s)) for s in sequences]
     vocabulary = sorted({i for row in rows for i in row})
     ids = {item: n for n, item in enumerate(vocabulary)}
-    gram = np.zeros((len(vocabulary), len(vocabulary)), dtype=np.float64)
-    for row in rows:
-        index = np.fromiter((ids[i] for i in row), dtype=np.int64)
-        gram[np.ix_(index, index)] += 1.0
+    gram = cooccurrence(([ids[i] for i in row] for row in rows), len(vocabulary), np.float64)
     return {lam: EASE(vocabulary, gram, lam) for lam in regularizations}

@@ -15,7 +15,6 @@ from recommender.collaborative.interactions import (
     popularity,
 )
 from recommender.collaborative.training import find_model_dir, load_fusion_weights
-from recommender.core.retrieval import fuse
 from recommender.errors import RecommenderError
 from recommender.evaluation.ease import ease_models
 from recommender.evaluation.protocol import split_users
@@ -41,8 +40,6 @@ ITEM_ITEM_GRID = (1.0, 0.8, 0.6, 0.4)
 """The item-item share of its fusion with content (``retrieval.TypedReading``), chosen per K."""
 EASE_GRID = (50.0, 200.0, 500.0, 1000.0)
 """EASE's regularisation, chosen per K on validation users."""
-_FUSED = 100
-"""How deep each list of a fusion reaches, as in the app (``HybridRetriever.depth``)."""
 
 
 @dataclass
@@ -52,10 +49,12 @@ class _Ranked:
 
     ranker: Any
     grid: tuple = (None,)
+    label: str = ""
+    """The row's name when it is not the ranker's own."""
 
     @property
     def name(self) -> str:
-        return self.ranker.name
+        return self.label or self.ranker.name
 
     def run(self, typed, exclude, k):
         return self.ranker.rank(typed, k, exclude=[*typed, *exclude])
@@ -96,43 +95,6 @@ class _Ease:
         return run[weight]
 
 
-@dataclass
-class _ItemItem:
-    """The item-item model fused with content retrieval: the app's reading of a typed
-    history (``retrieval.TypedReading``), at each item-item share of ``grid``."""
-
-    content: Any
-    model: Any
-    grid: tuple = ITEM_ITEM_GRID
-    name: str = "item-item"
-
-    def run(self, typed, exclude, k):
-        skip = [*typed, *exclude]
-        return (self.model.retrieve(typed, _FUSED, skip),
-                self.content.retrieve(typed, "", _FUSED, exclude=skip), k)
-
-    def combine(self, run, weight):
-        model, content, k = run
-        return [h.item_id for h in fuse(model, content, weight, self.model.__contains__)][:k]
-
-
-@dataclass
-class _App:
-    """The app's own retriever, as it reads a history of that many typed titles (the
-    item-item model or the SASRec fusion, at the weights of ``fusion.json``)."""
-
-    retriever: Any
-    name: str = "app"
-    grid: tuple = (None,)
-
-    def run(self, typed, exclude, k):
-        return [h.item_id for h in self.retriever.retrieve(typed, "", k,
-                                                           exclude=[*typed, *exclude])]
-
-    def combine(self, run, weight):
-        return run
-
-
 def run_typed(settings: Settings, dataset: str, names: Sequence[str], ks: Sequence[int],
               validation_users: int, users: int | None, seed: int,
               progress: bool = True) -> dict:
@@ -147,8 +109,7 @@ def run_typed(settings: Settings, dataset: str, names: Sequence[str], ks: Sequen
     validation = {k: typed_cases(validation_splits, ratings, k, seed) for k in ks}
     test = {k: typed_cases(test_splits, ratings, k, seed) for k in ks}
     _check_cases(validation, test, names, dataset)
-    recommender = _load(settings, DATASETS[dataset], progress)
-    domain = recommender.domain(DATASETS[dataset])
+    domain = _load(settings, DATASETS[dataset], progress)
     counts = popularity(splits, include_validation=True)
     systems, about = _systems(names, domain, counts, splits, dataset, settings)
     results = evaluate_typed(systems, validation, test, domain.catalog,
@@ -189,9 +150,10 @@ def _item_item(folder, dataset: str):
 
 
 def _load(settings: Settings, domain: str, progress: bool):
-    from recommender.loading import load_recommender
+    from recommender.loading import default_embedder, load_domains
 
-    return load_recommender(replace(settings, domains=(domain,)), progress=progress)
+    return load_domains(replace(settings, domains=(domain,)), *default_embedder(settings),
+                        progress=progress)[domain]  # no LLM: retrieval only
 
 
 def _systems(names, domain, counts, splits, dataset, settings) -> tuple[list, dict]:
@@ -221,8 +183,9 @@ def _systems(names, domain, counts, splits, dataset, settings) -> tuple[list, di
             systems.append(_Tuned(HybridRanker(content, collaborative), name, (shipped,)))
         elif name == "hybrid":
             systems.append(_Tuned(HybridRanker(content, collaborative), name, WEIGHT_GRID))
-        elif name == "item-item":
-            systems.append(_ItemItem(content, _item_item(folder, dataset)))
-        elif name == "app":
-            systems.append(_App(retriever))
+        elif name == "item-item":  # fused with content as the app fuses it
+            systems.append(_Tuned(HybridRanker(content, _item_item(folder, dataset)), name,
+                                  ITEM_ITEM_GRID))
+        elif name == "app":  # the app's own retriever, at the shares it ships with
+            systems.append(_Ranked(ContentRanker(retriever), label=name))
     return systems, about
