@@ -27,6 +27,7 @@ from recommender.core.retrieval import (
     Retriever,
     TypedReading,
 )
+from recommender.core.taste import SharedTaste
 from recommender.models.chat import ChatModel
 from recommender.models.llama_cpp import load_chat_model
 from recommender.vectors.index import ItemIndex
@@ -82,7 +83,9 @@ def _typed_reading(folder: Path, weights: FusionWeights, catalog: Catalog) -> Ty
     path = folder / ITEM_ITEM_FILE
     if not weights.typed_history or not path.is_file():
         return None
-    return TypedReading(ItemItemModel.load(path, catalog), weights.typed_history)
+    return TypedReading(ItemItemModel.load(path, catalog), weights.typed_history,
+                        SharedTaste.of(catalog) if weights.typed_taste else None,
+                        weights.typed_taste or {})
 
 
 def load_model(settings: Settings) -> ChatModel:
@@ -102,7 +105,11 @@ def load_model(settings: Settings) -> ChatModel:
 def default_embedder(settings: Settings) -> tuple[Embeddings, str]:
     """The bundled MiniLM, loaded in the background, and its name for the index."""
     from recommender.models.packaged import default_embedding_model_path
-    from recommender.vectors.embeddings import EMBEDDER_NAME, BackgroundEmbeddings, load_embedder
+    from recommender.vectors.embeddings import (
+        EMBEDDER_NAME,
+        BackgroundEmbeddings,
+        load_embedder,
+    )
 
     path = default_embedding_model_path()  # a missing package fails here, at start-up
     return BackgroundEmbeddings(lambda: load_embedder(settings.threads, path)), EMBEDDER_NAME

@@ -124,6 +124,13 @@ def test_a_corrupt_model_or_weights_file_gets_a_message_saying_what_to_do(folder
     (folder / "fusion.json").write_text('{"collaborative": 1, "llm": 0, "typed_history": [1]}')
     with pytest.raises(RecommenderError, match="Delete it to use the default weights"):
         load_fusion_weights(folder)
+    (folder / "fusion.json").write_text('{"collaborative": 1, "llm": 0, "typed_taste": {"x": 1}}')
+    with pytest.raises(RecommenderError, match="Delete it to use the default weights"):
+        load_fusion_weights(folder)
+    (folder / "fusion.json").write_text('{"collaborative": 1, "llm": 0, "typed_history": '
+                                        '{"3": 0.6}, "typed_taste": {"3": 0.3}}')
+    weights = load_fusion_weights(folder)
+    assert (weights.typed_history, weights.typed_taste) == ({3: 0.6}, {3: 0.3})
 
 
 def test_saving_replaces_files_whole_and_leaves_no_partial_file(folder):

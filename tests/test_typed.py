@@ -123,3 +123,34 @@ def test_popularity_percentiles_run_from_least_to_most_popular():
 
 def test_split_is_the_data_class_the_protocol_reads():
     assert Split("u", ("a",), "b", "c").test == "c"
+
+
+def test_the_taste_system_chooses_a_share_that_lifts_the_typed_taste_on_validation():
+    """A retriever that ranks ten of the other group's items first: on the checkerboard, the
+    shared-taste step at a positive share brings the typed group's items back, and validation
+    picks it."""
+    from recommender.core.taste import SharedTaste
+    from recommender.evaluation.typed_run import TASTE_GRID, _Taste
+    from recommender.vectors.index import ScoredItem
+
+    splits, catalog = _checkerboard()
+
+    class Misled:
+        depth = 100
+
+        def retrieve(self, typed, profile, k, exclude=None, steer=None):
+            side, other = ("a", "b") if typed[0].startswith("a") else ("b", "a")
+            ranked = ([f"{other}{i}" for i in range(10)] + [f"{side}{i}" for i in range(30)] +
+                      [f"{other}{i}" for i in range(10, 30)])
+            ranked = [i for i in ranked if i not in (exclude or ())]
+            return [ScoredItem(i, float(len(ranked) - n)) for n, i in enumerate(ranked)][:k]
+
+    system = _Taste(Misled(), SharedTaste.of(catalog))
+    validation = {3: typed_cases(splits[:20] + splits[20:30], None, 3, 0)}
+    test = {3: typed_cases(splits[10:20] + splits[30:], None, 3, 0)}
+    row = evaluate_typed([system], validation, test, catalog,
+                         popularity_percentiles(Counter(), catalog), progress=False)["taste"]["3"]
+    assert row["weight"] > 0.0 and row["weight"] in TASTE_GRID
+    assert row["tuning"]["by_weight"]["0.0"] == 0.0
+    assert row["coherence@5"]["mean"] == 1.0
+    assert row["HR@10"]["mean"] > 0.0

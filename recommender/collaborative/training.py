@@ -93,6 +93,9 @@ class FusionWeights:
     """History length → the item-item model's share for a typed history of that many
     titles (``retrieval.TypedReading``); ``None``: every history is fused as above. Chosen on
     validation users and typed lists, saved as ``typed_history``."""
+    typed_taste: dict[int, float] | None = None
+    """History length → the share of the typed titles' shared taste (``core.taste``) in
+    the typed reading's order; ``None`` or a missing length: none. Saved as ``typed_taste``."""
 
 
 def load_fusion_weights(folder: Path) -> FusionWeights:
@@ -102,14 +105,17 @@ def load_fusion_weights(folder: Path) -> FusionWeights:
         return FusionWeights()
     try:
         data = json.loads(path.read_text())
-        typed = data.get("typed_history")
         return FusionWeights(collaborative=float(data["collaborative"]), llm=float(data["llm"]),
-                             typed_history=None if typed is None else
-                             {int(count): float(w) for count, w in typed.items()})
+                             typed_history=_per_count(data.get("typed_history")),
+                             typed_taste=_per_count(data.get("typed_taste")))
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise RecommenderError(
             f"{path} cannot be read ({exc}). Delete it to use the default weights, or write it "
             "again with python -m recommender evaluate ... --save-weights.") from exc
+
+
+def _per_count(weights: dict | None) -> dict[int, float] | None:
+    return None if weights is None else {int(count): float(w) for count, w in weights.items()}
 
 
 def save_fusion_weights(folder: Path, weights: FusionWeights, meta: dict) -> None:

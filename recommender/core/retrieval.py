@@ -7,11 +7,12 @@ the user actually named."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
+from recommender.core.taste import SharedTaste
 from recommender.vectors.index import ItemIndex, ScoredItem
 
 __all__ = ["query_vector", "retrieve", "Retriever", "ContentRetriever", "HybridRetriever", "fuse",
@@ -139,7 +140,10 @@ class HybridRetriever:
         source, weight = (self.collaborative, self.weight) if typed is None else \
             (self.typed.model, typed)
         collab = source.retrieve(history_ids, depth, exclude, steer)
-        return fuse(collab, content, weight, source.__contains__)[:k]
+        fused = fuse(collab, content, weight, source.__contains__)[:depth]
+        if self.typed is not None:  # the top ``depth`` re-ordered by shared taste
+            fused = self.typed.with_taste(history_ids, fused, steer)
+        return fused[:k]
 
 
 @dataclass(frozen=True)
@@ -153,10 +157,24 @@ class TypedReading:
 
     model: CollaborativeSource
     weights: Mapping[int, float]
+    taste: SharedTaste | None = None
+    """What the typed titles share (``core.taste``), mixed into the fused list at
+    ``taste_weights[n]`` for ``n`` titles."""
+    taste_weights: Mapping[int, float] = field(default_factory=dict)
 
     def weight_for(self, count: int) -> float | None:
         """The item-item share for a history of ``count`` items, or ``None``: not typed."""
         return self.weights.get(count)
+
+    def with_taste(self, history_ids: Sequence[str], fused: Sequence[ScoredItem],
+                   steer: Steering | None = None) -> list[ScoredItem]:
+        """``fused`` re-ordered by the shared taste of the history (of the focus item, when
+        the person asked for more like one), at the share chosen for its length."""
+        weight = self.taste_weights.get(len(history_ids), 0.0)
+        if self.taste is None or weight <= 0:
+            return list(fused)
+        focus = steer.focus if steer else None
+        return self.taste.rescore([focus] if focus else list(history_ids), fused, weight)
 
 
 class CollaborativeSource(Protocol):

@@ -25,10 +25,10 @@ from typing import Protocol
 
 from tqdm import tqdm
 
-from recommender.catalog import Catalog, Item
+from recommender.catalog import Catalog
 from recommender.collaborative.interactions import LIKED_RATING, Split
+from recommender.core.taste import taste_facets as facets
 from recommender.evaluation.metrics import bootstrap_ci, hit_rate, mean, ndcg
-from recommender.vocabulary import product_types
 
 __all__ = ["TypedCase", "typed_cases", "TypedSystem", "evaluate_typed", "facets",
            "popularity_percentiles", "FIRST"]
@@ -86,11 +86,6 @@ class TypedSystem(Protocol):
     def run(self, typed: Sequence[str], exclude: Sequence[str], k: int) -> object: ...
 
     def combine(self, run: object, weight: float | None) -> list[str]: ...
-
-
-def facets(item: Item, kind: str) -> frozenset[str]:
-    """What taste coherence compares: a film's genres, a product's types."""
-    return frozenset(item.genres) if kind == "movies" else product_types(item.title)
 
 
 def popularity_percentiles(counts: Counter[str], catalog: Catalog) -> dict[str, float]:

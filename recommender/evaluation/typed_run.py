@@ -15,6 +15,7 @@ from recommender.collaborative.interactions import (
     popularity,
 )
 from recommender.collaborative.training import find_model_dir, load_fusion_weights
+from recommender.core.taste import SharedTaste
 from recommender.errors import RecommenderError
 from recommender.evaluation.ease import ease_models
 from recommender.evaluation.protocol import split_users
@@ -35,9 +36,11 @@ from recommender.settings import Settings
 __all__ = ["run_typed", "TYPED_SYSTEMS", "EASE_GRID", "ITEM_ITEM_GRID"]
 
 TYPED_SYSTEMS = ("popularity", "content", "sasrec", "ease", "shipped", "hybrid", "item-item",
-                 "app")
+                 "taste", "app")
 ITEM_ITEM_GRID = (1.0, 0.8, 0.6, 0.4)
 """The item-item share of its fusion with content (``retrieval.TypedReading``), chosen per K."""
+TASTE_GRID = (0.0, 0.1, 0.2, 0.3, 0.4)
+"""The shared taste's share in the app's typed order (``retrieval.TypedReading``), per K."""
 EASE_GRID = (50.0, 200.0, 500.0, 1000.0)
 """EASE's regularisation, chosen per K on validation users."""
 
@@ -77,6 +80,24 @@ class _Tuned:
 
     def combine(self, run, weight):
         return self.ranker.combine(run, weight)
+
+
+@dataclass
+class _Taste:
+    """The app's retriever without its shared-taste step, then that step at each share."""
+
+    retriever: Any
+    taste: Any
+    name: str = "taste"
+    grid: tuple = TASTE_GRID
+
+    def run(self, typed, exclude, k):
+        depth = max(k, self.retriever.depth)
+        return typed, self.retriever.retrieve(typed, "", depth, [*typed, *exclude]), k
+
+    def combine(self, run, weight):
+        typed, hits, k = run
+        return [h.item_id for h in self.taste.rescore(typed, hits, weight)][:k]
 
 
 @dataclass
@@ -128,7 +149,7 @@ def _check_cases(validation: dict, test: dict, names: Sequence[str], dataset: st
         raise RecommenderError(
             f"No {dataset} test user liked {empty[0]} training items and their test item. "
             "Choose a smaller --typed (e.g. --typed 1,3,5) or report more users (--users).")
-    tuned = [n for n in names if n in ("ease", "hybrid", "item-item")]
+    tuned = [n for n in names if n in ("ease", "hybrid", "item-item", "taste")]
     short = [k for k, cases in validation.items() if not cases]
     if tuned and short:
         raise RecommenderError(
@@ -147,6 +168,18 @@ def _item_item(folder, dataset: str):
                                f"recommender train --dataset {dataset} --model item-item "
                                f"--out {folder}")
     return ItemItemModel.load(path)
+
+
+def _without_taste(retriever, dataset: str):
+    """The app's hybrid retriever with its typed reading but no shared-taste step."""
+    from recommender.core.retrieval import HybridRetriever
+
+    if not isinstance(retriever, HybridRetriever) or retriever.typed is None:
+        raise RecommenderError(f"The {dataset} retriever has no typed reading to add a taste "
+                               f"to. Fit one first: python -m recommender train --dataset "
+                               f"{dataset} --model item-item")
+    return HybridRetriever(retriever.content, retriever.collaborative, retriever.weight,
+                           retriever.depth, replace(retriever.typed, taste_weights={}))
 
 
 def _load(settings: Settings, domain: str, progress: bool):
@@ -186,6 +219,9 @@ def _systems(names, domain, counts, splits, dataset, settings) -> tuple[list, di
         elif name == "item-item":  # fused with content as the app fuses it
             systems.append(_Tuned(HybridRanker(content, _item_item(folder, dataset)), name,
                                   ITEM_ITEM_GRID))
+        elif name == "taste":
+            systems.append(_Taste(_without_taste(retriever, dataset),
+                                  SharedTaste.of(domain.catalog)))
         elif name == "app":  # the app's own retriever, at the shares it ships with
             systems.append(_Ranked(ContentRanker(retriever), label=name))
     return systems, about
