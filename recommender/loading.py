@@ -99,7 +99,7 @@ def load_model(settings: Settings) -> ChatModel:
                                settings.llm_server_constraint, settings.llm_server_template,
                                settings.llm_timeout_s)
     return load_chat_model(settings.model_path, settings.threads, settings.context_tokens,
-                           settings.llm_timeout_s)
+                           settings.llm_timeout_s, settings.adapter_path)
 
 
 def default_embedder(settings: Settings) -> tuple[Embeddings, str]:

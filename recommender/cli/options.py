@@ -17,7 +17,7 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
     for add in (_add_recommend, _add_index, _add_train, _add_llm_server, _add_evaluate,
-                _add_taste, _add_benchmark, _add_study):
+                _add_taste, _add_finetune, _add_explanations, _add_benchmark, _add_study):
         add(sub)
     return parser
 
@@ -119,6 +119,34 @@ def _add_taste(sub) -> None:
                        help="the lists that choose settings (default) or those only reported")
     taste.add_argument("--json", action="store_true", help="print one JSON object")
     taste.set_defaults(run=commands.taste)
+
+
+def _add_finetune(sub) -> None:
+    tune = sub.add_parser("finetune", help="LoRA-tune the bundled model on explanations from "
+                                           "training users (one adapter for both catalogs)")
+    tune.add_argument("--dataset", choices=["movielens", "beauty"], action="append",
+                      help="train on this catalog's examples (repeatable; default both)")
+    tune.add_argument("--examples", type=int, default=600,
+                      help="examples per catalog (default 600)")
+    tune.add_argument("--epochs", type=float, default=1.0)
+    tune.add_argument("--batch-size", type=int, default=8)
+    tune.add_argument("--rank", type=int, default=16)
+    tune.add_argument("--learning-rate", type=float, default=5e-4)
+    tune.add_argument("--out", help="the adapter file to write (default: the shipped one, "
+                                    "assets/models/adapter/smollm2-135m-instruct.gguf)")
+    tune.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    tune.add_argument("--users", type=int, help="only the first N users (small-data mode)")
+    tune.set_defaults(run=commands.finetune)
+
+
+def _add_explanations(sub) -> None:
+    exp = sub.add_parser("explanations", help="the explanations shown, base model against "
+                                              "the adapter, on users kept out of fine-tuning")
+    exp.add_argument("--users", type=int, default=30, help="histories per catalog (default 30)")
+    exp.add_argument("--adapter", help="the adapter to compare (default: the one the app "
+                                       "would load)")
+    exp.add_argument("--json", action="store_true", help="print one JSON object")
+    exp.set_defaults(run=commands.explanations)
 
 
 def _add_benchmark(sub) -> None:

@@ -127,14 +127,12 @@ class Recommender:
         if not result.candidates:
             result.notices.append(no_candidates_notice(noun, plan.constraints))
             return
-        with _timed(result, "selection"):
-            count = min(plan.count or self.settings.recommendations, len(result.candidates))
-            result.selection = select(chat, res.catalog, result.candidates, count)
-            if result.selection.error and not model.failed:
-                result.notices.append(
-                    "The model's choice could not be used, so these follow retrieval order.")
-            picked = result.selection.item_ids[: result.selection.from_model]
-            result.ranking = fuse_ranking(result.candidates, picked, res.llm_weight)
+        count = min(plan.count or self.settings.recommendations, len(result.candidates))
+        if plan.select if plan.select is not None else res.llm_weight > 0:
+            with _timed(result, "selection"):
+                self._select(res, chat, model, count, result)
+        else:  # the model's choice would weigh 0 in the final order: not asked for
+            result.ranking = list(result.candidates)
         with _timed(result, "explanation"):
             picks = [res.catalog.get(i) for i in result.ranking[:count][:explain_count]]
             for event in explanation.explain(chat, picks, history, noun, res.checker):
@@ -146,6 +144,17 @@ class Recommender:
                 f"The language model did not answer ({model.failure}), so this answer "
                 "comes from retrieval alone: the picks are in retrieval order and the "
                 "explanations are catalog facts. Send your message again to retry.")
+
+
+    @staticmethod
+    def _select(res: Domain, chat: PromptConversation, model: GuardedModel, count: int,
+                result: TurnResult) -> None:
+        result.selection = select(chat, res.catalog, result.candidates, count)
+        if result.selection.error and not model.failed:
+            result.notices.append(
+                "The model's choice could not be used, so these follow retrieval order.")
+        picked = result.selection.item_ids[: result.selection.from_model]
+        result.ranking = fuse_ranking(result.candidates, picked, res.llm_weight)
 
 
 @contextmanager

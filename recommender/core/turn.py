@@ -53,6 +53,10 @@ class TurnPlan:
     """0: retrieval order; up to 1: maximal marginal relevance over the candidates."""
     unlike: tuple[str, ...] = ()
     """Items the candidates should differ from too ("something different" from these)."""
+    select: bool | None = None
+    """Ask the model to choose among the candidates: ``None`` only when its choice weighs in
+    the final order (the catalog's LLM weight is above 0), so a turn never waits for a result
+    it throws away; ``True`` always (the evaluation, which measures that choice)."""
 
 
 @dataclass(frozen=True)

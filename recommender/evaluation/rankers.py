@@ -11,6 +11,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from recommender.core.retrieval import CollaborativeSource, Retriever, fuse
 from recommender.core.selection import fuse_ranking
+from recommender.core.turn import TurnPlan
 from recommender.evaluation.llm_ranking import ShuffledSelection, Verbalizer
 
 __all__ = ["Ranker", "TunedRanker", "Run", "PopularityRanker", "ContentRanker",
@@ -137,7 +138,7 @@ class PALRRanker:
 
     def run(self, sequence: Sequence[str], k: int) -> Run:
         result = self.recommender.recommend(self.domain, history_ids=sequence,
-                                            explain=self.explain)
+                                            explain=self.explain, plan=TurnPlan(select=True))
         deep = self.recommender.domain(self.domain).retriever.retrieve(sequence, result.profile, k)
         selection = result.selection
         llm_order = list(selection.item_ids[: selection.from_model]) if selection else []

@@ -51,10 +51,13 @@ def without_amx_repacking() -> Iterator[None]:
 
 _LOAD_LOCK = threading.Lock()
 
-def serve(argv: Sequence[str]) -> None:
-    """``python -m llama_cpp.server`` with two differences: ``--model`` defaults to the bundled
-    SmolLM2, and weights load without AMX buffers where this build would use them (the
-    crash ``without_amx_repacking`` avoids takes the server down on its first answer too).
+def serve(argv: Sequence[str], adapter_setting: Path | None = None) -> None:
+    """``python -m llama_cpp.server`` with three differences: ``--model`` defaults to the
+    bundled SmolLM2, ``--lora_path`` to the adapter the app would apply to that model
+    (``RECOMMENDER_ADAPTER_PATH``, ``adapter_setting``, or the shipped one; see
+    ``llama_cpp.resolve_adapter``), and weights load without AMX buffers where this build would
+    use them (the crash ``without_amx_repacking`` avoids takes the server down on its first
+    answer too).
 
     Built from llama_cpp.server's own parts (its argument table, settings and ``create_app``),
     with ``argv`` parsed here rather than read from ``sys.argv``."""
@@ -63,9 +66,17 @@ def serve(argv: Sequence[str]) -> None:
     from llama_cpp.server.cli import add_args_from_model
     from llama_cpp.server.settings import Settings
 
+    from recommender.models.llama_cpp import check_adapter, resolve_adapter
+
     args = list(argv)
-    if not any(a == "--model" or a.startswith("--model=") or a == "--config_file" for a in args):
+    named = any(a == "--model" or a.startswith("--model=") or a == "--config_file" for a in args)
+    if not named:
         args = ["--model", str(default_gguf_path()), *args]
+    adapter = resolve_adapter(adapter_setting, Path("named") if named else None)
+    if adapter is not None and not any(a.startswith("--lora_path") for a in args):
+        if not named:
+            check_adapter(adapter, default_gguf_path())
+        args += ["--lora_path", str(adapter)]
     parser = argparse.ArgumentParser(prog="python -m recommender llm-server",
                                      description="llama.cpp's OpenAI-compatible server.")
     add_args_from_model(parser, Settings)

@@ -24,8 +24,13 @@ from recommender.models.chat import (
 )
 from recommender.models.compat import without_amx_repacking
 from recommender.models.packaged import default_gguf_path
+from recommender.settings import PROJECT_ROOT
 
-__all__ = ["LlamaCppChatModel", "load_chat_model"]
+__all__ = ["LlamaCppChatModel", "load_chat_model", "resolve_adapter", "check_adapter",
+           "SHIPPED_ADAPTER"]
+
+SHIPPED_ADAPTER = PROJECT_ROOT / "assets" / "models" / "adapter" / "smollm2-135m-instruct.gguf"
+"""The adapter ``python -m recommender finetune`` trained for the bundled model."""
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +39,7 @@ class LlamaCppChatModel:
     """A GGUF model loaded once and shared; calls are serialised with a lock."""
 
     def __init__(self, model_path: Path, threads: int, context_tokens: int,
-                 timeout_s: float = 60.0) -> None:
+                 timeout_s: float = 60.0, adapter_path: Path | None = None) -> None:
         from llama_cpp import Llama
 
         if not model_path.is_file():
@@ -42,10 +47,13 @@ class LlamaCppChatModel:
                 f"No model file at {model_path}. Set RECOMMENDER_MODEL_PATH to a .gguf file, "
                 "or unset it to use the bundled SmolLM2-135M-Instruct."
             )
+        if adapter_path is not None:
+            check_adapter(adapter_path, model_path)
         try:
             with without_amx_repacking():
                 self._llama = Llama(
                     model_path=str(model_path),
+                    lora_path=None if adapter_path is None else str(adapter_path),
                     n_ctx=context_tokens,
                     n_threads=threads,
                     n_threads_batch=threads,
@@ -58,8 +66,9 @@ class LlamaCppChatModel:
                 f"llama.cpp could not load {model_path} ({exc}). Check that it is a complete GGUF "
                 "file, or point RECOMMENDER_MODEL_PATH at another one."
             ) from exc
-        self.name = model_path.name
+        self.name = model_path.name + (f" + {adapter_path.name}" if adapter_path else "")
         self.path = model_path
+        self.adapter_path = adapter_path
         self.timeout_s = timeout_s
         self._lock = threading.Lock()
         self._formatter, self._end_of_turn = _chat_formatter(self._llama)
@@ -137,9 +146,46 @@ def _chat_formatter(llama):
 
 
 def load_chat_model(model_path: Path | None, threads: int, context_tokens: int,
-                    timeout_s: float = 60.0) -> LlamaCppChatModel:
-    """The model named by the settings, or the bundled SmolLM2 when none is named."""
+                    timeout_s: float = 60.0,
+                    adapter_path: Path | None = None) -> LlamaCppChatModel:
+    """The model named by the settings, or the bundled SmolLM2 when none is named, with the
+    adapter ``resolve_adapter`` names."""
     path = model_path or default_gguf_path()
-    log.info("loading LLM from %s", path)
+    adapter = resolve_adapter(adapter_path, model_path)
+    log.info("loading LLM from %s%s", path, f" with the adapter {adapter}" if adapter else "")
     return LlamaCppChatModel(path, threads=threads, context_tokens=context_tokens,
-                             timeout_s=timeout_s)
+                             timeout_s=timeout_s, adapter_path=adapter)
+
+
+def resolve_adapter(setting: Path | None, model_path: Path | None) -> Path | None:
+    """The adapter to apply: the setting's file; none for ``none``; unset, the shipped adapter
+    when the bundled model runs and the adapter is there (another GGUF runs without one)."""
+    if setting is not None:
+        return None if str(setting).lower() == "none" else setting
+    if model_path is None and SHIPPED_ADAPTER.is_file():
+        return SHIPPED_ADAPTER
+    return None
+
+
+def check_adapter(adapter: Path, model_path: Path) -> None:
+    """Stop with a message naming the setting when ``adapter`` is missing, unreadable, or was
+    trained for another base model than ``model_path``."""
+    from recommender.errors import RecommenderError
+
+    try:
+        from recommender.finetune.gguf_adapter import adapter_base, gguf_metadata_identity
+    except ImportError as exc:  # pragma: no cover - gguf is in requirements.txt
+        raise ModelLoadError(f"Reading an adapter needs {exc.name}: pip install -r "
+                             "requirements.txt, or set RECOMMENDER_ADAPTER_PATH=none.") from exc
+    if not adapter.is_file():
+        raise ModelLoadError(f"No adapter file at {adapter}. Point RECOMMENDER_ADAPTER_PATH at "
+                             "one made by python -m recommender finetune, or set it to none.")
+    try:
+        trained_on, base = adapter_base(adapter), gguf_metadata_identity(model_path)
+    except RecommenderError as exc:
+        raise ModelLoadError(f"{exc} Fix RECOMMENDER_ADAPTER_PATH (or set it to none).") from exc
+    if trained_on != base:
+        raise ModelLoadError(
+            f"The adapter {adapter} was trained for another model ({trained_on}), not "
+            f"{model_path.name} ({base}). Set RECOMMENDER_ADAPTER_PATH to an adapter made for "
+            "this model with python -m recommender finetune, or to none.")

@@ -1,0 +1,199 @@
+"""Training examples for PALR's explanation task, built from training interactions only.
+
+Each example is the app's own explanation step for one person: the system text, the profile
+request and a profile, the explanation request with the picks' facts, and the reply so far
+("1. Like Rio Bravo, Rio Grande is"). The target is one continuation that states what the pick
+really shares with the named history item (the anchor ``facts.choose_anchor`` names): shared
+genres and tags for films, with the pick's year; product type words and brand for products.
+It is written from those facts in one of many phrasings (``movie_sentence``,
+``product_sentence``), and kept only when the app's own grounding checker accepts it and it
+names a shared fact, so no target teaches a claim the catalog does not hold.
+
+Histories are drawn from the training users' liked training items (MovieLens rating ≥ 4,
+Beauty any), never a test item; users set apart for measuring never appear."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+
+from recommender.catalog import Catalog, Item
+from recommender.core.facts import Anchor, choose_anchor, facts_line, history_line, short_title
+from recommender.core.grounding import GroundingChecker
+from recommender.core.profile import fact_profile
+from recommender.finetune.lora import ChatExample
+from recommender.models.prompts import render
+from recommender.vocabulary import PRODUCT_TYPES, normalize
+
+__all__ = ["explanation_examples", "movie_sentence", "product_sentence", "GENRE_NOUNS"]
+
+GENRE_NOUNS = {
+    "Action": ("action film", "action"), "Adventure": ("adventure film", "adventure"),
+    "Animation": ("animated film", "animated"), "Children": ("children's film", "children's"),
+    "Comedy": ("comedy", "comedy"), "Crime": ("crime film", "crime"),
+    "Documentary": ("documentary", "documentary"), "Drama": ("drama", "dramatic"),
+    "Fantasy": ("fantasy film", "fantasy"), "Film-Noir": ("film noir", "noir"),
+    "Horror": ("horror film", "horror"), "Musical": ("musical", "musical"),
+    "Mystery": ("mystery", "mystery"), "Romance": ("romance", "romantic"),
+    "Sci-Fi": ("science fiction film", "science fiction"), "Thriller": ("thriller", "thriller"),
+    "War": ("war film", "war"), "Western": ("Western", "Western"),
+}
+"""Genre → (a noun phrase for it, the word that qualifies another genre's noun)."""
+
+
+def _a(phrase: str) -> str:
+    return ("an " if phrase[:1].lower() in "aeiou" else "a ") + phrase
+
+
+def _genres_phrase(genres: Sequence[str]) -> str:
+    """"a Western", "an action and science fiction film", "a romantic comedy"."""
+    known = [g for g in genres if g in GENRE_NOUNS]
+    if len(known) == 1:
+        return _a(GENRE_NOUNS[known[0]][0])
+    first, second = known[0], known[1]
+    if {first, second} == {"Comedy", "Romance"}:
+        return "a romantic comedy"
+    noun = GENRE_NOUNS[second][0]
+    qualifier = GENRE_NOUNS[first][1]
+    return _a(f"{qualifier} and {noun}" if " " in noun else f"{qualifier} {noun}")
+
+
+def movie_sentence(pick: Item, anchor: Anchor, rng: random.Random) -> str | None:
+    """One continuation of "Like <anchor>, <pick> is" from what the two share; ``None`` when
+    they share no genre or tag."""
+    genres = [g for g in anchor.genres if g in GENRE_NOUNS]
+    tags = list(anchor.tags)
+    year = pick.year
+    options = []
+    if genres:
+        phrase = _genres_phrase(genres[:2])
+        one = _a(GENRE_NOUNS[genres[0]][0])
+        options += [f" {phrase} too.", f" {one} as well.", f" also {phrase}."]
+        if year:
+            options += [f" {phrase} too, this one from {year}.",
+                        f" another {GENRE_NOUNS[genres[0]][0]}, made in {year}.",
+                        f" {one} from {year}."]
+        if len(genres) >= 2:
+            options.append(f" {_a(GENRE_NOUNS[genres[0]][0])} and "
+                           f"{_a(GENRE_NOUNS[genres[1]][0])} at once.")
+    if tags:
+        tag = tags[0]
+        options += [f" tagged “{tag}” too.", f" also tagged “{tag}” by viewers."]
+        if genres:
+            options += [f" {_a(GENRE_NOUNS[genres[0]][0])} that viewers also tag “{tag}”.",
+                        f" another {GENRE_NOUNS[genres[0]][0]}, and both are tagged “{tag}”."]
+    return rng.choice(options) if options else None
+
+
+def _type_words(title: str) -> list[str]:
+    """The product-type phrases a title itself uses ("shampoo", "eau de toilette")."""
+    text = f" {normalize(title)} "
+    found = []
+    for phrases in PRODUCT_TYPES.values():
+        for phrase in sorted(phrases, key=len, reverse=True):
+            if f" {normalize(phrase)} " in text or f" {normalize(phrase)}s " in text:
+                found.append(phrase)
+                break
+    return found
+
+
+def product_sentence(pick: Item, anchor: Anchor, rng: random.Random) -> str | None:
+    """One continuation of "Like <anchor>, <pick> is" from the words the two names share (a
+    brand, a product type); ``None`` when they share none."""
+    own_types = _type_words(pick.title)
+    anchor_types = {normalize(t) for t in _type_words(anchor.item.title)}
+    shared_types = [t for t in own_types if normalize(t) in anchor_types]
+    brand = _shared_brand(pick.title, anchor.item.title, own_types)
+    options = []
+    if shared_types:
+        kind = shared_types[0]
+        options += [f" {_a(kind)} too.", f" another {kind}.", f" also {_a(kind)}."]
+        if brand:
+            options += [f" another {kind} from {brand}.", f" {_a(kind)} by {brand} too.",
+                        f" also {_a(brand + ' ' + kind)}."]
+    elif brand:
+        if own_types:
+            options += [f" from {brand} too, here {_a(own_types[0])}.",
+                        f" another {brand} product, this time {_a(own_types[0])}."]
+        options += [f" by {brand} as well.", f" also made by {brand}."]
+    return rng.choice(options) if options else None
+
+
+def _shared_brand(title: str, other: str, types: Sequence[str]) -> str | None:
+    """The words both product names start with (up to three, no type or packaging word):
+    their brand or line, as the catalog names it."""
+    ours, theirs = title.replace(",", " ").split(), other.replace(",", " ").split()
+    kinds = {w for t in types for w in normalize(t).split()}
+    common = []
+    for a, b in zip(ours[:3], theirs[:3]):
+        if normalize(a) != normalize(b) or not normalize(a) or normalize(a) in kinds:
+            break
+        common.append(a)
+    return " ".join(common) if common and len(normalize(" ".join(common))) >= 3 else None
+
+
+def explanation_examples(catalog: Catalog, liked: Mapping[str, Sequence[str]],
+                         checker: GroundingChecker, count: int, seed: int = 0,
+                         history_size: tuple[int, int] = (2, 5),
+                         picks: int = 3) -> list[ChatExample]:
+    """Up to ``count`` examples, one per (user, pick line), from ``liked`` (user → their liked
+    training items, in any order): a history of 2-5 of them, the next ``picks`` of them as the
+    picks. Targets the checker would replace are dropped."""
+    rng = random.Random(seed)
+    noun = catalog.noun
+    write = movie_sentence if catalog.kind == "movies" else product_sentence
+    users = sorted(u for u in liked if len(liked[u]) > history_size[0])
+    examples: list[ChatExample] = []
+    rounds = 0
+    while users and len(examples) < count and rounds < 50:  # a user gives a new draw a round
+        rounds += 1
+        rng.shuffle(users)
+        examples += _round(users, catalog, liked, checker, count - len(examples), rng, noun,
+                           write, history_size, picks)
+    return examples
+
+
+def _round(users, catalog, liked, checker, count, rng, noun, write, history_size,
+           picks) -> list[ChatExample]:
+    examples: list[ChatExample] = []
+    for user in users:
+        items = [catalog.get(i) for i in dict.fromkeys(liked[user]) if i in catalog]
+        size = rng.randint(*history_size)
+        if len(items) < size + 1:
+            continue
+        rng.shuffle(items)
+        history, chosen = items[:size], items[size:size + picks]
+        messages = _messages(noun, history, chosen)
+        reply = ""
+        for position, pick in enumerate(chosen, 1):
+            anchor = choose_anchor(pick, history)
+            opening = render("explain_opening", anchor=short_title(anchor.item),
+                             pick=short_title(pick))
+            sentence = write(pick, anchor, rng)
+            if sentence is None or not _grounded(checker, opening + sentence, sentence, pick,
+                                                 history):
+                break  # the reply goes on only from lines a person would be shown
+            examples.append(ChatExample(messages, f"{reply}{position}. {opening}",
+                                        sentence + "\n"))
+            reply += f"{position}. {opening}{sentence}\n"
+            if len(examples) >= count:
+                return examples
+    return examples
+
+
+def _messages(noun: str, history: Sequence[Item], picks: Sequence[Item]) -> tuple[dict, ...]:
+    """The chat the app has at its explanation step (``pipeline``: no selection call when the
+    model's choice weighs nothing), with the catalog-facts profile standing for the model's."""
+    profile_request = render("profile", noun=noun,
+                             history="\n".join(history_line(h) for h in history))
+    facts = "\n".join(f"{n}. {facts_line(item)}" for n, item in enumerate(picks, 1))
+    return ({"role": "system", "content": render("system", noun=noun)},
+            {"role": "user", "content": profile_request},
+            {"role": "assistant", "content": fact_profile(history)},
+            {"role": "user", "content": render("explain", noun=noun, facts=facts)})
+
+
+def _grounded(checker: GroundingChecker, text: str, generated: str, pick: Item,
+              history: Sequence[Item]) -> bool:
+    return (not checker.unsupported_claims(text, pick, history)
+            and checker.states_a_fact(generated, pick))

@@ -1,0 +1,102 @@
+"""``python -m recommender finetune``: build the explanation examples of both catalogs from
+training users, train one LoRA adapter on them, and write it as a GGUF adapter the app loads.
+
+Users set apart for measuring (``held_out_users``) never give an example; only liked training
+items (history and validation item, never a test item) are read."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+from tqdm import tqdm
+
+from recommender.catalog import load_catalog
+from recommender.collaborative.interactions import (
+    DATASETS,
+    LIKED_RATING,
+    leave_one_out,
+    load_ratings,
+    load_sequences,
+)
+from recommender.core.grounding import GroundingChecker
+from recommender.errors import RecommenderError
+from recommender.finetune.lora import LoraConfig, PromptLayout, export_gguf, load_base, train_lora
+from recommender.models.packaged import default_gguf_path
+from recommender.settings import Settings
+
+__all__ = ["finetune", "held_out_users", "HELD_OUT", "liked_training_items"]
+
+HELD_OUT = {"movielens": 100, "beauty": 1000}
+"""Users per data set set apart, by seed, for measuring the tuned model."""
+
+
+def held_out_users(users: Sequence[str], dataset: str, seed: int = 0) -> set[str]:
+    """The users of ``dataset`` no example is made from."""
+    ordered = sorted(users)
+    return set(random.Random(f"finetune:{dataset}:{seed}").sample(
+        ordered, min(HELD_OUT[dataset], len(ordered) // 5)))
+
+
+def liked_training_items(dataset: str, data_dir: Path, seed: int = 0,
+                         users: int | None = None) -> dict[str, list[str]]:
+    """User → their liked training items, for every user not held out (the first ``users``
+    users only, in the small-data mode)."""
+    splits = leave_one_out(load_sequences(dataset, data_dir))[:users]
+    ratings = load_ratings(dataset, data_dir)
+    kept_apart = held_out_users([s.user for s in splits], dataset, seed)
+    liked = {}
+    for split in splits:
+        if split.user in kept_apart:
+            continue
+        own = ratings.get(split.user, {}) if ratings is not None else None
+        liked[split.user] = [i for i in (*split.history, split.validation)
+                             if own is None or own.get(i, 0.0) >= LIKED_RATING]
+    return liked
+
+
+def finetune(settings: Settings, datasets: Sequence[str], examples: int, config: LoraConfig,
+             out: Path, device: str = "cpu", users: int | None = None,
+             progress: bool = True) -> dict:
+    """Build ``examples`` explanation examples per data set, train, and write the adapter to
+    ``out`` (a ``.gguf`` path); the work folder beside it keeps checkpoints, so an
+    interrupted run resumes. Returns what was done."""
+    from recommender.finetune.explanations import explanation_examples
+    from recommender.finetune.gguf_adapter import gguf_metadata_identity
+
+    if settings.model_path is not None:
+        raise RecommenderError("finetune trains the bundled SmolLM2-135M-Instruct; unset "
+                               "RECOMMENDER_MODEL_PATH (another GGUF runs without an adapter).")
+    base = default_gguf_path()
+    data, counts = [], {}
+    for dataset in datasets:
+        catalog = load_catalog(DATASETS[dataset], settings.data_dir)
+        liked = liked_training_items(dataset, settings.data_dir, config.seed, users)
+        made = explanation_examples(catalog, liked, GroundingChecker(catalog), examples,
+                                    seed=config.seed)
+        counts[dataset] = len(made)
+        data += made
+    work = out.with_name(out.stem + ".work")
+    bar = tqdm(total=None, desc="Fine-tuning", unit="step", disable=not progress)
+
+    def report(step: int, steps: int, loss: float) -> None:
+        bar.total = steps
+        bar.n = step
+        bar.set_postfix(loss=f"{loss:.3f}")
+        bar.refresh()
+
+    started = time.perf_counter()
+    model = load_base(base, device)
+    done = train_lora(PromptLayout(base), model, data, config, work, report, device)
+    bar.close()
+    tensors = export_gguf(done["model"], out, gguf_metadata_identity(base))
+    meta = {"base": base.name, "examples": counts, "held_out_users": HELD_OUT,
+            "config": asdict(config), "steps": done["steps"], "final_loss": done["final_loss"],
+            "train_seconds": done["seconds"], "seconds": round(time.perf_counter() - started, 1),
+            "tensors": tensors, "bytes": out.stat().st_size, "device": device}
+    out.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
+    return meta

@@ -1,0 +1,155 @@
+"""The explanation examples ``finetune`` trains on, built from a tiny catalog whose facts are
+known: every target is grounded by the app's checker and names a fact the pick shares with
+the history item its opening names; users kept apart and test items never appear."""
+
+import random
+
+import pytest
+
+from recommender.catalog import Item
+from recommender.collaborative.interactions import Split
+from recommender.core.facts import choose_anchor, short_title
+from recommender.core.grounding import GroundingChecker
+from recommender.finetune.explanations import (
+    GENRE_NOUNS,
+    explanation_examples,
+    movie_sentence,
+    product_sentence,
+)
+from recommender.finetune.run import held_out_users
+
+from .catalogs import tiny_movies, tiny_products
+
+LIKED = {"u1": ["1", "2", "3", "4", "10", "11"], "u2": ["5", "6", "7", "12"],
+         "u3": ["8", "9", "1", "3"]}
+
+
+@pytest.fixture(scope="module")
+def movies():
+    return tiny_movies()
+
+
+def test_every_target_is_grounded_and_shares_a_fact_with_its_anchor(movies):
+    checker = GroundingChecker(movies)
+    examples = explanation_examples(movies, LIKED, checker, 40, seed=3)
+    assert len(examples) >= 10
+    for example in examples:
+        line = example.opening.split("\n")[-1]
+        assert line.split(". ", 1)[1].startswith("Like ")
+        assert example.target.endswith("\n") and not example.target.strip().endswith("\n")
+        facts = example.messages[-1]["content"]
+        assert facts.startswith("Describe each pick")
+        said = line.split("Like ", 1)[1]
+        anchor = next(i for i in movies.items if said.startswith(short_title(i) + ", "))
+        anchor_title = short_title(anchor)
+        pick_title = said[len(anchor_title) + 2:].removesuffix(" is")
+        pick = next(i for i in movies.items if short_title(i) == pick_title)
+        shared = set(pick.genres) & set(anchor.genres) | set(pick.tags) & set(anchor.tags)
+        words = example.target.lower()
+        named = {g for g in shared if g in GENRE_NOUNS and
+                 any(w.lower() in words for w in GENRE_NOUNS[g])}
+        assert named or any(t in words for t in shared), (line, example.target, shared)
+        text = f"Like {anchor_title}, {pick_title} is{example.target.rstrip()}"
+        assert not checker.unsupported_claims(text, pick, [anchor])
+
+
+def test_the_reply_so_far_holds_earlier_lines_and_the_profile_and_no_selection(movies):
+    examples = explanation_examples(movies, LIKED, GroundingChecker(movies), 40, seed=3)
+    later = [e for e in examples if e.opening.startswith("1. ") and "\n2. " in e.opening]
+    assert later, "some examples continue a reply"
+    roles = [m["role"] for m in examples[0].messages]
+    assert roles == ["system", "user", "assistant", "user"]
+    assert all("Candidates:" not in m["content"] for m in examples[0].messages)
+
+
+def test_only_the_users_given_are_read(movies):
+    examples = explanation_examples(movies, {"u2": LIKED["u2"]}, GroundingChecker(movies), 40)
+    titles = {i.title for i in movies.items if i.item_id in LIKED["u2"]}
+    for example in examples:
+        history = example.messages[1]["content"]
+        assert all(line[2:].split(":")[0] in titles for line in history.splitlines()
+                   if line.startswith("- "))
+
+
+def test_held_out_users_are_seeded_and_never_a_source():
+    users = [f"u{n}" for n in range(1000)]
+    kept = held_out_users(users, "movielens")
+    assert kept == held_out_users(list(reversed(users)), "movielens") and len(kept) == 100
+    assert held_out_users(users, "movielens", seed=1) != kept
+
+
+def test_liked_training_items_skip_held_out_users_and_test_items(monkeypatch, tmp_path):
+    import recommender.finetune.run as run
+
+    splits = [Split(f"u{n}", (f"a{n}", f"b{n}"), f"v{n}", f"t{n}") for n in range(20)]
+    monkeypatch.setattr(run, "load_sequences", lambda dataset, data_dir: {})
+    monkeypatch.setattr(run, "leave_one_out", lambda sequences: splits)
+    monkeypatch.setattr(run, "load_ratings", lambda dataset, data_dir: {
+        s.user: {s.history[0]: 5.0, s.history[1]: 1.0, s.validation: 4.0, s.test: 5.0}
+        for s in splits})
+    liked = run.liked_training_items("movielens", tmp_path)
+    kept = held_out_users([s.user for s in splits], "movielens")
+    assert kept and not kept & set(liked) and len(liked) == 20 - len(kept)
+    for user, items in liked.items():
+        n = user[1:]
+        assert items == [f"a{n}", f"v{n}"]  # liked only; never the test item
+
+
+def test_phrasings_vary_and_say_only_what_is_shared(movies):
+    rng = random.Random(0)
+    pick, anchor = movies.get("4"), movies.get("3")  # The Matrix and Blade Runner
+    sentences = {movie_sentence(pick, choose_anchor(pick, [anchor]), rng) for _ in range(60)}
+    assert len(sentences) >= 6
+    assert all("horror" not in s.lower() and "romance" not in s.lower() for s in sentences)
+    assert movie_sentence(movies.get("5"), choose_anchor(movies.get("5"), [movies.get("8")]),
+                          rng) is None  # Titanic and Up share nothing
+
+
+def test_products_are_described_by_their_type_words_and_shared_brand():
+    products = tiny_products()
+    rng = random.Random(0)
+    candy, other = products.get("B5"), products.get("B2")
+    sentences = {product_sentence(candy, choose_anchor(candy, [other]), rng) for _ in range(40)}
+    assert sentences and None not in sentences
+    assert all("Prada" in s or "eau de parfum" in s for s in sentences)
+    moisturizer = Item("X", "Olay Regenerist Micro-Sculpting Cream Moisturizer, 1.7 Oz")
+    lacquer = products.get("B4")
+    assert product_sentence(lacquer, choose_anchor(lacquer, [moisturizer]), rng) is None
+
+
+def test_the_explanation_measure_counts_model_text_and_shared_facts(movies):
+    from types import SimpleNamespace
+
+    from recommender.core.turn import ExplanationSource, Recommendation
+    from recommender.evaluation.explanations import (
+        distinct_2,
+        measure_explanations,
+        names_shared_fact,
+    )
+
+    matrix, blade_runner, titanic = movies.get("4"), movies.get("3"), movies.get("5")
+    assert names_shared_fact("Like Blade Runner, The Matrix is a thriller too.", matrix,
+                             blade_runner)
+    assert names_shared_fact("Like Blade Runner, it is tagged “cyberpunk”.", matrix,
+                             blade_runner)
+    assert not names_shared_fact("Like Blade Runner, The Matrix is great fun.", matrix,
+                                 blade_runner)
+    assert not names_shared_fact("Like Titanic, The Matrix is a thriller.", matrix, titanic)
+    assert distinct_2(["a b c", "a b c"]) == 0.5 and distinct_2([]) == 0.0
+
+    rows = [Recommendation("4", matrix.label, "Like Blade Runner, The Matrix is a thriller too.",
+                           ExplanationSource.LLM, "3"),
+            Recommendation("5", titanic.label, "Like Blade Runner, it is Drama.",
+                           ExplanationSource.CATALOG_FACTS, "3")]
+
+    class Stub:
+        def domain(self, name):
+            return SimpleNamespace(catalog=movies)
+
+        def recommend(self, domain, history_ids):
+            return SimpleNamespace(recommendations=rows)
+
+    report = measure_explanations({"base": Stub()}, "movies", [("3",), ("1",)])["base"]
+    assert report["shown"] == 4 and report["kept_from_model"] == 0.5
+    assert report["kept_naming_a_shared_fact"] == 1.0
+    assert report["openings"][0] == ("a thriller too.", 2)
