@@ -153,3 +153,24 @@ def test_the_explanation_measure_counts_model_text_and_shared_facts(movies):
     assert report["shown"] == 4 and report["kept_from_model"] == 0.5
     assert report["kept_naming_a_shared_fact"] == 1.0
     assert report["openings"][0] == ("a thriller too.", 2)
+
+
+def test_the_held_out_users_split_into_a_choosing_half_and_a_reported_half(monkeypatch,
+                                                                          tmp_path):
+    import recommender.collaborative.interactions as interactions
+    from recommender.evaluation.explanations import held_out_histories
+
+    splits = [Split(f"u{n}", tuple(f"i{n}-{k}" for k in range(4)), f"v{n}", f"t{n}")
+              for n in range(200)]
+    monkeypatch.setattr(interactions, "load_sequences", lambda dataset, data_dir: {})
+    monkeypatch.setattr(interactions, "leave_one_out", lambda sequences: splits)
+    monkeypatch.setattr(interactions, "load_ratings", lambda dataset, data_dir: None)
+    validation = held_out_histories("movielens", tmp_path, 100, "validation")
+    test = held_out_histories("movielens", tmp_path, 100, "test")
+    owner = {i: s.user for s in splits for i in (*s.history, s.validation)}
+    kept = held_out_users([s.user for s in splits], "movielens")
+    users_v = {owner[i] for h in validation for i in h}
+    users_t = {owner[i] for h in test for i in h}
+    assert users_v and users_t and not users_v & users_t
+    assert users_v | users_t <= kept
+    assert all(not i.startswith("t") for h in validation + test for i in h)

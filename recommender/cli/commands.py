@@ -316,18 +316,18 @@ def explanations(args: argparse.Namespace, settings: Settings) -> int:
     tuned_model = load_chat_model(settings.model_path, settings.threads,
                                   settings.context_tokens, settings.llm_timeout_s, adapter)
     models = {"base": base, "tuned": Recommender(settings, tuned_model, base.domains)}
-    report = {"adapter": str(adapter)}
+    report = {"adapter": str(adapter), "part": args.part}
     for domain in settings.domains:
         dataset = dataset_of(domain)
         if dataset is None:
             continue
-        histories = held_out_histories(dataset, settings.data_dir, args.users)
+        histories = held_out_histories(dataset, settings.data_dir, args.users, args.part)
         report[domain] = measure_explanations(models, domain, histories)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
     for domain, rows in report.items():
-        if domain == "adapter":
+        if domain in ("adapter", "part"):
             continue
         for name, row in rows.items():
             print(f"{domain} {name}: kept {row['kept_from_model']:.0%} of {row['shown']}, "

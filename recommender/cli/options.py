@@ -145,6 +145,9 @@ def _add_explanations(sub) -> None:
     exp.add_argument("--users", type=int, default=30, help="histories per catalog (default 30)")
     exp.add_argument("--adapter", help="the adapter to compare (default: the one the app "
                                        "would load)")
+    exp.add_argument("--part", choices=["validation", "test"], default="validation",
+                     help="the half of the held-out users that chooses (default) or the "
+                          "half only reported")
     exp.add_argument("--json", action="store_true", help="print one JSON object")
     exp.set_defaults(run=commands.explanations)
 

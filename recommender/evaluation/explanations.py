@@ -21,7 +21,8 @@ from recommender.core.facts import shared_with, short_title
 from recommender.core.turn import ExplanationSource
 from recommender.vocabulary import genre_synonyms, normalize
 
-__all__ = ["measure_explanations", "names_shared_fact", "distinct_2"]
+__all__ = ["measure_explanations", "names_shared_fact", "distinct_2", "held_out_histories",
+           "PARTS"]
 
 
 def names_shared_fact(text: str, pick: Item, anchor: Item) -> bool:
@@ -81,10 +82,16 @@ def measure_explanations(recommenders: dict, domain: str, histories: Sequence[Se
     return out
 
 
-def held_out_histories(dataset: str, data_dir, users: int, size: int = 3,
-                       seed: int = 0) -> list[tuple[str, ...]]:
+PARTS = ("validation", "test")
+
+
+def held_out_histories(dataset: str, data_dir, users: int, part: str = "validation",
+                       size: int = 3, seed: int = 0) -> list[tuple[str, ...]]:
     """``users`` histories of ``size`` liked training items from users kept out of
-    fine-tuning, drawn with ``seed``."""
+    fine-tuning, drawn with ``seed``: from its ``validation`` half (which chooses between
+    adapters and settings) or its ``test`` half (only reported)."""
+    if part not in PARTS:
+        raise ValueError(f"part must be one of {PARTS}")
     from recommender.collaborative.interactions import (
         LIKED_RATING,
         leave_one_out,
@@ -95,7 +102,8 @@ def held_out_histories(dataset: str, data_dir, users: int, size: int = 3,
 
     splits = leave_one_out(load_sequences(dataset, data_dir))
     ratings = load_ratings(dataset, data_dir)
-    kept = held_out_users([s.user for s in splits], dataset, seed)
+    kept = sorted(held_out_users([s.user for s in splits], dataset, seed))
+    kept = set(kept[PARTS.index(part)::2])
     rng = random.Random(f"explanations:{dataset}:{seed}")
     histories = []
     for split in sorted((s for s in splits if s.user in kept), key=lambda s: s.user):

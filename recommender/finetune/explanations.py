@@ -23,7 +23,7 @@ from recommender.core.grounding import GroundingChecker
 from recommender.core.profile import fact_profile
 from recommender.finetune.lora import ChatExample
 from recommender.models.prompts import render
-from recommender.vocabulary import PRODUCT_TYPES, normalize
+from recommender.vocabulary import PACKAGING_WORDS, PRODUCT_TYPES, STOPWORDS, normalize
 
 __all__ = ["explanation_examples", "movie_sentence", "product_sentence", "GENRE_NOUNS"]
 
@@ -72,13 +72,15 @@ def movie_sentence(pick: Item, anchor: Anchor, rng: random.Random) -> str | None
         if year:
             options += [f" {phrase} too, this one from {year}.",
                         f" another {GENRE_NOUNS[genres[0]][0]}, made in {year}.",
-                        f" {one} from {year}."]
+                        f" {one} from {year}.", f" {one} from the {year // 10 * 10}s.",
+                        f" {phrase} of {year}."]
         if len(genres) >= 2:
             options.append(f" {_a(GENRE_NOUNS[genres[0]][0])} and "
                            f"{_a(GENRE_NOUNS[genres[1]][0])} at once.")
     if tags:
         tag = tags[0]
-        options += [f" tagged “{tag}” too.", f" also tagged “{tag}” by viewers."]
+        options += [f" tagged “{tag}” too.", f" also tagged “{tag}” by viewers.",
+                    f" one more that viewers call “{tag}”."]
         if genres:
             options += [f" {_a(GENRE_NOUNS[genres[0]][0])} that viewers also tag “{tag}”.",
                         f" another {GENRE_NOUNS[genres[0]][0]}, and both are tagged “{tag}”."]
@@ -95,6 +97,13 @@ def _type_words(title: str) -> list[str]:
                 found.append(phrase)
                 break
     return found
+
+
+_NOT_BRAND = frozenset({w for phrases in PRODUCT_TYPES.values() for p in phrases
+                        for w in normalize(p).split()} | PACKAGING_WORDS | STOPWORDS |
+                       {"nail", "hair", "eye", "lip", "face", "body", "skin", "false", "men",
+                        "women", "natural", "organic", "pure", "new", "professional", "pro"})
+"""Words a name may start with that are not a brand ("10 Pair", "Nail Soakers")."""
 
 
 def product_sentence(pick: Item, anchor: Anchor, rng: random.Random) -> str | None:
@@ -123,10 +132,10 @@ def _shared_brand(title: str, other: str, types: Sequence[str]) -> str | None:
     """The words both product names start with (up to three, no type or packaging word):
     their brand or line, as the catalog names it."""
     ours, theirs = title.replace(",", " ").split(), other.replace(",", " ").split()
-    kinds = {w for t in types for w in normalize(t).split()}
     common = []
     for a, b in zip(ours[:3], theirs[:3]):
-        if normalize(a) != normalize(b) or not normalize(a) or normalize(a) in kinds:
+        word = normalize(a)
+        if word != normalize(b) or not word.isalpha() or word in _NOT_BRAND:
             break
         common.append(a)
     return " ".join(common) if common and len(normalize(" ".join(common))) >= 3 else None
