@@ -30,8 +30,8 @@ class Settings:
 
     adapter_path: Path | None = None
     """A GGUF LoRA adapter made by `python -m recommender finetune`, applied to the model when it
-    loads (llama.cpp's `--lora`). Unset: the shipped adapter of the bundled model, when it is the
-    bundled model that runs and the adapter is there; `none`: no adapter."""
+    loads (llama.cpp's `--lora`); `shipped`: the one in `assets/models/adapter/` for the bundled
+    model. Unset or `none`: no adapter."""
 
     llm_server_url: str = ""
     """An OpenAI-compatible server to run the LLM instead of loading a GGUF here (its base URL,

@@ -157,7 +157,8 @@ def test_a_missing_broken_or_foreign_adapter_stops_the_load_naming_the_setting(t
 def test_which_adapter_applies():
     assert resolve_adapter(Path("none"), None) is None
     assert resolve_adapter(Path("/x/a.gguf"), Path("/m.gguf")) == Path("/x/a.gguf")
-    assert resolve_adapter(None, Path("/another/model.gguf")) is None  # no shipped one for it
+    assert resolve_adapter(None, None) is None  # not on by default (docs/finetune.md)
+    assert resolve_adapter(Path("shipped"), None).name == "smollm2-135m-instruct.gguf"
 
 
 def test_an_adapter_of_modules_llama_cpp_cannot_apply_is_refused(tmp_path):

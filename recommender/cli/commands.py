@@ -307,8 +307,8 @@ def explanations(args: argparse.Namespace, settings: Settings) -> int:
     from recommender.loading import load_recommender
     from recommender.models.llama_cpp import load_chat_model, resolve_adapter
 
-    adapter = resolve_adapter(Path(args.adapter) if args.adapter else settings.adapter_path,
-                              settings.model_path)
+    adapter = resolve_adapter(Path(args.adapter) if args.adapter else
+                              settings.adapter_path or Path("shipped"), settings.model_path)
     if adapter is None:
         raise RecommenderError("No adapter to compare with: train one (python -m recommender "
                                "finetune) or name it with --adapter.")

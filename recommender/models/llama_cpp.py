@@ -158,13 +158,13 @@ def load_chat_model(model_path: Path | None, threads: int, context_tokens: int,
 
 
 def resolve_adapter(setting: Path | None, model_path: Path | None) -> Path | None:
-    """The adapter to apply: the setting's file; none for ``none``; unset, the shipped adapter
-    when the bundled model runs and the adapter is there (another GGUF runs without one)."""
-    if setting is not None:
-        return None if str(setting).lower() == "none" else setting
-    if model_path is None and SHIPPED_ADAPTER.is_file():
-        return SHIPPED_ADAPTER
-    return None
+    """The adapter to apply: the setting's file; the shipped one for ``shipped``; none when
+    unset or ``none``. Not on by default yet: with the adapter, the same history can get a
+    different explanation on a later turn (llama.cpp's reused prefix cache moves near-tied
+    logits), which a user study must not see (docs/finetune.md)."""
+    if setting is None or str(setting).lower() == "none":
+        return None
+    return SHIPPED_ADAPTER if str(setting).lower() == "shipped" else setting
 
 
 def check_adapter(adapter: Path, model_path: Path) -> None:
