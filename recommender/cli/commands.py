@@ -42,7 +42,6 @@ def recommend(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _read_state_file(name: str) -> dict | None:
-    from pathlib import Path
 
     path = Path(name)
     if not path.exists():
@@ -56,7 +55,6 @@ def _read_state_file(name: str) -> dict | None:
 
 
 def _converse(recommender, args: argparse.Namespace, saved: dict | None) -> dict:
-    from pathlib import Path
 
     from recommender.collaborative.sasrec import write_atomically
     from recommender.conversation.turn import ConversationState, answer
@@ -165,7 +163,6 @@ def train(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _train_item_item(args: argparse.Namespace, settings: Settings) -> int:
-    from pathlib import Path
 
     from recommender.collaborative.interactions import DATASETS
     from recommender.collaborative.training import TYPED_TRAINING, fit_typed, model_dir
@@ -194,7 +191,6 @@ def _study_file(args: argparse.Namespace, settings: Settings):
     if path is None:
         raise RecommenderError("Name the study file: --study FILE (or set "
                                "RECOMMENDER_STUDY_FILE).")
-    from pathlib import Path
 
     return load_study(Path(path))
 
@@ -213,7 +209,6 @@ def study_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def study_export(args: argparse.Namespace, settings: Settings) -> int:
-    from pathlib import Path
 
     from recommender.study import EventLog, export_study
     from recommender.study.log import LogReadReport
