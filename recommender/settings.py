@@ -31,7 +31,8 @@ class Settings:
     adapter_path: Path | None = None
     """A GGUF LoRA adapter made by `python -m recommender finetune`, applied to the model when it
     loads (llama.cpp's `--lora`); `shipped`: the one in `assets/models/adapter/` for the bundled
-    model. Unset or `none`: no adapter."""
+    model. Unset: the shipped one when the model is the bundled one, none for a model the settings
+    name. `none`: no adapter."""
 
     llm_server_url: str = ""
     """An OpenAI-compatible server to run the LLM instead of loading a GGUF here (its base URL,

@@ -52,7 +52,8 @@ class ScriptedModel:
     def enqueue(self, *replies: Reply) -> None:
         self.replies.extend(replies)
 
-    def stream(self, messages, max_tokens, json_schema=None, prefix="", stop=()) -> Iterator[str]:
+    def stream(self, messages, max_tokens, json_schema=None, prefix="", stop=(),
+               avoid=()) -> Iterator[str]:
         call = Call(list(messages), max_tokens, json_schema, prefix, tuple(stop))
         self.calls.append(call)
         if not self.replies:
@@ -121,7 +122,8 @@ class AnsweringModel:
                                    "excluded_genres": [], "year_min": None, "year_max": None}
         self.calls: list[Call] = []
 
-    def stream(self, messages, max_tokens, json_schema=None, prefix="", stop=()) -> Iterator[str]:
+    def stream(self, messages, max_tokens, json_schema=None, prefix="", stop=(),
+               avoid=()) -> Iterator[str]:
         self.calls.append(Call(list(messages), max_tokens, json_schema, prefix, tuple(stop)))
         if json_schema is None:
             yield self.text

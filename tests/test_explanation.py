@@ -44,8 +44,8 @@ def test_product_template_and_short_titles():
 
 def test_prompt_lines():
     assert history_line(M.get("1")) == "- Alien: Horror, Sci-Fi; tags: aliens, space"
-    assert facts_line(M.get("2")) == "Aliens: Action, Horror, Sci-Fi; tags aliens"
-    assert facts_line(M.get("1")) == "Alien: Horror, Sci-Fi; tags aliens, space"
+    assert facts_line(M.get("2")) == "Aliens (1986): Action, Horror, Sci-Fi; tags aliens"
+    assert facts_line(M.get("1")) == "Alien (1979): Horror, Sci-Fi; tags aliens, space"
 
 
 @pytest.mark.parametrize("raw, done", [
@@ -75,3 +75,20 @@ def test_shared_features_falls_back_to_name_words_for_products():
         "Shares with what you liked: “eau”, “spray” and “women” in its name (like Versace "
         "Bright Crystal Eau de Toilette Spray).")
     assert shared_features(neutrogena, [versace]).startswith("It shares no")
+
+
+def test_checked_reads_only_the_models_words_and_wants_a_shared_fact():
+    from recommender.core.explanation import checked
+    from recommender.core.grounding import GroundingChecker
+    from recommender.core.turn import NOT_SHARED, ExplanationSource
+
+    checker = GroundingChecker(M)
+    aliens, matrix = M.get("2"), M.get("4")
+    anchor = choose_anchor(aliens, [matrix])  # shares Action and Sci-Fi
+    kept = checked(aliens, anchor, "Like The Matrix, Aliens is", " a sci-fi action film too.",
+                   [matrix], checker)
+    assert kept.source == ExplanationSource.LLM  # "The Matrix" in the opening is no claim
+    unshared = checked(aliens, anchor, "Like The Matrix, Aliens is", " a horror film.",
+                       [matrix], checker)
+    assert unshared.source == ExplanationSource.CATALOG_FACTS
+    assert unshared.replaced_because == NOT_SHARED

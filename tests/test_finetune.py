@@ -25,7 +25,7 @@ from recommender.finetune.lora import (
     load_base,
     train_lora,
 )
-from recommender.models.llama_cpp import LlamaCppChatModel, resolve_adapter
+from recommender.models.llama_cpp import SHIPPED_ADAPTER, LlamaCppChatModel, resolve_adapter
 from recommender.models.packaged import default_gguf_path
 
 BASE = default_gguf_path()
@@ -157,7 +157,8 @@ def test_a_missing_broken_or_foreign_adapter_stops_the_load_naming_the_setting(t
 def test_which_adapter_applies():
     assert resolve_adapter(Path("none"), None) is None
     assert resolve_adapter(Path("/x/a.gguf"), Path("/m.gguf")) == Path("/x/a.gguf")
-    assert resolve_adapter(None, None) is None  # not on by default (docs/finetune.md)
+    assert resolve_adapter(None, None) == SHIPPED_ADAPTER  # on by default for the bundled model
+    assert resolve_adapter(None, Path("/m.gguf")) is None  # but not for a model of one's own
     assert resolve_adapter(Path("shipped"), None).name == "smollm2-135m-instruct.gguf"
 
 

@@ -61,3 +61,35 @@ def test_product_words_must_come_from_the_titles():
 ])
 def test_states_a_fact_of_the_pick(text, states):
     assert CHECK.states_a_fact(text, MOVIES.get("2")) is states
+
+
+@pytest.mark.parametrize("text, shared", [
+    ("an action film too.", False),             # Aliens is action, Alien is not
+    ("a horror film too.", True),               # both are horror
+    ("a science fiction film.", True),          # a synonym of a shared genre
+    ("about aliens.", True),                    # a tag both have
+    ("from 1986.", False),                      # 1979 and 1986: not one decade
+    ("a favorite of mine.", False),
+])
+def test_names_a_fact_the_pick_shares_with_the_title_it_names(text, shared):
+    assert CHECK.names_a_shared_fact(text, MOVIES.get("2"), MOVIES.get("1")) is shared
+
+
+def test_a_shared_decade_counts_when_both_are_from_it():
+    matrix, notting_hill = MOVIES.get("4"), MOVIES.get("6")
+    assert CHECK.names_a_shared_fact("another film of the 90s.", matrix, notting_hill)
+    assert CHECK.names_a_shared_fact("from 1999 too.", matrix, notting_hill)
+    assert not CHECK.names_a_shared_fact("from the 80s.", matrix, notting_hill)
+
+
+def test_the_guard_avoids_what_the_checker_would_flag_and_unshared_genres():
+    from recommender.core.facts import choose_anchor
+
+    aliens, alien = MOVIES.get("2"), MOVIES.get("1")
+    avoid = CHECK.avoid_words(aliens, choose_anchor(aliens, [alien]))
+    assert {"comedy", "romance", "thriller", "action"} <= set(avoid)  # action: Alien lacks it
+    assert not {"horror", "sci", "aliens", "film", "the", "movie"} & set(avoid)
+    assert "cyberpunk" in avoid  # a tag of other films, not of Aliens
+    matrix = MOVIES.get("4")  # with nothing shared, the pick's own genres are allowed
+    lonely = CHECK.avoid_words(matrix, choose_anchor(matrix, [MOVIES.get("6")]))
+    assert "action" not in lonely and "comedy" in lonely

@@ -20,6 +20,7 @@ from recommender.core.grounding import GroundingChecker
 from recommender.core.turn import (
     NO_FACT,
     NO_TEXT,
+    NOT_SHARED,
     UNSUPPORTED,
     Event,
     ExplanationDelta,
@@ -54,7 +55,8 @@ def explain(chat: PromptConversation, picks: Sequence[Item], history: Sequence[I
         pieces: list[str] = []
         for piece in chat.ask("explanation", request, EXPLANATION_TOKENS,
                               prefix=f"{reply}{position + 1}. {start}",
-                              stop=("\n", f" {position + 2}.")):
+                              stop=("\n", f" {position + 2}."),
+                              avoid=checker.avoid_words(item, anchor)):
             pieces.append(piece)
             yield ExplanationDelta(position, piece)
         generated = "" if chat.model.failed else "".join(pieces)
@@ -64,18 +66,29 @@ def explain(chat: PromptConversation, picks: Sequence[Item], history: Sequence[I
 
 def checked(item: Item, anchor: Anchor, start: str, generated: str, history: Sequence[Item],
             checker: GroundingChecker) -> Recommendation:
-    """Keep the model's explanation only if it is grounded and states a fact of the pick."""
+    """Keep the model's explanation only if it is grounded, states a fact of the pick, and names
+    a fact the pick shares with the anchor (when the two share any)."""
     text = finish_sentence(start + generated) if generated.strip() else ""
-    claims = tuple(checker.unsupported_claims(text, item, history)) if text else ()
+    # the opening is ours and names the anchor: only the model's words are claims about the pick
+    said = text[len(start):] if text.startswith(start) else text
+    claims = tuple(checker.unsupported_claims(said, item, history)) if text else ()
     if not text:
         reason: str | None = NO_TEXT
     elif claims:
         reason = UNSUPPORTED
     elif not checker.states_a_fact(generated, item):
         reason = NO_FACT
+    elif _shares_any(item, anchor) and not checker.names_a_shared_fact(generated, item,
+                                                                        anchor.item):
+        reason = NOT_SHARED
     else:
         return Recommendation(item.item_id, item.label, text, ExplanationSource.LLM,
                               anchor.item.item_id)
     log.info("explanation for %s replaced (%s): %r", item.item_id, reason, text)
     return Recommendation(item.item_id, item.label, template_explanation(item, anchor),
                           ExplanationSource.CATALOG_FACTS, anchor.item.item_id, claims, reason)
+
+
+def _shares_any(item: Item, anchor: Anchor) -> bool:
+    years = item.year and anchor.item.year and item.year // 10 == anchor.item.year // 10
+    return bool(anchor.genres or anchor.tags or anchor.words or years)

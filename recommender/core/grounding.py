@@ -9,7 +9,9 @@ The checker finds three kinds of claim and flags those the catalog does not supp
 * the title of another catalog item, typed with capitals.
 
 It also tells whether an explanation states any fact of the pick at all ("is a favorite of mine"
-does not), so that empty praise can be replaced too.
+does not), so that empty praise can be replaced too; and whether it names a fact the pick shares
+with the history item it compares it to ("Like Alien, Aliens is an action film too" does not:
+Alien is no action film).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from recommender.catalog import Catalog, Item
+from recommender.core.facts import Anchor, shared_with
 from recommender.core.linking import TitleLinker
 from recommender.vocabulary import DECADE_PATTERN, STOPWORDS, genre_synonyms, normalize
 
@@ -44,6 +47,8 @@ class GroundingChecker:
         self.catalog = catalog
         self.linker = linker or TitleLinker(catalog)
         self.vocabulary = _build_vocabulary(catalog)
+        self._plain_words = STOPWORDS | {catalog.noun, catalog.noun + "s", catalog.kind,
+                                          "film", "films", "movie", "movies", "product"}
         self._max_term_words = max((len(t.split()) for t in (*self.vocabulary.terms,
                                                               *self.vocabulary.genres)), default=1)
 
@@ -67,8 +72,46 @@ class GroundingChecker:
             if (genre and genre.lower() in own) or phrase in tags:
                 return True
         content = {w for w in normalize(f"{item.title} {item.description}").split()
-                   if len(w) >= 4 and w not in STOPWORDS}
+                   if len(w) >= 3 and w not in STOPWORDS}  # 3: "oil", "gel", "lip"
         return bool(content & set(words))
+
+    def avoid_words(self, item: Item, anchor: Anchor) -> list[str]:
+        """The decoding guard's words for an explanation of ``item`` that names ``anchor``: the
+        one-word catalog terms and genre names it must not use (those the checker would flag,
+        and genres of the pick the anchor lacks when the two share one), less any word that also
+        names an allowed one or says nothing (stopwords, "film", the catalog's noun). Phrases of
+        several words are left to the checker: their first word ("based", "bad") is often
+        plain English."""
+        allowed_text = f" {normalize(item.document(10_000))} "
+        genres = set(anchor.genres) or set(item.genres)
+        avoid, keep = set(), set(self._plain_words)
+        for phrase, genre in self.vocabulary.genres.items():
+            ok = genre in genres or (genre not in item.genres and f" {phrase} " in allowed_text)
+            (keep if ok else avoid).update(phrase.split())
+        for phrase in self.vocabulary.terms:
+            (keep if f" {phrase} " in allowed_text else avoid).update(phrase.split())
+        single = {p for p in (*self.vocabulary.genres, *self.vocabulary.terms) if " " not in p}
+        return sorted(w for w in avoid - keep
+                      if w in single and len(w) >= 3 and not any(c.isdigit() for c in w))
+
+    def names_a_shared_fact(self, text: str, item: Item, other: Item) -> bool:
+        """Does ``text`` name a genre, tag or name word that ``item`` and ``other`` both have,
+        or the decade both are from?"""
+        shared = shared_with(item, other)
+        words = normalize(text).split()
+        padded = f" {' '.join(words)} "
+        for phrase in _ngrams(words, max(self._max_term_words, 2)):
+            if self.vocabulary.genres.get(phrase) in shared.genres:
+                return True
+        if any(f" {normalize(t)} " in padded for t in shared.tags):
+            return True
+        if any(f" {w} " in padded for w in shared.words):
+            return True
+        if item.year and other.year and item.year // 10 == other.year // 10:
+            decade = item.year // 10 % 10
+            return str(item.year) in words or any(int(m["decade"]) == decade
+                                                  for m in _DECADE.finditer(text))
+        return False
 
     # -- kinds of claim -----------------------------------------------------------------------
 

@@ -13,8 +13,9 @@ from recommender.core.retrieval import Steering
 from recommender.core.selection import Selection
 
 __all__ = ["HISTORY_LIMIT", "ExplanationSource", "TurnPlan", "Recommendation", "TurnResult",
-           "NO_TEXT", "UNSUPPORTED", "NO_FACT", "Linked", "ProfileDelta", "ProfileDone",
-           "Retrieved", "ExplanationStart", "ExplanationDelta", "Recommended", "Finished",
+           "NO_TEXT", "UNSUPPORTED", "NO_FACT", "NOT_SHARED", "Linked", "ProfileDelta",
+           "ProfileDone", "Retrieved", "ExplanationStart", "ExplanationDelta", "Recommended",
+           "Finished",
            "Event"]
 
 HISTORY_LIMIT = 20
@@ -32,6 +33,7 @@ class ExplanationSource(StrEnum):
 NO_TEXT = "the model wrote nothing"
 UNSUPPORTED = "it claimed something the catalog does not hold"
 NO_FACT = "it stated no catalog fact about the pick"
+NOT_SHARED = "it named nothing the pick shares with the title it compares it to"
 """Why a model explanation was replaced (``Recommendation.replaced_because``)."""
 
 
@@ -126,6 +128,7 @@ class TurnResult:
                 "explanations_ungrounded": sum(1 for r in self.recommendations
                                                if r.unsupported_claims),
                 "explanations_without_fact": reasons.count(NO_FACT),
+                "explanations_not_shared": reasons.count(NOT_SHARED),
                 "explanations_from_llm": reasons.count(None), **selection}
 
 

@@ -50,13 +50,16 @@ class ChatModel(Protocol):
         json_schema: dict | None = None,
         prefix: str = "",
         stop: Sequence[str] = (),
+        avoid: Sequence[str] = (),
     ) -> Iterator[str]:
         """Yield the assistant's reply piece by piece (greedy decoding).
 
         ``json_schema`` constrains decoding (llama.cpp turns it into a grammar), so the reply
         cannot break it. ``prefix`` is the start of the reply, already decided: the model continues after it and
         it is not yielded again. Generation ends at the end-of-turn token, at ``max_tokens``, or
-        before any string in ``stop``.
+        before any string in ``stop``. ``avoid`` are words the reply should not use (the
+        explanation's decoding guard); a backend blocks what it can of them, and the grounding
+        check still reads every reply.
         """
         ...
 

@@ -1,7 +1,16 @@
 """The local LLM: llama-cpp-python running a GGUF file on the CPU, as a :class:`ChatModel`.
 
-The pipeline keeps its prompts in one growing conversation (profile, then selection, then each
-explanation), so llama.cpp's prefix cache evaluates only the new tokens of each step.
+The pipeline keeps its prompts in one growing conversation (profile, then each explanation), so
+llama.cpp's prefix cache evaluates only the new tokens of each step.
+
+The same prompt must give the same reply whatever was evaluated before it: a user study shows two
+participants who typed the same titles the same explanation. On a CPU the key and value vectors of
+a token depend, in their last bits, on how many tokens were evaluated in the same batch, and greedy
+decoding turns such bits into a different word when two words are nearly tied. So a prompt is
+evaluated in *canonical segments* (one per message, and one per line of the reply being written),
+each one batch, and the cache is reused only up to a segment start where the earlier prompt had the
+same segments. The state a prompt leaves is then a function of the prompt alone
+(``tests/test_llama_cpp_determinism.py``).
 """
 
 from __future__ import annotations
@@ -72,6 +81,10 @@ class LlamaCppChatModel:
         self.timeout_s = timeout_s
         self._lock = threading.Lock()
         self._formatter, self._end_of_turn = _chat_formatter(self._llama)
+        self._canonical = 0  # cached tokens evaluated in canonical segments ...
+        self._cuts: list[int] = []  # ... which started at these positions
+        self._kinds: dict[int, tuple[bool, bool]] = {}
+        self._pieces: dict[str, list[tuple[int, ...]]] = {}
 
     def stream(
         self,
@@ -80,8 +93,9 @@ class LlamaCppChatModel:
         json_schema: dict | None = None,
         prefix: str = "",
         stop: Sequence[str] = (),
+        avoid: Sequence[str] = (),
     ) -> Iterator[str]:
-        from llama_cpp import LlamaGrammar
+        from llama_cpp import LlamaGrammar, LogitsProcessorList
 
         grammar = None
         if json_schema is not None:
@@ -92,6 +106,7 @@ class LlamaCppChatModel:
         tokens = self._llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
         with self._lock:
             deadline = time.monotonic() + self.timeout_s
+            self._evaluate_canonically(tokens)
             chunks = self._llama.create_completion(
                 prompt=tokens,
                 max_tokens=max_tokens,
@@ -99,6 +114,7 @@ class LlamaCppChatModel:
                 stream=True,
                 grammar=grammar,
                 stop=[*stop, self._end_of_turn],
+                logits_processor=LogitsProcessorList([self._blocking(avoid)]) if avoid else None,
             )
             try:
                 for chunk in chunks:
@@ -130,11 +146,91 @@ class LlamaCppChatModel:
             return scores
 
         with self._lock:
+            self._evaluate_canonically(tokens)
             self._llama.create_completion(prompt=tokens, max_tokens=1, temperature=0.0,
                                           logits_processor=LogitsProcessorList([capture]))
         logits = captured[0]
         logits = logits - logits.max()
         return (logits - np.log(np.exp(logits).sum())).tolist()
+
+
+    def _blocking(self, words: Sequence[str]):
+        """A logits processor that keeps each word of ``words`` (after a space, in lower case or
+        capitalised) from being written: the decoding guard. A word of one token is ruled out
+        outright; for a longer one, its last token is ruled out after the tokens before it (" thr"
+        may still start "three", but not "thriller")."""
+        import numpy as np
+
+        single: set[int] = set()
+        last: dict[int, list[tuple[tuple[int, ...], int]]] = {}  # token before → (pieces, next)
+        for word in words:
+            for pieces in self._word_pieces(word):
+                if len(pieces) == 1:
+                    single.add(pieces[0])
+                else:
+                    last.setdefault(pieces[-2], []).append((pieces[:-1], pieces[-1]))
+        blocked = np.array(sorted(single), dtype=np.intp)
+
+        def block(input_ids, scores):
+            scores[blocked] = -np.inf
+            for before, after in last.get(int(input_ids[-1]), ()) if len(input_ids) else ():
+                if tuple(int(t) for t in input_ids[-len(before):]) == before:
+                    scores[after] = -np.inf
+            return scores
+
+        return block
+
+    def _word_pieces(self, word: str) -> list[tuple[int, ...]]:
+        pieces = self._pieces.get(word)
+        if pieces is None:
+            pieces = self._pieces[word] = [
+                tuple(self._llama.tokenize(f" {w}".encode("utf-8"), add_bos=False, special=False))
+                for w in dict.fromkeys((word, word.capitalize()))]
+        return pieces
+
+    def _evaluate_canonically(self, tokens: Sequence[int]) -> None:
+        """Leave all of ``tokens`` but the last in the cache, evaluated in canonical segments, so
+        that ``create_completion`` evaluates the last token alone and samples: the same state for
+        the same prompt, whatever the cache held before."""
+        llama, prompt = self._llama, list(tokens[:-1])
+        cuts = self._segment_starts(prompt)
+        reusable = min(self._canonical, llama.n_tokens)
+        cached = llama.input_ids[:reusable]
+        common = 0
+        while common < min(reusable, len(prompt)) and cached[common] == prompt[common]:
+            common += 1
+        # reuse up to a segment start both prompts share, with the same segments before it
+        start, old = 0, set(self._cuts)
+        for cut in cuts:
+            if cut > common or cut not in old:
+                break
+            start = cut
+        if common == len(prompt) == self._canonical and cuts == self._cuts:
+            start = common  # the same prompt again
+        self._canonical, self._cuts = 0, []  # until the segments below are all evaluated
+        llama.n_tokens = start
+        for cut in [*(c for c in cuts if c > start), len(prompt)]:
+            if cut > start:
+                llama.eval(prompt[start:cut])
+                start = cut
+        self._canonical, self._cuts = len(prompt), cuts
+
+    def _segment_starts(self, prompt: Sequence[int]) -> list[int]:
+        """Where segments start: at each message after the first, and at each line of the last
+        message (the reply being written, one line per explanation)."""
+        controls = [i for i, token in enumerate(prompt) if self._token_kind(token)[0]]
+        last = controls[-1] if controls else 0
+        return [i for i in range(1, len(prompt)) if self._token_kind(prompt[i - 1])[1] and
+                (i > last or (i in controls))]
+
+    def _token_kind(self, token: int) -> tuple[bool, bool]:
+        """(a control token such as ``<|im_start|>``, text that ends a line)"""
+        kind = self._kinds.get(token)
+        if kind is None:
+            plain = self._llama.detokenize([token], special=False)
+            marked = self._llama.detokenize([token], special=True)
+            kind = self._kinds[token] = (not plain and bool(marked), plain.endswith(b"\n"))
+        return kind
 
 
 def _chat_formatter(llama):
@@ -158,11 +254,12 @@ def load_chat_model(model_path: Path | None, threads: int, context_tokens: int,
 
 
 def resolve_adapter(setting: Path | None, model_path: Path | None) -> Path | None:
-    """The adapter to apply: the setting's file; the shipped one for ``shipped``; none when
-    unset or ``none``. Not on by default yet: with the adapter, the same history can get a
-    different explanation on a later turn (llama.cpp's reused prefix cache moves near-tied
-    logits), which a user study must not see (docs/finetune.md)."""
-    if setting is None or str(setting).lower() == "none":
+    """The adapter to apply: the setting's file; the shipped one for ``shipped``, and by default
+    when the model is the bundled one (the adapter was trained for it); none for ``none``, and by
+    default for a model the settings name."""
+    if setting is None:
+        return SHIPPED_ADAPTER if model_path is None else None
+    if str(setting).lower() == "none":
         return None
     return SHIPPED_ADAPTER if str(setting).lower() == "shipped" else setting
 
