@@ -140,7 +140,9 @@ def test_the_explanation_measure_counts_model_text_and_shared_facts(movies):
     rows = [Recommendation("4", matrix.label, "Like Blade Runner, The Matrix is a thriller too.",
                            ExplanationSource.LLM, "3"),
             Recommendation("5", titanic.label, "Like Blade Runner, it is Drama.",
-                           ExplanationSource.CATALOG_FACTS, "3")]
+                           ExplanationSource.CATALOG_FACTS, "3", ("comedy",),
+                           "it claimed something the catalog does not hold",
+                           "Like Blade Runner, Titanic is a comedy.")]
 
     class Stub:
         def domain(self, name):
@@ -153,6 +155,11 @@ def test_the_explanation_measure_counts_model_text_and_shared_facts(movies):
     assert report["shown"] == 4 and report["kept_from_model"] == 0.5
     assert report["kept_naming_a_shared_fact"] == 1.0
     assert report["openings"][0] == ("a thriller too.", 2)
+    assert report["replaced"] == {"it claimed something the catalog does not hold": 2}
+    line = report["lines"][1]
+    assert line["model_text"] == "Like Blade Runner, Titanic is a comedy."
+    assert line["shown"] == "Like Blade Runner, it is Drama." and line["anchor"] == "Blade Runner (1982)"
+    assert line["unsupported_claims"] == ["comedy"]
 
 
 def test_the_held_out_users_split_into_a_choosing_half_and_a_reported_half(monkeypatch,

@@ -328,6 +328,8 @@ def explanations(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{domain} {name}: kept {row['kept_from_model']:.0%} of {row['shown']}, "
                   f"naming a shared fact {row['kept_naming_a_shared_fact']:.0%}, distinct-2 "
                   f"{row['distinct_2']}, {row['seconds_per_turn']} s a turn")
+            for reason, count in row["replaced"].items():
+                print(f"    replaced {count}: {reason}")
             for example in row["examples"][:5]:
                 print(f"    {example['pick']}: {example['explanation']}")
     return 0

@@ -83,10 +83,11 @@ def checked(item: Item, anchor: Anchor, start: str, generated: str, history: Seq
         reason = NOT_SHARED
     else:
         return Recommendation(item.item_id, item.label, text, ExplanationSource.LLM,
-                              anchor.item.item_id)
+                              anchor.item.item_id, model_text=text)
     log.info("explanation for %s replaced (%s): %r", item.item_id, reason, text)
     return Recommendation(item.item_id, item.label, template_explanation(item, anchor),
-                          ExplanationSource.CATALOG_FACTS, anchor.item.item_id, claims, reason)
+                          ExplanationSource.CATALOG_FACTS, anchor.item.item_id, claims, reason,
+                          model_text=text)
 
 
 def _shares_any(item: Item, anchor: Anchor) -> bool:

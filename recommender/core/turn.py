@@ -73,6 +73,8 @@ class Recommendation:
     anchor_id: str
     unsupported_claims: tuple[str, ...] = ()
     replaced_because: str | None = None
+    model_text: str = ""
+    """The sentence the model wrote for this pick, shown or replaced ("" when it wrote none)."""
 
 
 @dataclass

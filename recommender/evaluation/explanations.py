@@ -55,6 +55,7 @@ def measure_explanations(recommenders: dict, domain: str, histories: Sequence[Se
     for name, recommender in recommenders.items():
         catalog = recommender.domain(domain).catalog
         shown, kept, sharing, seconds, model_text, examples = 0, 0, 0, [], [], []
+        lines, replaced = [], Counter()
         openings: Counter[str] = Counter()
         for history in histories:
             started = time.perf_counter()
@@ -62,7 +63,13 @@ def measure_explanations(recommenders: dict, domain: str, histories: Sequence[Se
             seconds.append(time.perf_counter() - started)
             for rec in result.recommendations:
                 shown += 1
+                lines.append({"history": [catalog.get(i).label for i in history],
+                              "pick": rec.title, "anchor": catalog.get(rec.anchor_id).label,
+                              "model_text": rec.model_text, "shown": rec.explanation,
+                              "replaced_because": rec.replaced_because,
+                              "unsupported_claims": list(rec.unsupported_claims)})
                 if rec.source != ExplanationSource.LLM:
+                    replaced[rec.replaced_because] += 1
                     continue
                 kept += 1
                 pick, anchor = catalog.get(rec.item_id), catalog.get(rec.anchor_id)
@@ -78,7 +85,8 @@ def measure_explanations(recommenders: dict, domain: str, histories: Sequence[Se
                      "distinct_2": distinct_2(model_text),
                      "openings": openings.most_common(10),
                      "seconds_per_turn": round(sum(seconds) / len(seconds), 2) if seconds else 0,
-                     "examples": examples}
+                     "replaced": dict(replaced.most_common()),
+                     "examples": examples, "lines": lines}
     return out
 
 

@@ -19,7 +19,9 @@ from collections.abc import Mapping, Sequence
 
 from recommender.catalog import Catalog, Item
 from recommender.core.facts import Anchor, choose_anchor, facts_line, history_line, short_title
+from recommender.core.explanation import checked
 from recommender.core.grounding import GroundingChecker
+from recommender.core.turn import ExplanationSource
 from recommender.core.profile import fact_profile
 from recommender.finetune.lora import ChatExample
 from recommender.models.prompts import render
@@ -179,7 +181,7 @@ def _round(users, catalog, liked, checker, count, rng, noun, write, history_size
             opening = render("explain_opening", anchor=short_title(anchor.item),
                              pick=short_title(pick))
             sentence = write(pick, anchor, rng)
-            if sentence is None or not _grounded(checker, opening + sentence, sentence, pick,
+            if sentence is None or not _grounded(checker, opening, sentence, pick, anchor,
                                                  history):
                 break  # the reply goes on only from lines a person would be shown
             examples.append(ChatExample(messages, f"{reply}{position}. {opening}",
@@ -202,7 +204,9 @@ def _messages(noun: str, history: Sequence[Item], picks: Sequence[Item]) -> tupl
             {"role": "user", "content": render("explain", noun=noun, facts=facts)})
 
 
-def _grounded(checker: GroundingChecker, text: str, generated: str, pick: Item,
-              history: Sequence[Item]) -> bool:
-    return (not checker.unsupported_claims(text, pick, history)
-            and checker.states_a_fact(generated, pick))
+def _grounded(checker: GroundingChecker, opening: str, sentence: str, pick: Item,
+              anchor: Anchor, history: Sequence[Item]) -> bool:
+    """Would the app show ``sentence`` (``explanation.checked``: no unsupported claim, a fact of
+    the pick, a fact it shares with the anchor)?"""
+    return checked(pick, anchor, opening, sentence, history, checker).source == \
+        ExplanationSource.LLM
