@@ -181,3 +181,35 @@ def test_the_held_out_users_split_into_a_choosing_half_and_a_reported_half(monke
     assert users_v and users_t and not users_v & users_t
     assert users_v | users_t <= kept
     assert all(not i.startswith("t") for h in validation + test for i in h)
+
+
+def test_the_audit_samples_lines_and_scores_the_checker_against_labels(tmp_path):
+    from recommender.evaluation.audit import (
+        checker_agreement,
+        read_labels,
+        sample_lines,
+        write_sample,
+    )
+
+    def line(n, replaced=None):
+        return {"history": ["A", "B"], "pick": f"P{n}", "anchor": "A", "model_text": f"Like A, P{n}"
+                " is a drama.", "replaced_because": replaced, "shown": "", "unsupported_claims": []}
+
+    report = {"adapter": "x", "movies": {"base": {"lines": [line(1), line(2, "no"), line(3)]},
+                                         "tuned": {"lines": [line(4), {**line(5), "model_text": ""}]}}}
+    rows = sample_lines(report, per_group=2)
+    assert [r["model"] for r in rows] == ["base", "base", "tuned"]  # none without model text
+    labels = {"P1": "yyy", "P2": "nyy", "P3": "yyn", "P4": "yny"}
+    for row in rows:
+        row["grounded"], row["relevant"], row["fluent"] = labels[row["pick"]]
+    path = tmp_path / "audit.csv"
+    write_sample(rows, path)
+    scored = checker_agreement(read_labels(path))["all"]
+    kept = [r for r in rows if r["checker"] == "kept"]
+    good = [r for r in rows if labels[r["pick"]][:2] == "yy"]
+    assert scored["kept"] == len(kept) and scored["acceptable"] == len(good)
+    assert scored["precision"] == round(len([r for r in kept if r in good]) / len(kept), 3)
+    rows[0]["fluent"] = "maybe"
+    write_sample(rows, path)
+    with pytest.raises(ValueError, match="write y or n"):
+        read_labels(path)

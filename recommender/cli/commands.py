@@ -302,6 +302,15 @@ def explanations(args: argparse.Namespace, settings: Settings) -> int:
     from recommender.loading import load_recommender
     from recommender.models.llama_cpp import load_chat_model, resolve_adapter
 
+    if args.audit:
+        from recommender.evaluation.audit import checker_agreement, read_labels
+
+        try:
+            rows = read_labels(Path(args.audit))
+        except (OSError, ValueError, KeyError) as exc:
+            raise RecommenderError(f"Cannot read the audit labels in {args.audit}: {exc}") from exc
+        print(json.dumps(checker_agreement(rows), indent=2))
+        return 0
     adapter = resolve_adapter(Path(args.adapter) if args.adapter else
                               settings.adapter_path or Path("shipped"), settings.model_path)
     if adapter is None:
@@ -318,6 +327,10 @@ def explanations(args: argparse.Namespace, settings: Settings) -> int:
             continue
         histories = held_out_histories(dataset, settings.data_dir, args.users, args.part)
         report[domain] = measure_explanations(models, domain, histories)
+    if args.audit_sample:
+        from recommender.evaluation.audit import sample_lines, write_sample
+
+        write_sample(sample_lines(report, per_group=25), Path(args.audit_sample))
     if args.json:
         print(json.dumps(report, indent=2))
         return 0

@@ -149,6 +149,11 @@ def _add_explanations(sub) -> None:
                      help="the half of the held-out users that chooses (default) or the "
                           "half only reported")
     exp.add_argument("--json", action="store_true", help="print one JSON object")
+    exp.add_argument("--audit-sample", metavar="FILE.csv",
+                     help="also write 25 of each model's lines per catalog there, for a person "
+                          "to label grounded / relevant / fluent (y or n)")
+    exp.add_argument("--audit", metavar="FILE.csv",
+                     help="run nothing: score the grounding checker against the labels in FILE")
     exp.set_defaults(run=commands.explanations)
 
 

@@ -1,0 +1,88 @@
+"""The explanation audit: a person's labels on a sample of the model's explanation lines, and how
+well the grounding checker agrees with them (issue 16, part 4).
+
+``sample_lines`` draws the lines to label from ``python -m recommender explanations --json``
+output (each model, each catalog); a person fills in ``grounded``, ``relevant`` and ``fluent``
+(``y`` or ``n``) by reading them; ``checker_agreement`` scores the checker against those labels.
+A line is *acceptable* when it is grounded (every claim true of the pick) and relevant (it names
+something the pick really shares with the title it names); the checker *keeps* a line when the
+app showed it.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+__all__ = ["FIELDS", "sample_lines", "write_sample", "read_labels", "checker_agreement"]
+
+FIELDS = ("id", "catalog", "model", "history", "pick", "anchor", "model_text", "checker",
+          "replaced_because", "grounded", "relevant", "fluent")
+
+
+def sample_lines(report: Mapping, per_group: int, seed: int = 0) -> list[dict]:
+    """``per_group`` lines with model text for each (catalog, model) of ``report``."""
+    rng = random.Random(seed)
+    rows: list[dict] = []
+    for catalog, models in report.items():
+        if not isinstance(models, Mapping):
+            continue
+        for model, measured in models.items():
+            lines = [line for line in measured["lines"] if line["model_text"]]
+            for line in rng.sample(lines, min(per_group, len(lines))):
+                rows.append({
+                    "id": len(rows) + 1, "catalog": catalog, "model": model,
+                    "history": " | ".join(line["history"]), "pick": line["pick"],
+                    "anchor": line["anchor"], "model_text": line["model_text"],
+                    "checker": "replaced" if line["replaced_because"] else "kept",
+                    "replaced_because": line["replaced_because"] or "",
+                    "grounded": "", "relevant": "", "fluent": ""})
+    return rows
+
+
+def write_sample(rows: Sequence[dict], path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def read_labels(path: Path) -> list[dict]:
+    """The labelled rows; a label other than ``y`` or ``n`` is an error naming the row."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        for label in ("grounded", "relevant", "fluent"):
+            if row[label] not in ("y", "n"):
+                raise ValueError(f"row {row['id']}: {label} is {row[label]!r}; write y or n")
+    return rows
+
+
+def checker_agreement(rows: Sequence[Mapping]) -> dict:
+    """The checker's precision (kept lines that are acceptable) and recall (acceptable lines it
+    kept), overall and per catalog, and each label's share per (catalog, model)."""
+    def scores(subset: Sequence[Mapping]) -> dict:
+        kept = [r for r in subset if r["checker"] == "kept"]
+        good = [r for r in subset if _acceptable(r)]
+        both = [r for r in kept if _acceptable(r)]
+        return {"lines": len(subset), "kept": len(kept), "acceptable": len(good),
+                "precision": round(len(both) / len(kept), 3) if kept else None,
+                "recall": round(len(both) / len(good), 3) if good else None}
+
+    out = {"all": scores(rows)}
+    for catalog in dict.fromkeys(r["catalog"] for r in rows):
+        out[catalog] = scores([r for r in rows if r["catalog"] == catalog])
+    shares = {}
+    for key in dict.fromkeys((r["catalog"], r["model"]) for r in rows):
+        group = [r for r in rows if (r["catalog"], r["model"]) == key]
+        shares[f"{key[0]} {key[1]}"] = {
+            label: round(sum(r[label] == "y" for r in group) / len(group), 3)
+            for label in ("grounded", "relevant", "fluent")}
+    out["labels"] = shares
+    return out
+
+
+def _acceptable(row: Mapping) -> bool:
+    return row["grounded"] == "y" and row["relevant"] == "y"
