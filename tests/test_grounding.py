@@ -21,6 +21,8 @@ def _claims(text, item_id="2", history=("1", "3")):
     ("Like Alien, it came out in 1995.", ["1995"]),
     ("Like Alien, it is a classic of the 80s.", []),                      # 1986 is in the 80s
     ("Like Alien, it is a 90s film.", ["90s"]),
+    ("Like Alien, it is a film of the 70s.", ["70s"]),                    # Alien's decade only
+    ("Like Alien, it came out in 1979.", ["1979"]),
     ("Like Alien, it feels like Titanic.", ["Titanic"]),                  # another catalog item
     ("Like Alien, it is set in space.", ["space"]),                       # Alien's tag, not Aliens'
     ("Like Alien, it is about aliens.", []),                              # Aliens' own tag

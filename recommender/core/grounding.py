@@ -3,7 +3,7 @@
 Explanations open with "Like <history item>, <pick> is", so what follows describes the pick.
 The checker finds three kinds of claim and flags those the catalog does not support:
 
-* a year (``1979``) or decade (``80s``) that is not the year of the pick or a history item;
+* a year (``1979``) or decade (``80s``) that is not the pick's (or written in a title);
 * a catalog term (a genre, a user tag, or, for products, a common product word) that does not
   occur in the pick's own catalog text (title, genres, tags, description);
 * the title of another catalog item, typed with capitals.
@@ -116,7 +116,9 @@ class GroundingChecker:
     # -- kinds of claim -----------------------------------------------------------------------
 
     def _years(self, text: str, allowed: Sequence[Item]) -> list[str]:
-        years = {i.year for i in allowed if i.year}
+        # a year or decade in the sentence is the pick's ("The Unforgiven (1960) is a drama from
+        # the 1950s" is false, though High Noon is from 1952); years written in a name are fine
+        years = {allowed[0].year} if allowed and allowed[0].year else set()
         years |= {int(y) for i in allowed for y in _YEAR.findall(f"{i.title} {i.description}")}
         out = [m.group(0) for m in _YEAR.finditer(text) if int(m.group(0)) not in years]
         for match in _DECADE.finditer(text):
