@@ -47,6 +47,9 @@ class GroundingChecker:
         self.catalog = catalog
         self.linker = linker or TitleLinker(catalog)
         self.vocabulary = _build_vocabulary(catalog)
+        self._one_word_claims = frozenset(
+            p for p in (*self.vocabulary.genres, *self.vocabulary.terms)
+            if " " not in p and len(p) >= 3 and not any(c.isdigit() for c in p))
         self._plain_words = STOPWORDS | {catalog.noun, catalog.noun + "s", catalog.kind,
                                           "film", "films", "movie", "movies", "product"}
         self._max_term_words = max((len(t.split()) for t in (*self.vocabulary.terms,
@@ -90,9 +93,7 @@ class GroundingChecker:
             (keep if ok else avoid).update(phrase.split())
         for phrase in self.vocabulary.terms:
             (keep if f" {phrase} " in allowed_text else avoid).update(phrase.split())
-        single = {p for p in (*self.vocabulary.genres, *self.vocabulary.terms) if " " not in p}
-        return sorted(w for w in avoid - keep
-                      if w in single and len(w) >= 3 and not any(c.isdigit() for c in w))
+        return sorted((avoid - keep) & self._one_word_claims)
 
     def names_a_shared_fact(self, text: str, item: Item, other: Item) -> bool:
         """Does ``text`` name a genre, tag or name word that ``item`` and ``other`` both have,
