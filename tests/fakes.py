@@ -21,6 +21,7 @@ class Call:
     json_schema: dict | None
     prefix: str
     stop: tuple[str, ...]
+    avoid: tuple[str, ...] = ()
 
 
 Reply = str | Exception | Callable[[Call], str]
@@ -54,7 +55,7 @@ class ScriptedModel:
 
     def stream(self, messages, max_tokens, json_schema=None, prefix="", stop=(),
                avoid=()) -> Iterator[str]:
-        call = Call(list(messages), max_tokens, json_schema, prefix, tuple(stop))
+        call = Call(list(messages), max_tokens, json_schema, prefix, tuple(stop), tuple(avoid))
         self.calls.append(call)
         if not self.replies:
             raise AssertionError("ScriptedModel ran out of replies")

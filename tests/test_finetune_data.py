@@ -121,23 +121,15 @@ def test_the_explanation_measure_counts_model_text_and_shared_facts(movies):
     from types import SimpleNamespace
 
     from recommender.core.turn import ExplanationSource, Recommendation
-    from recommender.evaluation.explanations import (
-        distinct_2,
-        measure_explanations,
-        names_shared_fact,
-    )
+    from recommender.core.grounding import GroundingChecker
+    from recommender.evaluation.explanations import distinct_2, measure_explanations
 
-    matrix, blade_runner, titanic = movies.get("4"), movies.get("3"), movies.get("5")
-    assert names_shared_fact("Like Blade Runner, The Matrix is a thriller too.", matrix,
-                             blade_runner)
-    assert names_shared_fact("Like Blade Runner, it is tagged “cyberpunk”.", matrix,
-                             blade_runner)
-    assert not names_shared_fact("Like Blade Runner, The Matrix is great fun.", matrix,
-                                 blade_runner)
-    assert not names_shared_fact("Like Titanic, The Matrix is a thriller.", matrix, titanic)
+    matrix, titanic = movies.get("4"), movies.get("5")
     assert distinct_2(["a b c", "a b c"]) == 0.5 and distinct_2([]) == 0.0
 
     rows = [Recommendation("4", matrix.label, "Like Blade Runner, The Matrix is a thriller too.",
+                           ExplanationSource.LLM, "3"),
+            Recommendation("4", matrix.label, "Like Blade Runner, The Matrix is great fun.",
                            ExplanationSource.LLM, "3"),
             Recommendation("5", titanic.label, "Like Blade Runner, it is Drama.",
                            ExplanationSource.CATALOG_FACTS, "3", ("comedy",),
@@ -146,17 +138,21 @@ def test_the_explanation_measure_counts_model_text_and_shared_facts(movies):
 
     class Stub:
         def domain(self, name):
-            return SimpleNamespace(catalog=movies)
+            return SimpleNamespace(catalog=movies, checker=GroundingChecker(movies))
 
         def recommend(self, domain, history_ids):
-            return SimpleNamespace(recommendations=rows)
+            source = ExplanationSource.LLM if history_ids == ["3"] else None
+            return SimpleNamespace(recommendations=rows, profile_source=source, profile="p",
+                                   profile_model_text="m",
+                                   profile_replaced_because=None if source else "reused")
 
     report = measure_explanations({"base": Stub()}, "movies", [("3",), ("1",)])["base"]
-    assert report["shown"] == 4 and report["kept_from_model"] == 0.5
-    assert report["kept_naming_a_shared_fact"] == 1.0
+    assert report["shown"] == 6 and report["kept_from_model"] == round(4 / 6, 3)
+    assert report["kept_naming_a_shared_fact"] == 0.5  # "great fun" names nothing shared
     assert report["openings"][0] == ("a thriller too.", 2)
+    assert report["profiles_from_model"] == 0.5 and report["profiles"] == {"llm": 1, "reused": 1}
     assert report["replaced"] == {"it claimed something the catalog does not hold": 2}
-    line = report["lines"][1]
+    line = report["lines"][2]
     assert line["model_text"] == "Like Blade Runner, Titanic is a comedy."
     assert line["shown"] == "Like Blade Runner, it is Drama." and line["anchor"] == "Blade Runner (1982)"
     assert line["unsupported_claims"] == ["comedy"]
@@ -213,3 +209,44 @@ def test_the_audit_samples_lines_and_scores_the_checker_against_labels(tmp_path)
     write_sample(rows, path)
     with pytest.raises(ValueError, match="write y or n"):
         read_labels(path)
+
+
+def test_every_profile_target_is_one_the_app_would_show(movies):
+    from recommender.core.profile import checked_profile
+    from recommender.core.turn import ExplanationSource
+    from recommender.finetune.profiles import profile_examples
+
+    checker = GroundingChecker(movies)
+    examples = profile_examples(movies, LIKED, checker, 30, seed=1)
+    assert len(examples) == 30 and len({e.target for e in examples}) >= 10  # many phrasings
+    for example in examples:
+        assert example.opening == "You enjoy movies with"
+        assert [m["role"] for m in example.messages] == ["system", "user"]
+        assert example.target.endswith(".\n") and "too" not in example.target.split()
+        titles = [line for line in example.messages[1]["content"].split("\n")
+                  if line.startswith("- ")]
+        history = [i for i in movies.items if any(line.startswith(f"- {short_title(i)}:")
+                                                  for line in titles)]
+        assert history, example.messages[1]["content"]
+        assert checked_profile(example.opening, example.target.strip(), history,
+                               checker).source == ExplanationSource.LLM
+
+
+def test_a_profile_names_the_genres_most_titles_have_and_only_real_shared_facts(movies):
+    from recommender.finetune.profiles import movie_profile, product_profile
+
+    alien, aliens, blade_runner = movies.get("1"), movies.get("2"), movies.get("3")
+    for seed in range(20):
+        text = movie_profile([alien, aliens, blade_runner], random.Random(seed))
+        assert "science fiction" in text  # all three are Sci-Fi
+        assert "romance" not in text and "comedy" not in text
+        assert "thrillers" not in text and "action" not in text  # one title's genres only
+        if "tagged" in text or "streak" in text:
+            assert "“aliens”" in text  # the tag two of them share, not Blade Runner's own
+        if "from the" in text:
+            assert "from the 1980s" in text  # Aliens (1986) and Blade Runner (1982)
+    products = tiny_products()
+    perfume = product_profile([products.get("B2"), products.get("B5")], random.Random(0))
+    assert perfume and ("Prada" in perfume or "eau de parfum" in perfume.lower())
+    assert product_profile([Item("X", "Thing One"), Item("Y", "Other Two")],
+                           random.Random(0)) is None

@@ -95,3 +95,33 @@ def test_the_guard_avoids_what_the_checker_would_flag_and_unshared_genres():
     matrix = MOVIES.get("4")  # with nothing shared, the pick's own genres are allowed
     lonely = CHECK.avoid_words(matrix, choose_anchor(matrix, [MOVIES.get("6")]))
     assert "action" not in lonely and "comedy" in lonely
+
+
+@pytest.mark.parametrize("text, claims", [
+    ("You enjoy movies with horror and science fiction.", []),  # both are Alien's
+    ("You enjoy movies with cyberpunk dystopias from the 80s.", []),  # Blade Runner, 1982
+    ("You enjoy movies with aliens and romance.", ["romance"]),  # neither is a romance
+    ("You enjoy movies with a comedy streak.", ["comedy"]),
+    ("You enjoy movies from the 90s.", ["90s"]),
+    ("You enjoy movies like Titanic.", ["Titanic"]),
+    ("You enjoy movies like Alien and Blade Runner.", []),       # the history's own titles
+])
+def test_a_profile_claims_only_what_some_history_item_holds(text, claims):
+    history = [MOVIES.get("1"), MOVIES.get("3")]  # Alien (1979), Blade Runner (1982)
+    assert CHECK.unsupported_profile_claims(text, history) == claims
+
+
+def test_a_profile_must_name_a_fact_of_the_history():
+    history = [MOVIES.get("1"), MOVIES.get("3")]
+    assert CHECK.profile_states_a_fact("stories about aliens", history)
+    assert CHECK.profile_states_a_fact("gritty thrillers", history)  # Blade Runner's genre
+    assert not CHECK.profile_states_a_fact("a gunfight too", history)
+    products = tiny_products()
+    moisturizer = GroundingChecker(products)
+    assert moisturizer.profile_states_a_fact("gentle moisturizers", [products.get("B3")])
+
+
+def test_the_profile_guard_avoids_what_no_history_item_holds():
+    avoid = set(CHECK.avoid_profile_words([MOVIES.get("1"), MOVIES.get("3")]))
+    assert {"comedy", "romance", "action", "western"} <= avoid
+    assert not {"horror", "thriller", "aliens", "cyberpunk", "space", "movies"} & avoid

@@ -18,6 +18,7 @@ from recommender.core.turn import (
     ProfileDelta,
     Recommended,
     Retrieved,
+    UNSUPPORTED,
 )
 from recommender.errors import InputError, UnknownDomainError
 from recommender.loading import load_domains
@@ -99,6 +100,27 @@ def test_ungrounded_explanation_is_replaced_and_counted(recommender, model):
     assert "1950" in first.unsupported_claims  # no item of the catalog is from 1950
     assert "1950" not in first.explanation and first.explanation.endswith("Alien.")
     assert result.to_dict()["checks"]["explanations_ungrounded"] >= 1
+
+
+def test_a_profile_claiming_what_no_liked_title_holds_is_replaced(recommender, model):
+    model.enqueue(" romantic comedies.", pick_reversed(3), " Sci-Fi.", " Sci-Fi.", " Sci-Fi.")
+    result = recommender.recommend("movies", message=HISTORY)
+    assert result.profile == \
+        "You enjoy Sci-Fi, Thriller, Horror, such as Alien, Blade Runner, The Matrix."
+    assert result.profile_model_text == "You enjoy movies with romantic comedies."
+    data = result.to_dict()
+    assert data["profile_source"] == "catalog facts"
+    assert data["profile_replaced_because"] == UNSUPPORTED
+    assert data["checks"]["profile_from_llm"] is False
+    assert {"comedy", "romance"} <= set(model.calls[0].avoid)  # the guard was asked first
+    assert "thriller" not in model.calls[0].avoid
+
+
+def test_a_grounded_profile_is_the_models(recommender, model):
+    _script_good_turn(model)
+    data = recommender.recommend("movies", message=HISTORY).to_dict()
+    assert data["profile_source"] == "llm" and data["checks"]["profile_from_llm"]
+    assert data["profile_replaced_because"] is None
 
 
 def test_model_failure_still_answers_from_retrieval(recommender, model):

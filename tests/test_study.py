@@ -473,3 +473,20 @@ def test_study_commands_explain_what_is_missing(study, tmp_path, capsys, monkeyp
     assert main(["study", "check", "--study", str(EXAMPLE)]) == 0
     assert "conditions none, generic, llm, features (balanced assignment" in \
         capsys.readouterr().out
+
+
+def test_participation_reports_how_much_of_the_llm_condition_was_model_text():
+    from recommender.study.export import participation
+
+    def shown(condition, *sources):
+        return {"event": "shown", "participant": condition, "condition": condition,
+                "items": [{"llm_explanation_source": s} for s in sources]}
+
+    events = [{"event": "joined", "participant": "llm", "condition": "llm"},
+              {"event": "joined", "participant": "none", "condition": "none"},
+              shown("llm", "llm", "llm", "catalog facts", "llm"), shown("llm", "llm"),
+              shown("none", "catalog facts", "catalog facts")]  # not shown to anyone
+    table = participation(events, ["none", "llm"]).set_index("condition")
+    assert table.loc["llm", "model_text_share"] == 0.8
+    assert pd.isna(table.loc["none", "model_text_share"])
+    assert table["joined"].tolist() == [1, 1]

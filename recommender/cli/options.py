@@ -128,6 +128,8 @@ def _add_finetune(sub) -> None:
                       help="train on this catalog's examples (repeatable; default both)")
     tune.add_argument("--examples", type=int, default=600,
                       help="examples per catalog (default 600)")
+    tune.add_argument("--profiles", type=int, default=0,
+                      help="profile examples per catalog besides the explanations (default 0)")
     tune.add_argument("--epochs", type=float, default=1.0)
     tune.add_argument("--batch-size", type=int, default=8)
     tune.add_argument("--rank", type=int, default=16)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from recommender.catalog import Catalog, Item
@@ -58,10 +58,27 @@ class GroundingChecker:
     def unsupported_claims(self, explanation: str, item: Item, history: Sequence[Item]) -> list[str]:
         """Every claim in ``explanation`` that ``item`` and ``history`` do not support."""
         allowed = [item, *history]
-        claims = self._years(explanation, allowed)
+        claims = self._years(explanation, _named_years(allowed, item.year))
         claims += self._terms(explanation, item)
         claims += self._titles(explanation, allowed)
         return list(dict.fromkeys(claims))
+
+    def unsupported_profile_claims(self, profile: str, history: Sequence[Item]) -> list[str]:
+        """Every claim in a taste profile that no item of ``history`` supports: a genre or
+        catalog term none of them holds, a year or decade none is from, another item's title.
+        ("You enjoy westerns and horror" for High Noon and Rio Bravo: "horror".)"""
+        if not history:
+            return []
+        years = _named_years(history, *(h.year for h in history))
+        claims = self._years(profile, years)
+        per_item = [set(self._terms(profile, h)) for h in history]
+        claims += [t for t in self._terms(profile, history[0]) if all(t in c for c in per_item)]
+        claims += self._titles(profile, history)
+        return list(dict.fromkeys(claims))
+
+    def profile_states_a_fact(self, profile: str, history: Sequence[Item]) -> bool:
+        """Does the profile name a genre, tag, year or name word of some history item?"""
+        return any(self.states_a_fact(profile, h) for h in history)
 
     def states_a_fact(self, text: str, item: Item) -> bool:
         """Does ``text`` mention a genre, tag, year, or a description or title word of ``item``?"""
@@ -74,9 +91,9 @@ class GroundingChecker:
             genre = self.vocabulary.genres.get(phrase)
             if (genre and genre.lower() in own) or phrase in tags:
                 return True
-        content = {w for w in normalize(f"{item.title} {item.description}").split()
+        content = {_singular(w) for w in normalize(f"{item.title} {item.description}").split()
                    if len(w) >= 3 and w not in STOPWORDS}  # 3: "oil", "gel", "lip"
-        return bool(content & set(words))
+        return bool(content & {_singular(w) for w in words})  # "moisturizers": a Moisturizer
 
     def avoid_words(self, item: Item, anchor: Anchor) -> list[str]:
         """The decoding guard's words for an explanation of ``item`` that names ``anchor``: the
@@ -87,10 +104,21 @@ class GroundingChecker:
         plain English."""
         allowed_text = f" {normalize(item.document(10_000))} "
         genres = set(anchor.genres) or set(item.genres)
+        return self._avoid(lambda phrase, genre: genre in genres or (
+            genre not in item.genres and f" {phrase} " in allowed_text), allowed_text)
+
+    def avoid_profile_words(self, history: Sequence[Item]) -> list[str]:
+        """The guard's words for a taste profile of ``history``: the one-word genre names and
+        catalog terms no history item holds (``unsupported_profile_claims`` would flag them)."""
+        allowed_text = f" {' '.join(normalize(h.document(10_000)) for h in history)} "
+        genres = {g for h in history for g in h.genres}
+        return self._avoid(lambda phrase, genre: genre in genres or f" {phrase} " in allowed_text,
+                           allowed_text)
+
+    def _avoid(self, genre_allowed: Callable[[str, str], bool], allowed_text: str) -> list[str]:
         avoid, keep = set(), set(self._plain_words)
         for phrase, genre in self.vocabulary.genres.items():
-            ok = genre in genres or (genre not in item.genres and f" {phrase} " in allowed_text)
-            (keep if ok else avoid).update(phrase.split())
+            (keep if genre_allowed(phrase, genre) else avoid).update(phrase.split())
         for phrase in self.vocabulary.terms:
             (keep if f" {phrase} " in allowed_text else avoid).update(phrase.split())
         return sorted((avoid - keep) & self._one_word_claims)
@@ -116,11 +144,7 @@ class GroundingChecker:
 
     # -- kinds of claim -----------------------------------------------------------------------
 
-    def _years(self, text: str, allowed: Sequence[Item]) -> list[str]:
-        # a year or decade in the sentence is the pick's ("The Unforgiven (1960) is a drama from
-        # the 1950s" is false, though High Noon is from 1952); years written in a name are fine
-        years = {allowed[0].year} if allowed and allowed[0].year else set()
-        years |= {int(y) for i in allowed for y in _YEAR.findall(f"{i.title} {i.description}")}
+    def _years(self, text: str, years: set[int]) -> list[str]:
         out = [m.group(0) for m in _YEAR.finditer(text) if int(m.group(0)) not in years]
         for match in _DECADE.finditer(text):
             century, digit = match["century"], int(match["decade"])
@@ -158,6 +182,18 @@ class GroundingChecker:
                 continue  # a capital at the start of the sentence, or a plain catalog word
             out.append(mention.text)
         return out
+
+
+def _named_years(items: Sequence[Item], *own: int | None) -> set[int]:
+    """The years a sentence about ``items`` may name: ``own`` (an explanation's pick's year:
+    "The Unforgiven (1960) is a drama from the 1950s" is false though High Noon is from 1952;
+    a profile's history years), and any year written in one of their names or descriptions."""
+    years = {y for y in own if y}
+    return years | {int(y) for i in items for y in _YEAR.findall(f"{i.title} {i.description}")}
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 def _ngrams(words: list[str], longest: int) -> list[str]:

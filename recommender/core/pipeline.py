@@ -13,7 +13,7 @@ from recommender.core.candidates import candidates, no_candidates_notice
 from recommender.core.domain import Domain
 from recommender.core.facts import history_line
 from recommender.core.linking import LinkResult, Mention, check_message
-from recommender.core.profile import fact_profile, write_profile
+from recommender.core.profile import write_profile
 from recommender.core.selection import fuse_ranking, select
 from recommender.core.turn import (
     HISTORY_LIMIT,
@@ -114,10 +114,13 @@ class Recommender:
         with _timed(result, "profile"):
             request = render("profile", noun=noun,
                              history="\n".join(history_line(h) for h in history))
-            profile = plan.profile
-            if not profile:
-                profile = yield from write_profile(chat, request, noun)
-            result.profile = profile or fact_profile(history)
+            if plan.profile:
+                result.profile = plan.profile
+            else:
+                written = yield from write_profile(chat, request, noun, history, res.checker)
+                result.profile, result.profile_source = written.text, written.source
+                result.profile_replaced_because = written.replaced_because
+                result.profile_model_text = written.model_text
             yield ProfileDone(result.profile)
             chat.extend(request, result.profile)
         with _timed(result, "retrieval"):

@@ -1,38 +1,77 @@
-"""PALR step 1: the model writes the user's taste profile from their history; catalog facts
-stand in when it cannot."""
+"""PALR step 1: the model writes the user's taste profile from their history. It is checked like
+an explanation: a claim no history item supports ("You enjoy westerns and horror" when none is
+a horror film), or a profile naming no fact of any history item, is replaced by one built from
+catalog facts, as is an empty one."""
 
 from __future__ import annotations
 
 from collections.abc import Generator, Sequence
+from dataclasses import dataclass
 
 from recommender.catalog import Item
 from recommender.core.facts import finish_sentence, short_title
-from recommender.core.turn import Event, ProfileDelta
+from recommender.core.grounding import GroundingChecker
+from recommender.core.turn import (
+    NO_HISTORY_FACT,
+    NO_TEXT,
+    UNSUPPORTED,
+    Event,
+    ExplanationSource,
+    ProfileDelta,
+)
 from recommender.models.prompting import PromptConversation
 from recommender.models.prompts import render
 
-__all__ = ["PROFILE_TOKENS", "write_profile", "fact_profile"]
+__all__ = ["PROFILE_TOKENS", "Profile", "write_profile", "checked_profile", "fact_profile"]
 
 PROFILE_TOKENS = 32
 
 
-def write_profile(chat: PromptConversation, request: str,
-                  noun: str) -> Generator[Event, None, str]:
-    """Stream the model's profile (``ProfileDelta``s) and return it as one sentence, or ""
-    when the model wrote nothing or failed."""
+@dataclass(frozen=True)
+class Profile:
+    """The profile a turn uses, who wrote it, and (when the model's was replaced) why."""
+
+    text: str
+    source: ExplanationSource
+    model_text: str = ""
+    replaced_because: str | None = None
+    unsupported_claims: tuple[str, ...] = ()
+
+
+def write_profile(chat: PromptConversation, request: str, noun: str, history: Sequence[Item],
+                  checker: GroundingChecker) -> Generator[Event, None, Profile]:
+    """Stream the model's profile (``ProfileDelta``s) and return it checked."""
     start = render("profile_opening", noun=noun)
     yield ProfileDelta(start)
     pieces: list[str] = []
-    for piece in chat.ask("profile", request, PROFILE_TOKENS, prefix=start, stop=("\n", ". ")):
+    for piece in chat.ask("profile", request, PROFILE_TOKENS, prefix=start, stop=("\n", ". "),
+                          avoid=checker.avoid_profile_words(history)):
         pieces.append(piece)
         yield ProfileDelta(piece)
-    if chat.model.failed or not "".join(pieces).strip():
-        return ""
-    return finish_sentence(start + "".join(pieces))
+    generated = "" if chat.model.failed else "".join(pieces)
+    return checked_profile(start, generated, history, checker)
+
+
+def checked_profile(start: str, generated: str, history: Sequence[Item],
+                    checker: GroundingChecker) -> Profile:
+    """Keep the model's profile only if every claim in it holds for some history item and it
+    names at least one fact of one; otherwise the catalog-facts profile, with the reason."""
+    text = finish_sentence(start + generated) if generated.strip() else ""
+    said = text[len(start):] if text.startswith(start) else text
+    claims = tuple(checker.unsupported_profile_claims(said, history)) if text else ()
+    if not text:
+        reason = NO_TEXT
+    elif claims:
+        reason = UNSUPPORTED
+    elif not checker.profile_states_a_fact(said, history):
+        reason = NO_HISTORY_FACT
+    else:
+        return Profile(text, ExplanationSource.LLM, model_text=text)
+    return Profile(fact_profile(history), ExplanationSource.CATALOG_FACTS, text, reason, claims)
 
 
 def fact_profile(history: Sequence[Item]) -> str:
-    """A profile from catalog facts alone, for when the model cannot write one."""
+    """A profile from catalog facts alone, for when the model's cannot be used."""
     genres: dict[str, int] = {}
     for item in history:
         for genre in item.genres:

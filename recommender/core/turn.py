@@ -13,7 +13,7 @@ from recommender.core.retrieval import Steering
 from recommender.core.selection import Selection
 
 __all__ = ["HISTORY_LIMIT", "ExplanationSource", "TurnPlan", "Recommendation", "TurnResult",
-           "NO_TEXT", "UNSUPPORTED", "NO_FACT", "NOT_SHARED", "Linked", "ProfileDelta",
+           "NO_TEXT", "UNSUPPORTED", "NO_FACT", "NOT_SHARED", "NO_HISTORY_FACT", "Linked", "ProfileDelta",
            "ProfileDone", "Retrieved", "ExplanationStart", "ExplanationDelta", "Recommended",
            "Finished",
            "Event"]
@@ -35,6 +35,9 @@ UNSUPPORTED = "it claimed something the catalog does not hold"
 NO_FACT = "it stated no catalog fact about the pick"
 NOT_SHARED = "it named nothing the pick shares with the title it compares it to"
 """Why a model explanation was replaced (``Recommendation.replaced_because``)."""
+NO_HISTORY_FACT = "it named no catalog fact of the titles liked"
+"""Why a model profile was replaced (``TurnResult.profile_replaced_because``), besides
+``NO_TEXT`` and ``UNSUPPORTED``."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,11 @@ class TurnResult:
     domain: str
     link: LinkResult
     profile: str = ""
+    profile_source: ExplanationSource | None = None
+    """Who wrote ``profile``: the model, or catalog facts standing in for a profile the check
+    refused; ``None`` when the turn reused a profile (the user's edit or an earlier turn's)."""
+    profile_replaced_because: str | None = None
+    profile_model_text: str = ""
     candidates: list[str] = field(default_factory=list)
     ranking: list[str] = field(default_factory=list)
     """Every candidate in the final order (LLM and retrieval fused); the first are shown."""
@@ -108,6 +116,8 @@ class TurnResult:
                 for m in self.link.mentions
             ],
             "profile": self.profile,
+            "profile_source": str(self.profile_source) if self.profile_source else None,
+            "profile_replaced_because": self.profile_replaced_because,
             "candidates": list(self.candidates),
             "recommendations": [
                 {"id": r.item_id, "title": r.title, "explanation": r.explanation,
@@ -131,7 +141,8 @@ class TurnResult:
                                                if r.unsupported_claims),
                 "explanations_without_fact": reasons.count(NO_FACT),
                 "explanations_not_shared": reasons.count(NOT_SHARED),
-                "explanations_from_llm": reasons.count(None), **selection}
+                "explanations_from_llm": reasons.count(None),
+                "profile_from_llm": self.profile_source == ExplanationSource.LLM, **selection}
 
 
 # Events a turn streams, in order.

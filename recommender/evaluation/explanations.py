@@ -7,7 +7,8 @@ per model, so both see the same candidates. Measured per model and catalog: the 
 shown explanations that are the model's own (kept by the grounding checker), the share of
 those naming a fact the pick shares with the history item they name, the variety of the
 model's sentences (distinct-2: distinct word pairs over all word pairs), their most frequent
-openings after "Like X, Y is", and seconds per turn."""
+openings after "Like X, Y is", the share of taste profiles the model wrote that were kept, and
+seconds per turn."""
 
 from __future__ import annotations
 
@@ -17,23 +18,12 @@ from collections import Counter
 from collections.abc import Sequence
 
 from recommender.catalog import Item
-from recommender.core.facts import shared_with, short_title
+from recommender.core.facts import short_title
 from recommender.core.turn import ExplanationSource
-from recommender.vocabulary import genre_synonyms, normalize
+from recommender.models.prompts import render
 
-__all__ = ["measure_explanations", "names_shared_fact", "distinct_2", "held_out_histories",
+__all__ = ["measure_explanations", "distinct_2", "held_out_histories",
            "PARTS"]
-
-
-def names_shared_fact(text: str, pick: Item, anchor: Item) -> bool:
-    """Does ``text`` name a genre, tag or name word that ``pick`` and ``anchor`` share?"""
-    shared = shared_with(pick, anchor)
-    words = f" {normalize(text)} "
-    names = genre_synonyms()
-    genres = {names[n] for n in names if f" {n} " in words}
-    return bool(genres & set(shared.genres)
-                or any(f" {normalize(t)} " in words for t in shared.tags)
-                or any(f" {w} " in words for w in shared.words))
 
 
 def distinct_2(sentences: Sequence[str]) -> float:
@@ -42,10 +32,10 @@ def distinct_2(sentences: Sequence[str]) -> float:
     return round(len(set(pairs)) / len(pairs), 3) if pairs else 0.0
 
 
-def _opening(text: str, pick: Item) -> str:
-    """The three words after "Like X, <pick> is" (or after the comma)."""
-    rest = text.split(", ", 1)[-1].removeprefix(short_title(pick)).lstrip()
-    return " ".join(rest.removeprefix("is ").split()[:3])
+def _models_words(text: str, pick: Item, anchor: Item) -> str:
+    """What the model wrote after the app's opening "Like <anchor>, <pick> is"."""
+    opening = render("explain_opening", anchor=short_title(anchor), pick=short_title(pick))
+    return text[len(opening):].strip() if text.startswith(opening) else text
 
 
 def measure_explanations(recommenders: dict, domain: str, histories: Sequence[Sequence[str]],
@@ -53,14 +43,19 @@ def measure_explanations(recommenders: dict, domain: str, histories: Sequence[Se
     """``recommenders``: name → a Recommender (same domains, different models)."""
     out = {}
     for name, recommender in recommenders.items():
-        catalog = recommender.domain(domain).catalog
+        catalog, checker = recommender.domain(domain).catalog, recommender.domain(domain).checker
         shown, kept, sharing, seconds, model_text, examples = 0, 0, 0, [], [], []
-        lines, replaced = [], Counter()
+        lines, replaced, profiles, profile_lines = [], Counter(), Counter(), []
         openings: Counter[str] = Counter()
         for history in histories:
             started = time.perf_counter()
             result = recommender.recommend(domain, history_ids=list(history))
             seconds.append(time.perf_counter() - started)
+            profiles[result.profile_replaced_because or str(result.profile_source)] += 1
+            profile_lines.append({"history": [catalog.get(i).label for i in history],
+                                  "model_text": result.profile_model_text,
+                                  "shown": result.profile,
+                                  "replaced_because": result.profile_replaced_because})
             for rec in result.recommendations:
                 shown += 1
                 lines.append({"history": [catalog.get(i).label for i in history],
@@ -73,9 +68,10 @@ def measure_explanations(recommenders: dict, domain: str, histories: Sequence[Se
                     continue
                 kept += 1
                 pick, anchor = catalog.get(rec.item_id), catalog.get(rec.anchor_id)
-                sharing += names_shared_fact(rec.explanation, pick, anchor)
+                said = _models_words(rec.explanation, pick, anchor)
+                sharing += checker.names_a_shared_fact(said, pick, anchor)
                 model_text.append(rec.explanation)
-                openings[_opening(rec.explanation, pick)] += 1
+                openings[" ".join(said.split()[:3])] += 1
                 if len(examples) < samples:
                     examples.append({"history": [catalog.get(i).label for i in history],
                                      "pick": pick.label, "explanation": rec.explanation})
@@ -83,6 +79,9 @@ def measure_explanations(recommenders: dict, domain: str, histories: Sequence[Se
                      "kept_from_model": round(kept / shown, 3) if shown else 0.0,
                      "kept_naming_a_shared_fact": round(sharing / kept, 3) if kept else 0.0,
                      "distinct_2": distinct_2(model_text),
+                     "profiles_from_model": round(profiles[str(ExplanationSource.LLM)]
+                                                  / len(histories), 3) if histories else 0.0,
+                     "profiles": dict(profiles.most_common()), "profile_lines": profile_lines,
                      "openings": openings.most_common(10),
                      "seconds_per_turn": round(sum(seconds) / len(seconds), 2) if seconds else 0,
                      "replaced": dict(replaced.most_common()),

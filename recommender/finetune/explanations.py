@@ -27,7 +27,8 @@ from recommender.finetune.lora import ChatExample
 from recommender.models.prompts import render
 from recommender.vocabulary import PACKAGING_WORDS, PRODUCT_TYPES, STOPWORDS, normalize
 
-__all__ = ["explanation_examples", "movie_sentence", "product_sentence", "GENRE_NOUNS"]
+__all__ = ["explanation_examples", "movie_sentence", "product_sentence", "GENRE_NOUNS", "type_words",
+           "shared_brand"]
 
 GENRE_NOUNS = {
     "Action": ("action film", "action"), "Adventure": ("adventure film", "adventure"),
@@ -89,7 +90,7 @@ def movie_sentence(pick: Item, anchor: Anchor, rng: random.Random) -> str | None
     return rng.choice(options) if options else None
 
 
-def _type_words(title: str) -> list[str]:
+def type_words(title: str) -> list[str]:
     """The product-type phrases a title itself uses ("shampoo", "eau de toilette")."""
     text = f" {normalize(title)} "
     found = []
@@ -111,10 +112,10 @@ _NOT_BRAND = frozenset({w for phrases in PRODUCT_TYPES.values() for p in phrases
 def product_sentence(pick: Item, anchor: Anchor, rng: random.Random) -> str | None:
     """One continuation of "Like <anchor>, <pick> is" from the words the two names share (a
     brand, a product type); ``None`` when they share none."""
-    own_types = _type_words(pick.title)
-    anchor_types = {normalize(t) for t in _type_words(anchor.item.title)}
+    own_types = type_words(pick.title)
+    anchor_types = {normalize(t) for t in type_words(anchor.item.title)}
     shared_types = [t for t in own_types if normalize(t) in anchor_types]
-    brand = _shared_brand(pick.title, anchor.item.title, own_types)
+    brand = shared_brand(pick.title, anchor.item.title, own_types)
     options = []
     if shared_types:
         kind = shared_types[0]
@@ -130,7 +131,7 @@ def product_sentence(pick: Item, anchor: Anchor, rng: random.Random) -> str | No
     return rng.choice(options) if options else None
 
 
-def _shared_brand(title: str, other: str, types: Sequence[str]) -> str | None:
+def shared_brand(title: str, other: str, types: Sequence[str]) -> str | None:
     """The words both product names start with (up to three, no type or packaging word):
     their brand or line, as the catalog names it."""
     ours, theirs = title.replace(",", " ").split(), other.replace(",", " ").split()

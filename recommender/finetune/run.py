@@ -1,5 +1,5 @@
-"""``python -m recommender finetune``: build the explanation examples of both catalogs from
-training users, train one LoRA adapter on them, and write it as a GGUF adapter the app loads.
+"""``python -m recommender finetune``: build the explanation (and, asked for, profile)
+examples of both catalogs from training users, train one LoRA adapter on them, and write it as a GGUF adapter the app loads.
 
 Users set apart for measuring (``held_out_users``) never give an example; only liked training
 items (history and validation item, never a test item) are read."""
@@ -61,25 +61,29 @@ def liked_training_items(dataset: str, data_dir: Path, seed: int = 0,
 
 def finetune(settings: Settings, datasets: Sequence[str], examples: int, config: LoraConfig,
              out: Path, device: str = "cpu", users: int | None = None,
-             progress: bool = True) -> dict:
-    """Build ``examples`` explanation examples per data set, train, and write the adapter to
+             progress: bool = True, profiles: int = 0) -> dict:
+    """Build ``examples`` explanation examples and ``profiles`` profile examples per data set,
+    train, and write the adapter to
     ``out`` (a ``.gguf`` path); the work folder beside it keeps checkpoints, so an
     interrupted run resumes. Returns what was done."""
     from recommender.finetune.explanations import explanation_examples
+    from recommender.finetune.profiles import profile_examples
     from recommender.finetune.gguf_adapter import gguf_metadata_identity
 
     if settings.model_path is not None:
         raise RecommenderError("finetune trains the bundled SmolLM2-135M-Instruct; unset "
                                "RECOMMENDER_MODEL_PATH (another GGUF runs without an adapter).")
     base = default_gguf_path()
-    data, counts = [], {}
+    data, counts, profile_counts = [], {}, {}
     for dataset in datasets:
         catalog = load_catalog(DATASETS[dataset], settings.data_dir)
+        checker = GroundingChecker(catalog)
         liked = liked_training_items(dataset, settings.data_dir, config.seed, users)
-        made = explanation_examples(catalog, liked, GroundingChecker(catalog), examples,
-                                    seed=config.seed)
-        counts[dataset] = len(made)
-        data += made
+        made = explanation_examples(catalog, liked, checker, examples, seed=config.seed)
+        written = profile_examples(catalog, liked, checker, profiles, seed=config.seed) \
+            if profiles else []
+        counts[dataset], profile_counts[dataset] = len(made), len(written)
+        data += made + written
     work = out.with_name(out.stem + ".work")
     bar = tqdm(total=None, desc="Fine-tuning", unit="step", disable=not progress)
 
@@ -94,7 +98,8 @@ def finetune(settings: Settings, datasets: Sequence[str], examples: int, config:
     done = train_lora(PromptLayout(base), model, data, config, work, report, device)
     bar.close()
     tensors = export_gguf(done["model"], out, gguf_metadata_identity(base))
-    meta = {"base": base.name, "examples": counts, "held_out_users": HELD_OUT,
+    meta = {"base": base.name, "examples": counts, "profiles": profile_counts,
+            "held_out_users": HELD_OUT,
             "config": asdict(config), "steps": done["steps"], "final_loss": done["final_loss"],
             "train_seconds": done["seconds"], "seconds": round(time.perf_counter() - started, 1),
             "tensors": tensors, "bytes": out.stat().st_size, "device": device}

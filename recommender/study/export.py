@@ -76,9 +76,12 @@ def comment_rows(events: Iterable[dict]) -> pd.DataFrame:
 
 
 def participation(events: Iterable[dict], conditions: Sequence[str]) -> pd.DataFrame:
-    """Participants per condition: joined, consented, and completed."""
+    """Participants per condition (joined, consented, completed), and for the ``llm``
+    condition the share of the explanations shown that the model wrote (``model_text_share``;
+    the rest were catalog-fact sentences standing in for model text the check refused)."""
     condition_of: dict[str, str] = {}
     counts = {c: {"joined": 0, "consented": 0, "completed": 0} for c in conditions}
+    shown = written = 0
     for event in events:
         kind, pid = event.get("event"), event.get("participant")
         if kind == "joined":
@@ -86,8 +89,13 @@ def participation(events: Iterable[dict], conditions: Sequence[str]) -> pd.DataF
             counts.setdefault(event["condition"], {"joined": 0, "consented": 0, "completed": 0})
         if kind in ("joined", "consented", "completed") and pid in condition_of:
             counts[condition_of[pid]][kind] += 1
+        if kind == "shown" and event.get("condition") == "llm":
+            sources = [i.get("llm_explanation_source") for i in event.get("items", ())]
+            shown, written = shown + len(sources), written + sources.count("llm")
     frame = pd.DataFrame.from_dict(counts, orient="index")
     frame.index.name = "condition"
+    frame["model_text_share"] = [round(written / shown, 3) if c == "llm" and shown else None
+                                 for c in frame.index]
     return frame.reset_index()
 
 
