@@ -12,7 +12,7 @@ from recommender.core.facts import (
     Anchor,
     choose_anchor,
     facts_line,
-    finish_sentence,
+    finished_reply,
     short_title,
     template_explanation,
 )
@@ -68,9 +68,7 @@ def checked(item: Item, anchor: Anchor, start: str, generated: str, history: Seq
             checker: GroundingChecker) -> Recommendation:
     """Keep the model's explanation only if it is grounded, states a fact of the pick, and names
     a fact the pick shares with the anchor (when the two share any)."""
-    text = finish_sentence(start + generated) if generated.strip() else ""
-    # the opening is ours and names the anchor: only the model's words are claims about the pick
-    said = text[len(start):] if text.startswith(start) else text
+    text, said = finished_reply(start, generated)  # the opening is ours and names the anchor
     claims = tuple(checker.unsupported_claims(said, item, history)) if text else ()
     if not text:
         reason: str | None = NO_TEXT

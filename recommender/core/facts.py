@@ -18,6 +18,7 @@ __all__ = [
     "facts_line",
     "history_line",
     "finish_sentence",
+    "finished_reply",
     "template_explanation",
     "detailed_template",
     "shared_features",
@@ -101,6 +102,13 @@ def facts_line(item: Item) -> str:
         parts.append("tags " + ", ".join(item.tags[:2]))
     year = f" ({item.year})" if item.year and str(item.year) not in item.title else ""
     return short_title(item) + year + (": " + "; ".join(parts) if parts else "")
+
+
+def finished_reply(start: str, generated: str) -> tuple[str, str]:
+    """The sentence our opening ``start`` and the model's ``generated`` words make ("" when the
+    model wrote nothing), and the model's words in it: only those are claims to check."""
+    text = finish_sentence(start + generated) if generated.strip() else ""
+    return text, text[len(start):] if text.startswith(start) else text
 
 
 def finish_sentence(text: str) -> str:

@@ -71,8 +71,8 @@ class GroundingChecker:
             return []
         years = _named_years(history, *(h.year for h in history))
         claims = self._years(profile, years)
-        per_item = [set(self._terms(profile, h)) for h in history]
-        claims += [t for t in self._terms(profile, history[0]) if all(t in c for c in per_item)]
+        first, *others = [self._terms(profile, h) for h in history]
+        claims += [t for t in first if all(t in other for other in others)]
         claims += self._titles(profile, history)
         return list(dict.fromkeys(claims))
 

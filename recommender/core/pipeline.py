@@ -117,10 +117,9 @@ class Recommender:
             if plan.profile:
                 result.profile = plan.profile
             else:
-                written = yield from write_profile(chat, request, noun, history, res.checker)
-                result.profile, result.profile_source = written.text, written.source
-                result.profile_replaced_because = written.replaced_because
-                result.profile_model_text = written.model_text
+                result.written_profile = yield from write_profile(chat, request, noun, history,
+                                                                  res.checker)
+                result.profile = result.written_profile.text
             yield ProfileDone(result.profile)
             chat.extend(request, result.profile)
         with _timed(result, "retrieval"):

@@ -6,10 +6,9 @@ catalog facts, as is an empty one."""
 from __future__ import annotations
 
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass
 
 from recommender.catalog import Item
-from recommender.core.facts import finish_sentence, short_title
+from recommender.core.facts import finished_reply, short_title
 from recommender.core.grounding import GroundingChecker
 from recommender.core.turn import (
     NO_HISTORY_FACT,
@@ -17,25 +16,15 @@ from recommender.core.turn import (
     UNSUPPORTED,
     Event,
     ExplanationSource,
+    Profile,
     ProfileDelta,
 )
 from recommender.models.prompting import PromptConversation
 from recommender.models.prompts import render
 
-__all__ = ["PROFILE_TOKENS", "Profile", "write_profile", "checked_profile", "fact_profile"]
+__all__ = ["PROFILE_TOKENS", "write_profile", "checked_profile", "fact_profile"]
 
 PROFILE_TOKENS = 32
-
-
-@dataclass(frozen=True)
-class Profile:
-    """The profile a turn uses, who wrote it, and (when the model's was replaced) why."""
-
-    text: str
-    source: ExplanationSource
-    model_text: str = ""
-    replaced_because: str | None = None
-    unsupported_claims: tuple[str, ...] = ()
 
 
 def write_profile(chat: PromptConversation, request: str, noun: str, history: Sequence[Item],
@@ -56,8 +45,7 @@ def checked_profile(start: str, generated: str, history: Sequence[Item],
                     checker: GroundingChecker) -> Profile:
     """Keep the model's profile only if every claim in it holds for some history item and it
     names at least one fact of one; otherwise the catalog-facts profile, with the reason."""
-    text = finish_sentence(start + generated) if generated.strip() else ""
-    said = text[len(start):] if text.startswith(start) else text
+    text, said = finished_reply(start, generated)
     claims = tuple(checker.unsupported_profile_claims(said, history)) if text else ()
     if not text:
         reason = NO_TEXT

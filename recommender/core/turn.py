@@ -12,9 +12,9 @@ from recommender.core.linking import LinkResult
 from recommender.core.retrieval import Steering
 from recommender.core.selection import Selection
 
-__all__ = ["HISTORY_LIMIT", "ExplanationSource", "TurnPlan", "Recommendation", "TurnResult",
-           "NO_TEXT", "UNSUPPORTED", "NO_FACT", "NOT_SHARED", "NO_HISTORY_FACT", "Linked", "ProfileDelta",
-           "ProfileDone", "Retrieved", "ExplanationStart", "ExplanationDelta", "Recommended",
+__all__ = ["HISTORY_LIMIT", "ExplanationSource", "TurnPlan", "Recommendation", "Profile", "TurnResult",
+           "NO_TEXT", "UNSUPPORTED", "NO_FACT", "NOT_SHARED", "NO_HISTORY_FACT", "Linked",
+           "ProfileDelta", "ProfileDone", "Retrieved", "ExplanationStart", "ExplanationDelta", "Recommended",
            "Finished",
            "Event"]
 
@@ -80,6 +80,18 @@ class Recommendation:
     """The sentence the model wrote for this pick, shown or replaced ("" when it wrote none)."""
 
 
+@dataclass(frozen=True)
+class Profile:
+    """A profile the model wrote for a turn, checked: the text the turn uses, who wrote it, and
+    (when the model's was replaced) why."""
+
+    text: str
+    source: ExplanationSource
+    model_text: str = ""
+    replaced_because: str | None = None
+    unsupported_claims: tuple[str, ...] = ()
+
+
 @dataclass
 class TurnResult:
     """What one turn produced; ``to_dict`` is the JSON the CLI and the API return."""
@@ -87,11 +99,9 @@ class TurnResult:
     domain: str
     link: LinkResult
     profile: str = ""
-    profile_source: ExplanationSource | None = None
-    """Who wrote ``profile``: the model, or catalog facts standing in for a profile the check
-    refused; ``None`` when the turn reused a profile (the user's edit or an earlier turn's)."""
-    profile_replaced_because: str | None = None
-    profile_model_text: str = ""
+    written_profile: Profile | None = None
+    """The profile this turn wrote and checked; ``None`` when it reused one (the user's edit or
+    an earlier turn's)."""
     candidates: list[str] = field(default_factory=list)
     ranking: list[str] = field(default_factory=list)
     """Every candidate in the final order (LLM and retrieval fused); the first are shown."""
@@ -103,6 +113,20 @@ class TurnResult:
     model_failure: str | None = None
     """Why the LLM gave no usable answer this turn (it raised or timed out); the rest of the
     turn then ran without it: retrieval order and catalog-fact explanations."""
+
+    @property
+    def profile_source(self) -> ExplanationSource | None:
+        """Who wrote ``profile``: the model, or catalog facts standing in for a profile the
+        check refused; ``None`` when the turn reused one."""
+        return self.written_profile.source if self.written_profile else None
+
+    @property
+    def profile_replaced_because(self) -> str | None:
+        return self.written_profile.replaced_because if self.written_profile else None
+
+    @property
+    def profile_model_text(self) -> str:
+        return self.written_profile.model_text if self.written_profile else ""
 
     def title(self, item_id: str | None) -> str | None:
         return self.catalog.get(item_id).label if item_id and self.catalog else None

@@ -43,7 +43,8 @@ def measure_explanations(recommenders: dict, domain: str, histories: Sequence[Se
     """``recommenders``: name → a Recommender (same domains, different models)."""
     out = {}
     for name, recommender in recommenders.items():
-        catalog, checker = recommender.domain(domain).catalog, recommender.domain(domain).checker
+        res = recommender.domain(domain)
+        catalog, checker = res.catalog, res.checker
         shown, kept, sharing, seconds, model_text, examples = 0, 0, 0, [], [], []
         lines, replaced, profiles, profile_lines = [], Counter(), Counter(), []
         openings: Counter[str] = Counter()
@@ -51,14 +52,15 @@ def measure_explanations(recommenders: dict, domain: str, histories: Sequence[Se
             started = time.perf_counter()
             result = recommender.recommend(domain, history_ids=list(history))
             seconds.append(time.perf_counter() - started)
+            labels = [catalog.get(i).label for i in history]
             profiles[result.profile_replaced_because or str(result.profile_source)] += 1
-            profile_lines.append({"history": [catalog.get(i).label for i in history],
+            profile_lines.append({"history": labels,
                                   "model_text": result.profile_model_text,
                                   "shown": result.profile,
                                   "replaced_because": result.profile_replaced_because})
             for rec in result.recommendations:
                 shown += 1
-                lines.append({"history": [catalog.get(i).label for i in history],
+                lines.append({"history": labels,
                               "pick": rec.title, "anchor": catalog.get(rec.anchor_id).label,
                               "model_text": rec.model_text, "shown": rec.explanation,
                               "replaced_because": rec.replaced_because,
@@ -73,7 +75,7 @@ def measure_explanations(recommenders: dict, domain: str, histories: Sequence[Se
                 model_text.append(rec.explanation)
                 openings[" ".join(said.split()[:3])] += 1
                 if len(examples) < samples:
-                    examples.append({"history": [catalog.get(i).label for i in history],
+                    examples.append({"history": labels,
                                      "pick": pick.label, "explanation": rec.explanation})
         out[name] = {"turns": len(histories), "shown": shown,
                      "kept_from_model": round(kept / shown, 3) if shown else 0.0,

@@ -27,8 +27,8 @@ from recommender.finetune.lora import ChatExample
 from recommender.models.prompts import render
 from recommender.vocabulary import PACKAGING_WORDS, PRODUCT_TYPES, STOPWORDS, normalize
 
-__all__ = ["explanation_examples", "movie_sentence", "product_sentence", "GENRE_NOUNS", "type_words",
-           "shared_brand"]
+__all__ = ["explanation_examples", "movie_sentence", "product_sentence", "GENRE_NOUNS",
+           "type_words", "shared_brand", "profile_chat"]
 
 GENRE_NOUNS = {
     "Action": ("action film", "action"), "Adventure": ("adventure film", "adventure"),
@@ -196,13 +196,17 @@ def _round(users, catalog, liked, checker, count, rng, noun, write, history_size
 def _messages(noun: str, history: Sequence[Item], picks: Sequence[Item]) -> tuple[dict, ...]:
     """The chat the app has at its explanation step (``pipeline``: no selection call when the
     model's choice weighs nothing), with the catalog-facts profile standing for the model's."""
-    profile_request = render("profile", noun=noun,
-                             history="\n".join(history_line(h) for h in history))
     facts = "\n".join(f"{n}. {facts_line(item)}" for n, item in enumerate(picks, 1))
-    return ({"role": "system", "content": render("system", noun=noun)},
-            {"role": "user", "content": profile_request},
+    return (*profile_chat(noun, history),
             {"role": "assistant", "content": fact_profile(history)},
             {"role": "user", "content": render("explain", noun=noun, facts=facts)})
+
+
+def profile_chat(noun: str, history: Sequence[Item]) -> tuple[dict, dict]:
+    """The chat the app has at its profile step: the system text and the profile request."""
+    request = render("profile", noun=noun, history="\n".join(history_line(h) for h in history))
+    return ({"role": "system", "content": render("system", noun=noun)},
+            {"role": "user", "content": request})
 
 
 def _grounded(checker: GroundingChecker, opening: str, sentence: str, pick: Item,

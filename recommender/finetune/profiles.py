@@ -17,11 +17,11 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from recommender.catalog import Catalog, Item
-from recommender.core.facts import history_line, short_title
+from recommender.core.facts import short_title
 from recommender.core.grounding import GroundingChecker
 from recommender.core.profile import checked_profile
 from recommender.core.turn import ExplanationSource
-from recommender.finetune.explanations import shared_brand, type_words
+from recommender.finetune.explanations import profile_chat, shared_brand, type_words
 from recommender.finetune.lora import ChatExample
 from recommender.models.prompts import render
 
@@ -114,11 +114,7 @@ def profile_examples(catalog: Catalog, liked: Mapping[str, Sequence[str]],
             if sentence is None or checked_profile(opening, sentence, history, checker).source \
                     != ExplanationSource.LLM:
                 continue
-            request = render("profile", noun=noun,
-                             history="\n".join(history_line(h) for h in history))
-            messages = ({"role": "system", "content": render("system", noun=noun)},
-                        {"role": "user", "content": request})
-            examples.append(ChatExample(messages, opening, sentence + "\n"))
+            examples.append(ChatExample(profile_chat(noun, history), opening, sentence + "\n"))
             if len(examples) >= count:
                 return examples
     return examples
