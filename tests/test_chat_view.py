@@ -1,7 +1,7 @@
 import pytest
 
 from recommender.core.linking import TitleLinker
-from recommender.core.turn import Finished, Linked, TurnResult
+from recommender.core.turn import ExplanationSource, Finished, Linked, ProfileDone, TurnResult
 from recommender.web.chat_view import TurnView, escape
 
 from .catalogs import tiny_movies
@@ -35,3 +35,16 @@ def test_nothing_found_suggests_an_example_once():
     assert view.markdown() == (
         "I didn't find a movie title in your message.  \nName a few movies you liked, separated "
         "by commas, for example: “Alien, Blade Runner, The Matrix”.")
+
+
+@pytest.mark.parametrize("source, note", [
+    (ExplanationSource.CATALOG_FACTS, " _(from catalog facts)_"),
+    (ExplanationSource.LLM, ""),
+    (None, ""),  # the user's own profile, or one an earlier turn wrote
+])
+def test_a_replaced_profile_is_marked_like_a_replaced_explanation(source, note):
+    catalog = tiny_movies()
+    view = TurnView(catalog)
+    view.apply(Linked(TitleLinker(catalog).link_message("Alien")))
+    view.apply(ProfileDone("You like science fiction.", source))
+    assert "**Your taste:** You like science fiction." + note + "\n" in view.markdown() + "\n"

@@ -250,3 +250,30 @@ def test_a_profile_names_the_genres_most_titles_have_and_only_real_shared_facts(
     assert perfume and ("Prada" in perfume or "eau de parfum" in perfume.lower())
     assert product_profile([Item("X", "Thing One"), Item("Y", "Other Two")],
                            random.Random(0)) is None
+
+
+def test_the_markdown_report_pairs_the_same_pick_of_the_same_history():
+    from recommender.evaluation.explanations_report import explanations_markdown, side_by_side
+
+    def line(history, pick, shown, replaced=None):
+        return {"history": history, "pick": pick, "shown": shown, "replaced_because": replaced}
+
+    def row(lines, openings):
+        return {"shown": len(lines), "kept_from_model": 0.5, "kept_naming_a_shared_fact": 1.0,
+                "distinct_2": 0.4, "profiles_from_model": 1.0, "turns": 1,
+                "seconds_per_turn": 2.5, "openings": openings, "replaced": {"no text": 1},
+                "lines": lines, "profile_lines": [line(["Alien"], "", "You enjoy movies.")]}
+
+    base = row([line(["Alien"], "Aliens", "Like Alien, it is Action.", "no text"),
+                line(["Alien"], "Heat", "Like Alien, Heat is | tense.")], [("tense.", 1)])
+    tuned = row([line(["Alien"], "Heat", "Like Alien, Heat is a thriller."),
+                 line(["Heat"], "Aliens", "Like Heat, Aliens is loud.")], [("a thriller.", 1)])
+    rows = {"base": base, "tuned": tuned}
+    pairs = side_by_side(rows, 5)
+    assert [(p["pick"], p["tuned"]["shown"]) for p in pairs] == [
+        ("Heat", "Like Alien, Heat is a thriller.")]  # Aliens has no partner for the same history
+    text = explanations_markdown({"adapter": "a.gguf", "part": "test", "movies": rows})
+    assert "| Alien | Heat | Like Alien, Heat is \\| tense. | Like Alien, Heat is a thriller. |" in text
+    assert "| base | 2 | 50.0% | 100.0% | 0.4 | 100.0% of 1 | 2.5 |" in text
+    assert "“a thriller.” 1" in text and "Replaced: no text 1." in text
+    assert side_by_side(rows, 0) == [] and len(side_by_side(rows, 1)) == 1

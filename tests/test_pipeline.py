@@ -16,6 +16,7 @@ from recommender.core.turn import (
     Finished,
     Linked,
     ProfileDelta,
+    ProfileDone,
     Recommended,
     Retrieved,
     UNSUPPORTED,
@@ -104,8 +105,10 @@ def test_ungrounded_explanation_is_replaced_and_counted(recommender, model):
 
 def test_a_profile_claiming_what_no_liked_title_holds_is_replaced(recommender, model):
     model.enqueue(" romantic comedies.", pick_reversed(3), " Sci-Fi.", " Sci-Fi.", " Sci-Fi.")
-    result = recommender.recommend("movies", message=HISTORY)
-    assert result.profile == \
+    events = list(recommender.stream("movies", message=HISTORY))
+    done = next(e for e in events if isinstance(e, ProfileDone))
+    result = events[-1].result
+    assert done.source == "catalog facts" and done.profile == result.profile == \
         "You enjoy Sci-Fi, Thriller, Horror, such as Alien, Blade Runner, The Matrix."
     assert result.profile_model_text == "You enjoy movies with romantic comedies."
     data = result.to_dict()
@@ -125,8 +128,10 @@ def test_a_grounded_profile_is_the_models(recommender, model):
 
 def test_model_failure_still_answers_from_retrieval(recommender, model):
     model.enqueue(RuntimeError("boom"))
-    result = recommender.recommend("movies", message=HISTORY)
-    assert result.profile == \
+    events = list(recommender.stream("movies", message=HISTORY))
+    done = next(e for e in events if isinstance(e, ProfileDone))
+    result = events[-1].result
+    assert done.source == "catalog facts" and done.profile == result.profile == \
         "You enjoy Sci-Fi, Thriller, Horror, such as Alien, Blade Runner, The Matrix."
     assert [r.item_id for r in result.recommendations] == result.candidates[:3]
     assert all(r.source == "catalog facts" for r in result.recommendations)

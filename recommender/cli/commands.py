@@ -335,6 +335,11 @@ def explanations(args: argparse.Namespace, settings: Settings) -> int:
         from recommender.evaluation.audit import sample_lines, write_sample
 
         write_sample(sample_lines(report, per_group=25), Path(args.audit_sample))
+    if args.report:
+        from recommender.evaluation.explanations_report import write_explanations_report
+
+        written = write_explanations_report(report, Path(args.report), " ".join(sys.argv[1:]))
+        print(f"wrote {written}", file=sys.stderr)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0

@@ -151,6 +151,9 @@ def _add_explanations(sub) -> None:
                      help="the half of the held-out users that chooses (default) or the "
                           "half only reported")
     exp.add_argument("--json", action="store_true", help="print one JSON object")
+    exp.add_argument("--report", metavar="FILE.md",
+                     help="also write the measurement as Markdown there, with 20 picks of "
+                          "each catalog side by side")
     exp.add_argument("--audit-sample", metavar="FILE.csv",
                      help="also write 25 of each model's lines per catalog there, for a person "
                           "to label grounded / relevant / fluent (y or n)")

@@ -120,7 +120,7 @@ class Recommender:
                 result.written_profile = yield from write_profile(chat, request, noun, history,
                                                                   res.checker)
                 result.profile = result.written_profile.text
-            yield ProfileDone(result.profile)
+            yield ProfileDone(result.profile, result.profile_source)
             chat.extend(request, result.profile)
         with _timed(result, "retrieval"):
             result.candidates = candidates(res, history_ids, result.profile, plan,

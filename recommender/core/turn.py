@@ -183,6 +183,8 @@ class ProfileDelta:
 @dataclass(frozen=True)
 class ProfileDone:
     profile: str
+    source: ExplanationSource | None = None
+    """Who wrote the profile this turn; ``None`` when the turn reused one."""
 
 
 @dataclass(frozen=True)

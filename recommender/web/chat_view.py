@@ -34,6 +34,11 @@ def escape(text: str) -> str:
     return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(text, quote=False))
 
 
+def _source_note(source: str | None) -> str:
+    """The mark on text the checker replaced with catalog facts (none on the model's own)."""
+    return " _(from catalog facts)_" if source == ExplanationSource.CATALOG_FACTS else ""
+
+
 @dataclass
 class _Pick:
     label: str
@@ -49,6 +54,7 @@ class TurnView:
     catalog: Catalog
     link: LinkResult | None = None
     profile: str = ""
+    profile_source: ExplanationSource | None = None
     candidates: int | None = None
     picks: list[_Pick] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
@@ -72,6 +78,7 @@ class TurnView:
             self.profile += event.text
         elif isinstance(event, ProfileDone):
             self.profile = event.profile
+            self.profile_source = event.source
         elif isinstance(event, Retrieved):
             self.candidates = len(event.candidates)
         elif isinstance(event, ExplanationStart):
@@ -102,7 +109,8 @@ class TurnView:
         if self.detail is not None or self.detail_text:
             parts.append(self._detail())
         elif found and (self.profile or self.candidates is not None or not self.done):
-            parts.append("**Your taste:** " + (escape(self.profile.strip()) or "…"))
+            parts.append("**Your taste:** " + (escape(self.profile.strip()) or "…")
+                         + _source_note(self.profile_source))
         if found or not self.link:  # when nothing was linked, the linking text already says so
             parts += [f"_{escape(n)}_" for n in self.notices]
         if status and self.candidates is not None and not self.picks and not self.done:
@@ -153,8 +161,7 @@ class TurnView:
         if self.detail is None:
             return escape(self.detail_text.strip()) or "…"
         label = escape(self.catalog.get(self.detail.item_id).label)
-        note = " _(from catalog facts)_" if self.detail.source == ExplanationSource.CATALOG_FACTS else ""
-        return f"**Why {label}?** {escape(self.detail.text)}{note}"
+        return f"**Why {label}?** {escape(self.detail.text)}{_source_note(self.detail.source)}"
 
     def _linking(self, quiet: bool = False) -> str:
         """What the titles linked to; ``quiet`` when the message asked for something else, so
@@ -187,8 +194,7 @@ class TurnView:
     @staticmethod
     def _pick(n: int, pick: _Pick) -> str:
         text = escape(pick.explanation.strip()) or "…"
-        note = " _(from catalog facts)_" if pick.source == ExplanationSource.CATALOG_FACTS else ""
-        return f"{n}. **{escape(pick.label)}**: {text}{note}"
+        return f"{n}. **{escape(pick.label)}**: {text}{_source_note(pick.source)}"
 
     def _example(self) -> str:
         if self.catalog.kind == "movies":

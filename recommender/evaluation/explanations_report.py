@@ -1,0 +1,96 @@
+"""The ``explanations`` measurement as Markdown (``--report FILE.md``): per catalog a table of
+base against tuned, each model's most frequent openings, the profiles, and a number of the
+same picks side by side (what each model's turn showed for the same history and pick)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+__all__ = ["explanations_markdown", "side_by_side", "write_explanations_report"]
+
+_META = ("adapter", "part")
+
+
+def _cell(text: str | None) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ").strip()
+
+
+def _shown(line: Mapping) -> str:
+    """What the user saw, with the mark the chat puts on a replaced line."""
+    note = " *(from catalog facts)*" if line.get("replaced_because") else ""
+    return _cell(line["shown"]) + note
+
+
+def side_by_side(rows: Mapping[str, Mapping], count: int,
+                 before: str = "base", after: str = "tuned") -> list[dict]:
+    """Up to ``count`` pairs of the two models' lines for the same history and pick, in the
+    order measured. Picks come from retrieval, so both models' turns show the same ones."""
+    theirs = {(tuple(line["history"]), line["pick"]): line for line in rows[after]["lines"]}
+    pairs = []
+    for line in rows[before]["lines"]:
+        if len(pairs) >= count:
+            break
+        other = theirs.get((tuple(line["history"]), line["pick"]))
+        if other is not None:
+            pairs.append({"history": line["history"], "pick": line["pick"],
+                          before: line, after: other})
+    return pairs
+
+
+def _summary(rows: Mapping[str, Mapping]) -> list[str]:
+    out = ["| model | explanations shown | kept from the model | kept naming a shared fact | "
+           "distinct-2 | profiles kept from the model | seconds a turn |",
+           "|---|---|---|---|---|---|---|"]
+    for name, row in rows.items():
+        out.append(f"| {name} | {row['shown']} | {row['kept_from_model']:.1%} | "
+                   f"{row['kept_naming_a_shared_fact']:.1%} | {row['distinct_2']} | "
+                   f"{row['profiles_from_model']:.1%} of {row['turns']} | "
+                   f"{row['seconds_per_turn']} |")
+    return out
+
+
+def _openings(rows: Mapping[str, Mapping]) -> list[str]:
+    out = []
+    for name, row in rows.items():
+        shown = ", ".join(f"“{_cell(o)}” {n}" for o, n in row["openings"]) or "none kept"
+        reasons = ", ".join(f"{r} {n}" for r, n in row["replaced"].items()) or "none"
+        out += [f"- **{name}**, the 10 most frequent openings after “Like X, Y is”: {shown}.",
+                f"  Replaced: {reasons}."]
+    return out
+
+
+def explanations_markdown(report: Mapping, side: int = 20, profiles: int = 5,
+                          command: str = "") -> str:
+    lines = [f"# Explanations shown, base model against the adapter ({report['part']} half)",
+             "", f"Adapter: `{report['adapter']}`." + (f" Command: `{command}`." if command else ""),
+             "The same histories (three liked training items of users kept out of fine-tuning) "
+             "and the same retrieved picks for both models. *(from catalog facts)* marks a line "
+             "the grounding checker replaced, as the chat does."]
+    for domain, rows in report.items():
+        if domain in _META:
+            continue
+        names = list(rows)
+        lines += ["", f"## {domain}", "", *_summary(rows), "", *_openings(rows)]
+        if len(names) == 2:
+            before, after = names
+            lines += ["", f"### {side} picks side by side", "",
+                      f"| history | pick | {before} | {after} |", "|---|---|---|---|"]
+            for pair in side_by_side(rows, side, before, after):
+                lines.append(f"| {_cell('; '.join(pair['history']))} | {_cell(pair['pick'])} | "
+                             f"{_shown(pair[before])} | {_shown(pair[after])} |")
+            lines += ["", f"### {profiles} profiles side by side", "",
+                      f"| history | {before} | {after} |", "|---|---|---|"]
+            for one, two in list(zip(rows[before]["profile_lines"],
+                                     rows[after]["profile_lines"]))[:profiles]:
+                lines.append(f"| {_cell('; '.join(one['history']))} | {_shown(one)} | "
+                             f"{_shown(two)} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_explanations_report(report: Mapping, path: Path, command: str = "",
+                              side: int = 20) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(explanations_markdown(report, side=side, command=command), encoding="utf-8")
+    return path
+
