@@ -110,11 +110,19 @@ def test_tiny_end_to_end_evaluation_with_the_real_model(real, tmp_path):
                   "--max-len", "20")
     assert trained.returncode == 0, trained.stderr
     report_path = tmp_path / "out" / "movielens.md"
+    # a first evaluation of the LLM systems keeps each user's run; the full one below reuses them
+    started = run("evaluate", "--dataset", "movielens", "--systems", "hybrid,palr,verbalizer",
+                  "--users", "3", "--tune-users", "2", "--json", "--resume", str(tmp_path / "runs"))
+    assert started.returncode == 0, started.stderr
+    first = json.loads(started.stdout)
+    assert first["resumed_from"]["runs"] == 0
     done = run("evaluate", "--dataset", "movielens", "--systems",
                "popularity,content,sasrec,hybrid,palr,llmrank,verbalizer", "--users", "3",
-               "--tune-users", "2", "--json", "--report", str(report_path), "--save-weights")
+               "--tune-users", "2", "--json", "--report", str(report_path), "--save-weights",
+               "--resume", str(tmp_path / "runs"))
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
+    assert report["resumed_from"]["runs"] == 2 + 3 + 3  # palr's tuning and reported, verbalizer's
     systems = report["systems"]
     assert list(systems) == ["popularity", "sasrec", "content", "hybrid", "palr",
                              "palr + fusion", "llmrank", "verbalizer"]
@@ -133,6 +141,8 @@ def test_tiny_end_to_end_evaluation_with_the_real_model(real, tmp_path):
     table = report_path.read_text()
     assert "| palr + fusion |" in table and "SASRec (published)" in table
     assert report_path.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for name in ("palr", "palr + fusion", "verbalizer"):  # the stored runs were reused
+        assert systems[name]["NDCG@20"] == first["systems"][name]["NDCG@20"], name
 
 
 def test_validation_splits_move_each_user_back_one_step():
@@ -173,3 +183,54 @@ def test_weights_chosen_on_validation_items_with_the_tuning_model(real, tmp_path
     llm = run("evaluate", "--dataset", "movielens", "--systems", "palr", "--tune-on",
               "validation")
     assert llm.returncode == 2 and "run the LLM systems (palr) with --tune-on users" in llm.stderr
+
+
+class CountingTunedRanker:
+    """A resumable tuned system: the LLM's order is a fixed list, fused with retrieval's."""
+
+    name = "palr"
+    grid = (0.0, 1.0)
+    rows = {"palr": 1.0, "palr + fusion": None}
+    resumable = True
+
+    def __init__(self):
+        self.calls = 0
+
+    def run(self, sequence, k):
+        from recommender.evaluation.rankers import Run
+
+        self.calls += 1
+        return Run((["a", "b", "c"], ["c", "b", "a"], k), {"duplicate_rate": 0.0})
+
+    def combine(self, run, weight):
+        retrieval, llm, k = run.payload
+        return (llm if weight else retrieval)[:k]
+
+
+def test_an_interrupted_evaluation_resumes_from_its_stored_runs(tmp_path):
+    import pytest
+
+    from recommender.errors import RecommenderError
+    from recommender.evaluation.run_store import RunStore
+
+    splits = [Split(f"u{n}", ("x",), "y", "abc"[n % 3]) for n in range(6)]
+    identity = {"dataset": "movielens", "seed": 0, "users": [s.user for s in splits]}
+    first = CountingTunedRanker()
+    fresh = evaluate([first], splits[:3], splits[3:], progress=False,
+                     store=RunStore(tmp_path, identity))
+    assert first.calls == 6
+    with (tmp_path / "palr.jsonl").open("a") as out:
+        out.write('{"phase": "report", "user": "u9", "payl')  # cut short by a kill
+    again = CountingTunedRanker()
+    resumed = evaluate([again], splits[:3], splits[3:], progress=False,
+                       store=RunStore(tmp_path, identity))
+    assert again.calls == 0 and resumed["palr + fusion"]["runs_resumed"] == 3
+    for row in ("palr", "palr + fusion"):
+        assert resumed[row]["NDCG@10"] == fresh[row]["NDCG@10"]
+        assert resumed[row]["weight"] == fresh[row]["weight"]
+    with pytest.raises(RecommenderError, match="differs in seed"):
+        RunStore(tmp_path, {**identity, "seed": 1})
+    plain = CountingTunedRanker()
+    plain.resumable = False  # a system whose runs are not plain JSON is never stored
+    evaluate([plain], splits[:3], splits[3:], progress=False, store=RunStore(tmp_path, identity))
+    assert plain.calls == 6

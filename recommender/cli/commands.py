@@ -248,10 +248,9 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
                             tune_users=args.tune_users, seed=args.seed,
                             progress=not args.json, save_weights=args.save_weights,
                             hybrid_weight=args.hybrid_weight,
-                            llm_tune_users=args.llm_tune_users, tune_on=args.tune_on)
+                            llm_tune_users=args.llm_tune_users, tune_on=args.tune_on,
+                            resume=Path(args.resume) if args.resume else None)
     if args.report:
-        from pathlib import Path
-
         from recommender.evaluation.report import write_report
 
         written = write_report(report, Path(args.report), command=" ".join(sys.argv[1:]))

@@ -96,6 +96,9 @@ def _add_evaluate(sub) -> None:
     ev.add_argument("--llm-tune-users", type=int, default=None, metavar="N",
                     help="LLM systems choose their weight on N of the tuning users (default: all)")
     ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--resume", metavar="DIR",
+                    help="keep each user's run of the LLM systems in DIR and reuse the ones "
+                         "there, so an interrupted evaluation goes on where it stopped")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--report", metavar="FILE.md",
                     help="also write a Markdown table, a PNG plot of HR@10 and the JSON there")

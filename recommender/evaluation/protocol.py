@@ -15,13 +15,16 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
 from recommender.collaborative.interactions import Split
 from recommender.evaluation.metrics import bootstrap_ci, hit_rate, mean, mrr, ndcg
-from recommender.evaluation.rankers import Ranker, TunedRanker
+from recommender.evaluation.rankers import Ranker, Run, TunedRanker
+
+if TYPE_CHECKING:
+    from recommender.evaluation.run_store import RunStore
 
 __all__ = ["evaluate", "split_users", "validation_splits", "ANCHORS", "DEPTH", "CUTOFFS"]
 
@@ -64,16 +67,18 @@ def validation_splits(splits: Sequence[Split]) -> list[Split]:
 def evaluate(systems: Sequence[Ranker | TunedRanker], splits: Sequence[Split],
              tune_splits: Sequence[Split] = (), seed: int = 0,
              progress: bool = True,
-             tuners: Mapping[str, TunedRanker] | None = None) -> dict[str, dict]:
+             tuners: Mapping[str, TunedRanker] | None = None,
+             store: RunStore | None = None) -> dict[str, dict]:
     """Per reported row: each metric's mean and 95% interval, seconds per user, averaged
     checks, and the weight used (with what it scored on the tuning users). ``tuners`` gives
-    a system another instance to choose its weight with (one over the tuning model)."""
+    a system another instance to choose its weight with (one over the tuning model);
+    ``store`` keeps each user's run of a resumable system, and reuses the ones it holds."""
     results: dict[str, dict] = {}
     for system in systems:
         if isinstance(system, TunedRanker):
             tuner = (tuners or {}).get(system.name, system)
             results.update(_evaluate_tuned(system, splits, tune_splits, seed, progress,
-                                           tuner))
+                                           tuner, store))
             continue
         scores: dict[str, list[float]] = {}
         started = time.perf_counter()
@@ -86,11 +91,15 @@ def evaluate(systems: Sequence[Ranker | TunedRanker], splits: Sequence[Split],
 
 
 def _evaluate_tuned(system: TunedRanker, splits: Sequence[Split], tune_splits: Sequence[Split],
-                    seed: int, progress: bool, tuner: TunedRanker) -> dict[str, dict]:
-    tuned, tuning = _choose_weight(tuner, tune_splits, progress)
+                    seed: int, progress: bool, tuner: TunedRanker,
+                    store: RunStore | None = None) -> dict[str, dict]:
+    tuned, tuning = _choose_weight(tuner, tune_splits, progress, store)
     started = time.perf_counter()
-    runs = [system.run(_sequence(s), DEPTH) for s in _bar(splits, f"Evaluating {system.name}",
-                                                          progress)]
+    runs, reused = [], 0
+    for split in _bar(splits, f"Evaluating {system.name}", progress):
+        run, was_stored = _run(system, split, "report", store)
+        runs.append(run)
+        reused += was_stored
     elapsed = time.perf_counter() - started
     results = {}
     for row, fixed in system.rows.items():
@@ -101,7 +110,9 @@ def _evaluate_tuned(system: TunedRanker, splits: Sequence[Split], tune_splits: S
                 scores.setdefault(name, []).append(value)
             for name, value in run.checks.items():
                 scores.setdefault(name, []).append(value)
-        summary = _summary(scores, seed, elapsed, len(splits))
+        summary = _summary(scores, seed, elapsed, len(splits) - reused)
+        if reused:
+            summary["runs_resumed"] = reused  # their time was spent in an earlier sitting
         summary["weight"] = weight
         if fixed is None:
             summary["tuning"] = tuning
@@ -110,7 +121,7 @@ def _evaluate_tuned(system: TunedRanker, splits: Sequence[Split], tune_splits: S
 
 
 def _choose_weight(system: TunedRanker, tune_splits: Sequence[Split],
-                   progress: bool) -> tuple[float, dict]:
+                   progress: bool, store: RunStore | None = None) -> tuple[float, dict]:
     """The grid weight with the best mean tuning metric on the tuning users (ties: the first)."""
     if not system.grid:
         return 1.0, {}
@@ -118,7 +129,7 @@ def _choose_weight(system: TunedRanker, tune_splits: Sequence[Split],
         return system.grid[0], {"fixed": True}
     if not tune_splits:
         raise ValueError(f"{system.name} needs tuning users to choose its weight")
-    runs = [system.run(_sequence(s), DEPTH)
+    runs = [_run(system, s, "tune", store)[0]
             for s in _bar(tune_splits, f"Tuning {system.name}", progress)]
     by_weight = {}
     for weight in system.grid:
@@ -128,6 +139,18 @@ def _choose_weight(system: TunedRanker, tune_splits: Sequence[Split],
     best = max(system.grid, key=lambda w: (by_weight[w], -system.grid.index(w)))
     return best, {"users": len(tune_splits), "metric": TUNING_METRIC,
                   "by_weight": {str(w): v for w, v in by_weight.items()}}
+
+
+def _run(system: TunedRanker, split: Split, phase: str,
+         store: RunStore | None) -> tuple[Run, bool]:
+    """``system``'s run for one user (from ``store`` when it holds one); whether it was stored."""
+    keep = store is not None and getattr(system, "resumable", False)
+    if keep and (run := store.get(system.name, phase, split.user)) is not None:
+        return run, True
+    run = system.run(_sequence(split), DEPTH)
+    if keep:
+        store.put(system.name, phase, split.user, run)
+    return run, False
 
 
 def _sequence(split: Split) -> list[str]:

@@ -131,6 +131,8 @@ class PALRRanker:
 
     name = "palr"
     grid = WEIGHT_GRID
+    resumable = True
+    """Its runs are plain JSON, so ``evaluate --resume`` can keep them."""
     rows = {"palr": 1.0, "palr + fusion": None}
 
     def __init__(self, recommender, domain: str, explain: int = 5) -> None:
@@ -169,6 +171,7 @@ class LLMScoreRanker:
     retrieval's order past them."""
 
     grid: Sequence[float] = ()
+    resumable = True
 
     def __init__(self, name: str, scorer: ShuffledSelection | Verbalizer, retriever: Retriever,
                  candidates: int = 20) -> None:

@@ -30,6 +30,7 @@ from recommender.core.retrieval import ContentRetriever, HybridRetriever, Retrie
 from recommender.errors import RecommenderError
 from recommender.evaluation.llm_ranking import ShuffledSelection, Verbalizer
 from recommender.evaluation.protocol import ANCHORS, evaluate, split_users, validation_splits
+from recommender.evaluation.run_store import RunStore
 from recommender.evaluation.rankers import (
     CollaborativeRanker,
     ContentRanker,
@@ -51,16 +52,21 @@ _PALR_PICKS = 10  # the model orders 10 of the 20 candidates, so HR@10 measures 
 def run_evaluation(settings: Settings, dataset: str, names: Sequence[str], users: int | None,
                    tune_users: int, seed: int, progress: bool = True,
                    save_weights: bool = False, hybrid_weight: float | None = None,
-                   llm_tune_users: int | None = None, tune_on: str = "users") -> dict:
+                   llm_tune_users: int | None = None, tune_on: str = "users",
+                   resume: Path | None = None) -> dict:
     """The report of one run (see ``cli``). ``hybrid_weight`` fixes hybrid retrieval's
     collaborative share instead of choosing it on the tuning users; LLM systems tune on
     ``llm_tune_users`` of the tuning users (all by default), as they are slow.
 
     ``tune_on="validation"`` chooses hybrid retrieval's weight on every user's validation
     item instead, with the model ``train --for-tuning`` saved (it never saw them); no user
-    is then set apart, so all can be reported."""
+    is then set apart, so all can be reported.
+
+    ``resume`` names a folder that keeps each user's run of the LLM systems, so that an
+    interrupted evaluation goes on where it stopped (``run_store``)."""
     _check_options(names, tune_on)
     run = _Run.start(settings, dataset, names, users, tune_users, seed, progress, tune_on)
+    run.resume = resume
     if "popularity" in names:
         run.evaluate([PopularityRanker(popularity(run.splits, include_validation=True))])
     if set(names) <= {"popularity"}:
@@ -120,6 +126,8 @@ class _Run:
     folder: Path
     results: dict[str, dict] = field(default_factory=dict)
     about: dict[str, object] = field(default_factory=dict)
+    resume: Path | None = None
+    store: RunStore | None = None
 
     @classmethod
     def start(cls, settings: Settings, dataset: str, names: Sequence[str], users: int | None,
@@ -141,7 +149,7 @@ class _Run:
                  tuners: dict | None = None) -> None:
         self.results.update(evaluate(systems, self.chosen,
                                      self.tuning if tuning is None else tuning, self.seed,
-                                     self.progress, tuners))
+                                     self.progress, tuners, self.store))
 
     def collaborative(self, recommender, catalog) -> CollaborativeRetriever | None:
         """The trained model (evaluated as ``sasrec`` when asked for)."""
@@ -188,6 +196,9 @@ class _Run:
         self.about["model"] = recommender.model.name
         self.about["retriever"] = best.name + (
             f" (collaborative weight {weights.collaborative})" if collaborative else "")
+        if self.resume is not None:
+            self.store = RunStore(self.resume, self._identity(recommender, llm_tune_users))
+            self.about["resumed_from"] = {"folder": str(self.resume), "runs": len(self.store)}
         if "palr" in llm:
             palr = _palr_recommender(recommender, self.domain, best)
             few = self.tuning if llm_tune_users is None or llm_tune_users >= len(self.tuning) \
@@ -204,6 +215,18 @@ class _Run:
                 self.evaluate([LLMScoreRanker(name, scorer, best)])
         return weights
 
+    def _identity(self, recommender, llm_tune_users: int | None) -> dict[str, object]:
+        """What a stored run depends on: users, seed, model (and adapter bytes), retriever, and
+        the LLM weight the app's turn fuses its picks with (which picks are explained)."""
+        model = recommender.model
+        adapter = getattr(model, "adapter_path", None)
+        return {"dataset": self.dataset, "seed": self.seed, "model": model.name,
+                "adapter_sha256": _sha256(adapter) if adapter else None,
+                "retriever": self.about["retriever"], "llm_tune_users": llm_tune_users,
+                "users": [s.user for s in self.chosen], "tuning": [s.user for s in self.tuning],
+                "candidates": self.settings.candidates,
+                "llm_weight": recommender.domain(self.domain).llm_weight}
+
     def save(self, weights: FusionWeights, collaborative) -> None:
         if collaborative is None:
             raise RecommenderError("--save-weights needs a trained model to save beside.")
@@ -218,6 +241,12 @@ class _Run:
     def report(self) -> dict:
         return _report(self.dataset, self.chosen, self.tuning, self.splits, self.seed,
                        self.results, self.about, self.tune_on)
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _collaborative(recommender, settings: Settings, folder, domain: str,
