@@ -277,3 +277,28 @@ def test_the_markdown_report_pairs_the_same_pick_of_the_same_history():
     assert "| base | 2 | 50.0% | 100.0% | 0.4 | 100.0% of 1 | 2.5 |" in text
     assert "“a thriller.” 1" in text and "Replaced: no text 1." in text
     assert side_by_side(rows, 0) == [] and len(side_by_side(rows, 1)) == 1
+
+
+def test_selection_examples_letter_the_next_item_among_the_candidates(movies):
+    from recommender.evaluation.llm_ranking import verbalizer_messages
+    from recommender.finetune.selection import answer_positions, selection_examples
+
+    splits = [Split("u1", ("1", "2"), "3", "13"),   # next item third in the candidates
+              Split("u2", ("5", "6"), "12", "14"),  # next item not among them: no example
+              Split("u3", ("8",), "9", "13")]
+    seen = []
+
+    def retrieve(history, k):
+        seen.append(list(history))
+        return [i for i in ("4", "10", "3", "9", "11") if i not in history][:k]
+
+    examples = selection_examples(movies, splits, retrieve, count=10, candidates=4)
+    assert sorted(seen) == [["1", "2"], ["5", "6"], ["8"]]  # the history, never the next item
+    by_history = {e.messages[1]["content"].split("Candidates:")[0]: e for e in examples}
+    assert len(examples) == 2 and answer_positions(examples) == {"C": 1, "D": 1}
+    u1 = next(e for h, e in by_history.items() if "Aliens" in h)
+    assert u1.messages == tuple(verbalizer_messages(movies, ["1", "2"], ["4", "10", "3", "9"]))
+    assert u1.opening == "The answer is" and u1.target == " C"
+    prompts = " ".join(m["content"] for e in examples for m in e.messages)
+    assert "Heat" not in prompts  # no test item is shown
+    assert len(selection_examples(movies, splits, retrieve, count=1, candidates=4)) == 1

@@ -26,7 +26,7 @@ from recommender.core.turn import HISTORY_LIMIT
 from recommender.models.chat import ChatModel
 from recommender.models.prompts import render
 
-__all__ = ["LLMScores", "ShuffledSelection", "Verbalizer", "LETTERS"]
+__all__ = ["LLMScores", "ShuffledSelection", "Verbalizer", "LETTERS", "verbalizer_messages"]
 
 LETTERS = string.ascii_uppercase
 
@@ -81,6 +81,16 @@ class ShuffledSelection:
         return LLMScores(scores, picks, outside, repeats)
 
 
+def verbalizer_messages(catalog: Catalog, history: Sequence[str],
+                        candidates: Sequence[str]) -> list[dict[str, str]]:
+    """The verbalizer's chat: the history and the candidates lettered A, B, C... (its reply
+    opens with ``verbalize_opening`` and the next token is read)."""
+    if len(candidates) > len(LETTERS):
+        raise ValueError(f"the verbalizer letters at most {len(LETTERS)} candidates")
+    lines = [f"{letter}. {short_title(catalog.get(i))}" for letter, i in zip(LETTERS, candidates)]
+    return _messages(catalog, "verbalize", history, lines)
+
+
 class Verbalizer:
     """LlamaRec's verbalizer: the next-token log-probability of each candidate's letter."""
 
@@ -88,12 +98,7 @@ class Verbalizer:
         self.model, self.catalog = model, catalog
 
     def score(self, history: Sequence[str], candidates: Sequence[str]) -> LLMScores:
-        if len(candidates) > len(LETTERS):
-            raise ValueError(f"the verbalizer letters at most {len(LETTERS)} candidates")
-        letters = LETTERS[: len(candidates)]
-        lines = [f"{letter}. {short_title(self.catalog.get(i))}"
-                 for letter, i in zip(letters, candidates)]
         logprobs = self.model.option_scores(
-            _messages(self.catalog, "verbalize", history, lines),
-            render("verbalize_opening"), [f" {letter}" for letter in letters])
+            verbalizer_messages(self.catalog, history, candidates), render("verbalize_opening"),
+            [f" {letter}" for letter in LETTERS[: len(candidates)]])
         return LLMScores(dict(zip(candidates, logprobs)))
