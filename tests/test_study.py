@@ -490,3 +490,21 @@ def test_participation_reports_how_much_of_the_llm_condition_was_model_text():
     assert table.loc["llm", "model_text_share"] == 0.8
     assert pd.isna(table.loc["none", "model_text_share"])
     assert table["joined"].tolist() == [1, 1]
+
+
+def test_measuring_the_llm_condition_runs_simulated_participants_into_a_log_of_their_own(
+        study, fake_domains, settings, tmp_path):
+    from recommender.study.measure import measure_llm_condition
+
+    recommender = Recommender(settings, AnsweringModel(" Sci-Fi."), fake_domains)
+    log = tmp_path / "measure" / "simulated.jsonl"
+    typed = ["Alien, Blade Runner, The Matrix", "Alien, qqqq"]  # the second finds one title
+    report = measure_llm_condition(study, recommender, typed, log)
+    assert (report["participants"], report["rounds_shown"], report["refused"]) == (2, 1, 1)
+    sources = report["rounds"][0]["sources"]
+    assert report["explanations_shown"] == len(sources) == study.recommendations
+    assert report["model_text_share"] == round(sources.count("llm") / len(sources), 3)
+    assert report["rounds"][0]["typed"] == typed[0]
+    assert not study.log.exists()  # the study's own log is never touched
+    with pytest.raises(InputError, match="new log"):
+        measure_llm_condition(study, recommender, typed, log)

@@ -229,6 +229,35 @@ def study_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def study_measure(args: argparse.Namespace, settings: Settings) -> int:
+    from recommender.collaborative.training import dataset_of
+    from recommender.evaluation.explanations import held_out_histories
+    from recommender.loading import load_recommender
+    from recommender.study.measure import measure_llm_condition
+
+    study = _study_file(args, settings)
+    dataset = dataset_of(study.domain)
+    if dataset is None:
+        raise RecommenderError(f"{study.domain} has no held-out users to type titles from.")
+    if args.participants < 1:
+        raise RecommenderError("--participants must be at least 1.")
+    recommender = load_recommender(_only(settings, study.domain), progress=not args.json)
+    catalog = recommender.domain(study.domain).catalog
+    typed = [", ".join(catalog.get(i).label for i in history) for history in
+             held_out_histories(dataset, settings.data_dir, args.participants, args.part,
+                                size=max(3, study.min_titles))]
+    report = measure_llm_condition(study, recommender, typed, Path(args.log))
+    report["model"] = recommender.model.name
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        share = report["model_text_share"]
+        print(f"{report['rounds_shown']} rounds of {report['participants']} simulated "
+              f"participants showed {report['explanations_shown']} llm explanations; model "
+              f"text {share:.1%}" if share is not None else "no llm explanation was shown")
+    return 0
+
+
 SYSTEMS = ("popularity", "content", "sasrec", "hybrid", "palr", "llmrank", "verbalizer")
 
 

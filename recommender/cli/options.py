@@ -193,3 +193,16 @@ def _add_study(sub) -> None:
     export.add_argument("--out", required=True, metavar="CSV",
                         help="the ratings file; the summary, comments and plot go beside it")
     export.set_defaults(run=commands.study_export)
+    measure = study_sub.add_parser(
+        "measure", help="the share of the llm condition's explanations that are model text, "
+                        "with simulated participants typing held-out users' titles")
+    measure.add_argument("--study", metavar="FILE",
+                         help="the study file (default: RECOMMENDER_STUDY_FILE)")
+    measure.add_argument("--participants", type=int, default=30,
+                         help="simulated participants, one round each (default 30)")
+    measure.add_argument("--part", choices=["validation", "test"], default="test",
+                         help="the half of the held-out users whose titles they type")
+    measure.add_argument("--log", required=True, metavar="FILE",
+                         help="a new log for the simulated participants (never the study's own)")
+    measure.add_argument("--json", action="store_true", help="print one JSON object")
+    measure.set_defaults(run=commands.study_measure)
