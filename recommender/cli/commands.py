@@ -309,8 +309,8 @@ def finetune(args: argparse.Namespace, settings: Settings) -> int:
                                args.batch_size, 1), ("--rank", args.rank, 1)):
         if value < least:
             raise RecommenderError(f"{name} must be at least {least}.")
-    if args.profiles < 0:
-        raise RecommenderError("--profiles must be 0 or more.")
+    if args.profiles < 0 or args.selection < 0:
+        raise RecommenderError("--profiles and --selection must be 0 or more.")
     if args.epochs <= 0 or args.learning_rate <= 0:
         raise RecommenderError("--epochs and --learning-rate must be more than 0.")
     config = LoraConfig(rank=args.rank, alpha=2.0 * args.rank, epochs=args.epochs,
@@ -318,8 +318,9 @@ def finetune(args: argparse.Namespace, settings: Settings) -> int:
     out = Path(args.out) if args.out else SHIPPED_ADAPTER
     meta = run_finetune(settings, args.dataset or ["movielens", "beauty"], args.examples,
                         config, out, device=args.device, users=args.users,
-                        profiles=args.profiles)
-    made = {**meta["examples"], **{f"{k} profiles": v for k, v in meta["profiles"].items()}}
+                        profiles=args.profiles, selection=args.selection)
+    made = {**meta["examples"], **{f"{k} profiles": v for k, v in meta["profiles"].items()},
+            **{f"{k} selection": v for k, v in meta["selection"].items() if v}}
     print(f"trained on {sum(made.values())} examples "
           f"({', '.join(f'{k} {v}' for k, v in made.items())}) in "
           f"{meta['steps']} steps, {meta['train_seconds']} s; final loss {meta['final_loss']}; "

@@ -133,6 +133,10 @@ def _add_finetune(sub) -> None:
                       help="examples per catalog (default 600)")
     tune.add_argument("--profiles", type=int, default=0,
                       help="profile examples per catalog besides the explanations (default 0)")
+    tune.add_argument("--selection", type=int, default=0,
+                      help="selection examples per catalog (the verbalizer's letter of a "
+                           "training user's next item among 20 candidates from the "
+                           "train --for-tuning twin; default 0)")
     tune.add_argument("--epochs", type=float, default=1.0)
     tune.add_argument("--batch-size", type=int, default=8)
     tune.add_argument("--rank", type=int, default=16)

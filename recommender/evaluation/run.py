@@ -41,7 +41,7 @@ from recommender.evaluation.rankers import (
 )
 from recommender.settings import Settings
 
-__all__ = ["run_evaluation", "LLM_SYSTEMS"]
+__all__ = ["run_evaluation", "LLM_SYSTEMS", "validation_blind_retriever"]
 
 log = logging.getLogger(__name__)
 
@@ -273,6 +273,22 @@ def _tuning_model(settings: Settings, folder, domain: str, catalog,
             f"No tuning model in {folder}. Train it first: python -m recommender train "
             f"--dataset {dataset} --for-tuning (or choose weights with --tune-on users).")
     return twin
+
+
+def validation_blind_retriever(settings: Settings, dataset: str, progress: bool = True):
+    """(catalog, the evaluation's hybrid retriever over the ``train --for-tuning`` twin, which
+    never saw a validation item), at the shipped collaborative weight: candidates for a
+    training user's history in which their next item is not already memorised."""
+    from recommender.loading import load_recommender
+
+    domain = DATASETS[dataset]
+    recommender = load_recommender(replace(settings, domains=(domain,)), progress=progress)
+    res = recommender.domain(domain)
+    folder = find_model_dir(settings.index_dir, dataset, settings.collaborative_dir)
+    twin = _tuning_model(settings, tuning_dir(folder), domain, res.catalog, dataset)
+    weight = load_fusion_weights(folder).collaborative
+    content = ContentRetriever(res.index, profile_weight=0.0)
+    return res.catalog, HybridRetriever(content, twin, weight)
 
 
 def _palr_recommender(recommender, domain: str, retriever: Retriever):
