@@ -111,6 +111,18 @@ def test_a_profile_claims_only_what_some_history_item_holds(text, claims):
     assert CHECK.unsupported_profile_claims(text, history) == claims
 
 
+@pytest.mark.parametrize("text, claims", [
+    (" a leaning toward perfume and eau de parfum, often from Prada.", []),
+    (" eau de toilette and parfum sprays in the mix.", []),
+    (" a focus on perfume and lollipops.", ["lollipops"]),  # no liked name holds it
+    (" luxurious perfume.", ["luxurious"]),                  # nor this
+])
+def test_a_product_profile_names_only_words_of_the_liked_products(text, claims):
+    products = tiny_products()
+    history = [products.get("B1"), products.get("B2")]  # Versace and Prada perfumes
+    assert GroundingChecker(products).unsupported_profile_claims(text, history) == claims
+
+
 def test_a_profile_must_name_a_fact_of_the_history():
     history = [MOVIES.get("1"), MOVIES.get("3")]
     assert CHECK.profile_states_a_fact("stories about aliens", history)

@@ -76,6 +76,8 @@ def checked(item: Item, anchor: Anchor, start: str, generated: str, history: Seq
         reason = UNSUPPORTED
     elif not checker.states_a_fact(generated, item):
         reason = NO_FACT
+    elif not _shares_any(item, anchor) and checker.claims_sameness(generated):
+        reason = NOT_SHARED  # "is another Avene" of two products with nothing in common
     elif _shares_any(item, anchor) and not checker.names_a_shared_fact(generated, item,
                                                                         anchor.item):
         reason = NOT_SHARED

@@ -24,7 +24,13 @@ from dataclasses import dataclass
 from recommender.catalog import Catalog, Item
 from recommender.core.facts import Anchor, shared_with
 from recommender.core.linking import TitleLinker
-from recommender.vocabulary import DECADE_PATTERN, STOPWORDS, genre_synonyms, normalize
+from recommender.vocabulary import (
+    DECADE_PATTERN,
+    STOPWORDS,
+    genre_synonyms,
+    normalize,
+    product_types,
+)
 
 __all__ = ["GroundingChecker"]
 
@@ -32,6 +38,14 @@ _YEAR = re.compile(r"\b(18[89]\d|19\d\d|20[0-3]\d)\b")
 _DECADE = re.compile(rf"\b{DECADE_PATTERN}")
 _MIN_TERM_ITEMS = 3  # a tag or product word must describe at least this many items to be a "term"
 _MIN_PRODUCT_WORD_ITEMS = 25
+
+_SAMENESS = re.compile(r"\b(another|also|too|as well|same|similar|again)\b", re.IGNORECASE)
+"""Words that say the pick is like the title named: false when the two share nothing."""
+
+_PROFILE_PHRASING = frozenset(
+    """you enjoy products product with focus leaning toward towards mix more than once often
+    loyalty again plenty taste like such mostly range variety""".split())
+"""Words a product profile may use besides the liked titles' own ("a leaning toward X")."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +88,26 @@ class GroundingChecker:
         first, *others = [self._terms(profile, h) for h in history]
         claims += [t for t in first if all(t in other for other in others)]
         claims += self._titles(profile, history)
+        if self.catalog.kind == "products":
+            claims += self._foreign_product_words(profile, history)
         return list(dict.fromkeys(claims))
+
+    def _foreign_product_words(self, profile: str, history: Sequence[Item]) -> list[str]:
+        """A product's facts are its title's and description's words, so a product profile
+        may name only those of the liked items (and plain phrasing): "a leaning toward oil,
+        lavender and lollipop" for lavender oils claims "lollipop"."""
+        own = {_singular(w) for h in history
+               for w in normalize(f"{h.title} {h.description}").split()}
+        own |= {_singular(w) for h in history for kind in product_types(h.title)
+                for w in normalize(kind).split()}  # "perfume" for an Eau de Parfum
+        return [w for w in normalize(profile).split()
+                if len(w) >= 3 and w.isalpha() and w not in self._plain_words
+                and w not in _PROFILE_PHRASING and _singular(w) not in own]
+
+    @staticmethod
+    def claims_sameness(text: str) -> bool:
+        """Does ``text`` say the pick is like the title it names ("another", "also", "too")?"""
+        return bool(_SAMENESS.search(text))
 
     def profile_states_a_fact(self, profile: str, history: Sequence[Item]) -> bool:
         """Does the profile name a genre, tag, year or name word of some history item?"""
