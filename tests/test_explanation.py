@@ -109,3 +109,13 @@ def test_a_pick_sharing_nothing_with_the_title_named_is_not_called_like_it():
         assert line.replaced_because == NOT_SHARED, sameness
     plain = checked(opi, anchor, opening, " a red nail lacquer.", [hydro], checker)
     assert plain.source == ExplanationSource.LLM  # a true fact of the pick, no likeness claimed
+
+
+def test_the_catalog_facts_profile_names_product_types_as_it_names_genres():
+    from recommender.core.profile import fact_profile
+
+    products = tiny_products()
+    profile = fact_profile([products.get("B1"), products.get("B2"), products.get("B3")])
+    assert profile.startswith("You enjoy perfume, moisturizer, such as Versace Bright Crystal")
+    assert fact_profile([products.get("B4")]) == \
+        "You enjoy nail polish, such as OPI Nail Lacquer, Big Apple Red."  # "lacquer": polish

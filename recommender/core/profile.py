@@ -5,6 +5,7 @@ catalog facts, as is an empty one."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Generator, Sequence
 
 from recommender.catalog import Item
@@ -21,6 +22,7 @@ from recommender.core.turn import (
 )
 from recommender.models.prompting import PromptConversation
 from recommender.models.prompts import render
+from recommender.vocabulary import product_types
 
 __all__ = ["PROFILE_TOKENS", "write_profile", "checked_profile", "fact_profile"]
 
@@ -59,11 +61,11 @@ def checked_profile(start: str, generated: str, history: Sequence[Item],
 
 
 def fact_profile(history: Sequence[Item]) -> str:
-    """A profile from catalog facts alone, for when the model's cannot be used."""
-    genres: dict[str, int] = {}
+    """A profile from catalog facts alone, for when the model's cannot be used: the commonest
+    genres of the liked titles (for products, the product types their names use)."""
+    kinds: Counter[str] = Counter()
     for item in history:
-        for genre in item.genres:
-            genres[genre] = genres.get(genre, 0) + 1
-    top = sorted(genres, key=lambda g: -genres[g])[:3]
+        kinds.update(item.genres or sorted(product_types(item.title)))
+    top = [k for k, _ in kinds.most_common(3)]
     names = ", ".join(short_title(h) for h in history[:3])
     return f"You enjoy {', '.join(top)}, such as {names}." if top else f"You enjoy {names}."
