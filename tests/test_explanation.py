@@ -1,5 +1,6 @@
 import pytest
 
+from recommender.catalog import Item
 from recommender.core.facts import (
     choose_anchor,
     facts_line,
@@ -117,5 +118,9 @@ def test_the_catalog_facts_profile_names_product_types_as_it_names_genres():
     products = tiny_products()
     profile = fact_profile([products.get("B1"), products.get("B2"), products.get("B3")])
     assert profile.startswith("You enjoy perfume, moisturizer, such as Versace Bright Crystal")
+    gift = Item("X1", "Mystery Gift Box")  # no product type: not offered as an example
+    assert fact_profile([products.get("B1"), gift, products.get("B2")]) == (
+        "You enjoy perfume, such as Versace Bright Crystal Eau de Toilette Spray, "
+        "Prada Candy By Prada Eau De Parfum Spray.")
     assert fact_profile([products.get("B4")]) == \
         "You enjoy nail polish, such as OPI Nail Lacquer, Big Apple Red."  # "lacquer": polish

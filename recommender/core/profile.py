@@ -63,9 +63,10 @@ def checked_profile(start: str, generated: str, history: Sequence[Item],
 def fact_profile(history: Sequence[Item]) -> str:
     """A profile from catalog facts alone, for when the model's cannot be used: the commonest
     genres of the liked titles (for products, the product types their names use)."""
-    kinds: Counter[str] = Counter()
-    for item in history:
-        kinds.update(item.genres or sorted(product_types(item.title)))
+    kinds_of = {h.item_id: h.genres or tuple(sorted(product_types(h.title))) for h in history}
+    kinds = Counter(k for h in history for k in kinds_of[h.item_id])
     top = [k for k, _ in kinds.most_common(3)]
-    names = ", ".join(short_title(h) for h in history[:3])
+    # the titles named are ones of the kinds named: not "mascara, such as Anti-Wrinkle Patches"
+    named = [h for h in history if set(kinds_of[h.item_id]) & set(top)] or list(history)
+    names = ", ".join(short_title(h) for h in named[:3])
     return f"You enjoy {', '.join(top)}, such as {names}." if top else f"You enjoy {names}."
