@@ -200,7 +200,7 @@ class TurnView:
         if self.catalog.kind == "movies":
             return "“Alien, Blade Runner, The Matrix”"
         if self.catalog.kind == "products":
-            return "“Versace Bright Crystal, Neutrogena Hydro Boost”"
+            return "“Versace Bright Crystal, CeraVe Moisturizing Cream”"  # both in the catalog
         return "“" + ", ".join(i.title for i in self.catalog.items[:2]) + "”"
 
 
