@@ -79,7 +79,10 @@ def build_app(recommender: Recommender) -> gr.Blocks:
                         placeholder="e.g. I loved Alien, Blade Runner and The Matrix",
                         show_label=False, scale=5, max_lines=4, autofocus=True)
                     send = gr.Button("Recommend", variant="primary", scale=1)
-                gr.Examples(EXAMPLES, inputs=[message], label="Try")
+                tries = {}
+                for key in (k for k in recommender.domains if k in EXAMPLES):
+                    with gr.Column(visible=key == first) as tries[key]:
+                        gr.Examples(EXAMPLES[key], inputs=[message], label="Try")
             with gr.Column(scale=1, min_width=280):
                 status = gr.Markdown(state_markdown(ConversationState(domain=first),
                                                     recommender.domain(first).catalog))
@@ -116,6 +119,8 @@ def build_app(recommender: Recommender) -> gr.Blocks:
         clear.click(**cleared)
         catalogs.input(str, [catalogs], [domain], api_visibility="private")
         domain.change(**cleared)
+        domain.change(lambda key: [gr.Column(visible=k == key) for k in tries], [domain],
+                      list(tries.values()), api_visibility="private")
         catalog_file.upload(upload, [catalog_file, session],
                             [session, catalogs, domain, upload_status], api_name="upload",
                             api_visibility="undocumented")

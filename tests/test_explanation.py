@@ -112,6 +112,41 @@ def test_a_pick_sharing_nothing_with_the_title_named_is_not_called_like_it():
     assert plain.source == ExplanationSource.LLM  # a true fact of the pick, no likeness claimed
 
 
+@pytest.mark.parametrize("text, repeats", [
+    (" a drama and drama too.", True),
+    ("You enjoy soap, soap and soap", True),
+    ("You enjoy fantasy and fantasy", True),
+    ("a mix of hair and hair too", True),
+    ("You enjoy nail polish, nail polish and top coats", True),
+    ("You enjoy westerns and western films", True),
+    (" the the sci-fi film", True),
+    (" a sci-fi action film too.", False),
+    ("You enjoy drama and comedy, such as Toy Story and Toy Story 2", False),
+    ("You enjoy war films, such as Tora! Tora! Tora!", False),
+    (" a nail polish and a top coat.", False),
+])
+def test_a_line_naming_one_thing_twice_in_a_row_is_caught(text, repeats):
+    from recommender.core.grounding import GroundingChecker
+
+    assert GroundingChecker.repeats_itself(text) is repeats
+
+
+def test_a_repeating_explanation_and_profile_are_replaced():
+    from recommender.core.explanation import checked
+    from recommender.core.grounding import GroundingChecker
+    from recommender.core.profile import checked_profile
+    from recommender.core.turn import REPEATED, ExplanationSource
+
+    checker = GroundingChecker(M)
+    aliens, matrix = M.get("2"), M.get("4")
+    line = checked(aliens, choose_anchor(aliens, [matrix]), "Like The Matrix, Aliens is",
+                   " a sci-fi and sci-fi film.", [matrix], checker)
+    assert line.replaced_because == REPEATED
+    profile = checked_profile("You enjoy", " sci-fi, sci-fi and sci-fi.", [matrix], checker)
+    assert profile.source == ExplanationSource.CATALOG_FACTS
+    assert profile.replaced_because == REPEATED
+
+
 def test_the_catalog_facts_profile_names_product_types_as_it_names_genres():
     from recommender.core.profile import fact_profile
 

@@ -3,6 +3,7 @@ import pytest
 from recommender.catalog import load_movies
 from recommender.core.linking import TitleLinker
 from recommender.settings import PROJECT_ROOT
+from recommender.vocabulary import normalize
 
 from .catalogs import tiny_movies, tiny_products
 
@@ -174,3 +175,22 @@ def test_a_brand_with_a_product_type_is_one_name_of_one_product_line(products, t
         assert brand in title.replace("'", "") and kind.split()[0] in title
         options = [catalog.get(i) for i in (mention.item_id, *mention.alternatives)]
         assert one_line(options, "products"), [o.title for o in options]
+
+
+def test_the_try_examples_and_benchmark_conversations_name_titles_their_catalog_holds(products):
+    """Every title a "Try" example or a benchmark conversation names is in its catalog, and
+    the one it links to carries the typed brand or title words."""
+    from recommender.evaluation.benchmark import CONVERSATIONS
+    from recommender.web.about import EXAMPLES
+
+    linkers = {"movies": TitleLinker(load_movies(PROJECT_ROOT / "data")), "beauty": products}
+    # The first two examples of each catalog name titles; the others refine.
+    typed = [(key, row[0]) for key, rows in EXAMPLES.items() for row in rows[:2]]
+    typed += CONVERSATIONS
+    for key, message in typed:
+        result = linkers[key].link_message(message)
+        assert result.linked and not result.unmatched, message
+        for mention in result.linked:
+            title = normalize(linkers[key].catalog.get(mention.item_id).title)
+            first = normalize(mention.text).split()[0]
+            assert first in title.split() or first in title, (message, mention)

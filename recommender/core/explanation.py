@@ -21,6 +21,7 @@ from recommender.core.turn import (
     NO_FACT,
     NO_TEXT,
     NOT_SHARED,
+    REPEATED,
     UNSUPPORTED,
     Event,
     ExplanationDelta,
@@ -74,6 +75,8 @@ def checked(item: Item, anchor: Anchor, start: str, generated: str, history: Seq
         reason: str | None = NO_TEXT
     elif claims:
         reason = UNSUPPORTED
+    elif checker.repeats_itself(generated):
+        reason = REPEATED  # "a drama and drama too"
     elif not checker.states_a_fact(generated, item):
         reason = NO_FACT
     elif not _shares_any(item, anchor) and checker.claims_sameness(generated):

@@ -40,6 +40,8 @@ _MIN_TERM_ITEMS = 3  # a tag or product word must describe at least this many it
 _MIN_PRODUCT_WORD_ITEMS = 25
 
 _SAMENESS = re.compile(r"\b(another|also|too|as well|same|similar|again)\b", re.IGNORECASE)
+_LIST_JOINS = re.compile(r",|;|\band\b|\bor\b|\bwith\b", re.IGNORECASE)
+_LIST_TAIL = frozenset({"too", "also", "as", "well", "again", "film", "films", "movie", "movies"})
 """Words that say the pick is like the title named: false when the two share nothing."""
 
 _PROFILE_PHRASING = frozenset(
@@ -108,6 +110,20 @@ class GroundingChecker:
     def claims_sameness(text: str) -> bool:
         """Does ``text`` say the pick is like the title it names ("another", "also", "too")?"""
         return bool(_SAMENESS.search(text))
+
+    @staticmethod
+    def repeats_itself(text: str) -> bool:
+        """Does ``text`` name one thing twice in a row ("soap, soap and soap", "fantasy and
+        fantasy", "hair and hair too", "the the")? A list item is compared with as many words
+        before it; items longer than two words are names or clauses, not repeats. A title
+        word said twice ("Tora! Tora!") is no repeat."""
+        words = normalize(text).split()
+        if any(a == b and a in STOPWORDS for a, b in zip(words, words[1:])):
+            return True
+        parts = [[_singular(w) for w in normalize(p).split() if w not in _LIST_TAIL]
+                 for p in _LIST_JOINS.split(text)]
+        return any(0 < len(item) <= 2 and before[-len(item):] == item
+                   for before, item in zip(parts, parts[1:]))
 
     def profile_states_a_fact(self, profile: str, history: Sequence[Item]) -> bool:
         """Does the profile name a genre, tag, year or name word of some history item?"""

@@ -14,6 +14,7 @@ from recommender.core.grounding import GroundingChecker
 from recommender.core.turn import (
     NO_HISTORY_FACT,
     NO_TEXT,
+    REPEATED,
     UNSUPPORTED,
     Event,
     ExplanationSource,
@@ -53,6 +54,8 @@ def checked_profile(start: str, generated: str, history: Sequence[Item],
         reason = NO_TEXT
     elif claims:
         reason = UNSUPPORTED
+    elif checker.repeats_itself(said):
+        reason = REPEATED  # "You enjoy soap, soap and soap"
     elif not checker.profile_states_a_fact(said, history):
         reason = NO_HISTORY_FACT
     else:

@@ -41,9 +41,9 @@ CONVERSATIONS: list[tuple[str, str]] = [
     ("movies", "Unforgiven, The Good, the Bad and the Ugly, Tombstone"),
     ("movies", "Die Hard, Lethal Weapon, Speed"),
     ("beauty", "Versace Bright Crystal, Prada Candy"),
-    ("beauty", "Neutrogena Hydro Boost, CeraVe moisturizing cream"),
+    ("beauty", "Neutrogena Rapid Wrinkle Repair Eye, CeraVe moisturizing cream"),
     ("beauty", "OPI nail lacquer, Essie nail polish"),
-    ("beauty", "Maybelline mascara, NYX eyeliner"),
+    ("beauty", "Maybelline mascara, NYX Jumbo Eye Pencil"),
 ]
 
 

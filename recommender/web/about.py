@@ -15,8 +15,15 @@ INTRO = ("## What did you enjoy?\nName a few titles; a local language model prof
          "then picks and explains recommendations from the catalog. Then refine: “no horror”, "
          "“from the 90s”, “more like the second one”, “why the third one?”, or rate a pick "
          "with the thumbs under it.")
-EXAMPLES = [["I loved Alien, Blade Runner and The Matrix"], ["Toy Story, Finding Nemo, Up"],
-            ["no horror, nothing before 2000"], ["more like the second one"]]
+EXAMPLES: dict[str, list[list[str]]] = {
+    "movies": [["I loved Alien, Blade Runner and The Matrix"], ["Toy Story, Finding Nemo, Up"],
+               ["no horror, nothing before 2000"], ["more like the second one"]],
+    "beauty": [["Versace Bright Crystal, CeraVe Moisturizing Cream"],
+               ["Seche Vite Dry Fast Top Nail Coat, OPI Nail Lacquer"],
+               ["no nail polish"], ["more like the first one"]],
+}
+"""The "Try" messages under the chat, per catalog (every title is in it; an uploaded catalog
+has none)."""
 UPLOAD_HELP = (f"A CSV or JSON file with a `title` column; `id`, `description`, `year` and "
                f"`categories` are used when present. Up to {MAX_ROWS:,} rows and "
                f"{MAX_BYTES // 2**20} MB, UTF-8.")
