@@ -17,7 +17,14 @@ import gradio as gr  # noqa: E402
 from recommender.conversation.state import ConversationState  # noqa: E402
 from recommender.core.pipeline import Recommender  # noqa: E402
 from recommender.errors import RecommenderError  # noqa: E402
-from recommender.web.about import EXAMPLES, INTRO, UPLOAD_HELP, about_markdown, theme  # noqa: E402
+from recommender.web.about import (  # noqa: E402
+    CSS,
+    EXAMPLES,
+    INTRO,
+    UPLOAD_HELP,
+    about_markdown,
+    theme,
+)
 from recommender.web.chat_view import state_markdown  # noqa: E402
 from recommender.web.session import ChatSession, Uploads, recommend_json, settings_from_args  # noqa: E402
 
@@ -147,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     demo.queue(max_size=settings.queue_size, default_concurrency_limit=1)
     demo.launch(server_name=settings.host, server_port=settings.port, share=False,
-                show_error=False, theme=theme())
+                show_error=False, theme=theme(), css=CSS)
     return 0
 
 

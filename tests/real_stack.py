@@ -61,10 +61,10 @@ def write_small_data(folder: Path, movies: int = 300, products: int = 300) -> Pa
 
 def launch(demo, queue_size: int = 16) -> str:
     """Serve a Gradio app in this process on a free loopback port; returns its URL."""
-    from recommender.web.about import theme
+    from recommender.web.about import CSS, theme
 
     demo.queue(max_size=queue_size, default_concurrency_limit=1)
     port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
-                share=False, theme=theme(), quiet=True)
+                share=False, theme=theme(), css=CSS, quiet=True)
     return f"http://127.0.0.1:{port}/"

@@ -111,6 +111,16 @@ def test_switching_catalog_starts_a_product_conversation(page, server, real):
     page.get_by_label("Beauty products (Amazon)").check()
     page.wait_for_function(
         "() => document.querySelectorAll('[data-testid=\"bot\"]').length === 0", timeout=30_000)
+    # The "Try" messages follow the catalog.
+    expect(page.get_by_text("Seche Vite Dry Fast Top Nail Coat, OPI Nail Lacquer")).to_be_visible()
+    expect(page.get_by_text("Toy Story, Finding Nemo, Up")).to_be_hidden()
+    # The chosen catalog keeps its dot under the pointer (Gradio's hover rule whitened it).
+    chosen = page.get_by_label("Beauty products (Amazon)")
+    other = page.get_by_label("Movies (MovieLens)")
+    page.get_by_placeholder(re.compile("e.g. I loved")).focus()  # as after typing a message
+    chosen.hover()
+    colour = "i => getComputedStyle(i).backgroundColor"
+    assert chosen.evaluate(colour) != other.evaluate(colour)
     _send(page, "Tigi Masterpiece Shine Hairspray, Essie Stylenomics")
     picks = _pick_titles(page)
     assert len(picks) == real.settings.recommendations, _bot_texts(page)

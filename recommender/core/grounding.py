@@ -114,15 +114,15 @@ class GroundingChecker:
     @staticmethod
     def repeats_itself(text: str) -> bool:
         """Does ``text`` name one thing twice in a row ("soap, soap and soap", "fantasy and
-        fantasy", "hair and hair too", "the the")? A list item is compared with as many words
-        before it; items longer than two words are names or clauses, not repeats. A title
-        word said twice ("Tora! Tora!") is no repeat."""
+        fantasy", "moisturizing cream and moisturizing", "the the")? A list item's words are
+        looked for among the last words before it; items longer than two words are names or
+        clauses, not repeats. A title word said twice ("Tora! Tora!") is no repeat."""
         words = normalize(text).split()
         if any(a == b and a in STOPWORDS for a, b in zip(words, words[1:])):
             return True
         parts = [[_singular(w) for w in normalize(p).split() if w not in _LIST_TAIL]
                  for p in _LIST_JOINS.split(text)]
-        return any(0 < len(item) <= 2 and before[-len(item):] == item
+        return any(0 < len(item) <= 2 and set(item) <= set(before[-len(item) - 1:])
                    for before, item in zip(parts, parts[1:]))
 
     def profile_states_a_fact(self, profile: str, history: Sequence[Item]) -> bool:

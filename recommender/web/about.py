@@ -9,7 +9,7 @@ from recommender.catalog import domain_labels
 from recommender.core.pipeline import Recommender
 from recommender.web.upload import MAX_BYTES, MAX_ROWS
 
-__all__ = ["about_markdown", "theme", "INTRO", "EXAMPLES", "UPLOAD_HELP"]
+__all__ = ["about_markdown", "theme", "CSS", "INTRO", "EXAMPLES", "UPLOAD_HELP"]
 
 INTRO = ("## What did you enjoy?\nName a few titles; a local language model profiles your taste, "
          "then picks and explains recommendations from the catalog. Then refine: “no horror”, "
@@ -60,6 +60,17 @@ def _retrieval_kinds(recommender: Recommender) -> str:
                                                      if domain.retriever.name == "hybrid"
                                                      else "content only, no model trained")
                      for name, domain in recommender.domains.items())
+
+
+CSS = """
+/* Gradio's hover rule comes after its checked rule, so a checked radio under the pointer turned
+   white on white: the chosen catalog lost its dot. */
+input[type="radio"]:checked:hover:not([disabled]) {
+  background-color: var(--checkbox-background-color-selected);
+  border-color: var(--checkbox-border-color-selected);
+}
+"""
+"""The page's own style rules, on top of the theme."""
 
 
 def theme() -> gr.themes.Base:
