@@ -133,6 +133,26 @@ def test_a_line_naming_one_thing_twice_in_a_row_is_caught(text, repeats):
     assert GroundingChecker.repeats_itself(text) is repeats
 
 
+def test_a_describing_word_used_as_a_thing_is_caught():
+    from recommender.core.explanation import checked
+    from recommender.core.grounding import GroundingChecker
+    from recommender.core.turn import MISWORDED, ExplanationSource
+
+    products = tiny_products()
+    checker = GroundingChecker(products)
+    for line in (" also a moisturizing.", " another cleansing.", " another Duo product, this time "
+                 "a lashing.", " a hydrating too.", " a foaming by Neutrogena."):
+        assert checker.uses_a_describing_word_as_a_thing(line), line
+    for line in (" a moisturizing cream too.", " a cleansing foam.", " a clear coating.",
+                 " a film with a happy ending.", " the anti-aging line."):
+        assert not checker.uses_a_describing_word_as_a_thing(line), line
+    hydro, versace = products.get("B3"), products.get("B1")
+    line = checked(hydro, choose_anchor(hydro, [versace]), "Like Versace Bright Crystal, "
+                   "Neutrogena Hydro Boost is", " also a moisturizing.", [versace], checker)
+    assert line.source == ExplanationSource.CATALOG_FACTS
+    assert line.replaced_because == MISWORDED
+
+
 def test_a_repeating_explanation_and_profile_are_replaced():
     from recommender.core.explanation import checked
     from recommender.core.grounding import GroundingChecker

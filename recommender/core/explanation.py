@@ -18,6 +18,7 @@ from recommender.core.facts import (
 )
 from recommender.core.grounding import GroundingChecker
 from recommender.core.turn import (
+    MISWORDED,
     NO_FACT,
     NO_TEXT,
     NOT_SHARED,
@@ -77,6 +78,8 @@ def checked(item: Item, anchor: Anchor, start: str, generated: str, history: Seq
         reason = UNSUPPORTED
     elif checker.repeats_itself(generated):
         reason = REPEATED  # "a drama and drama too"
+    elif checker.uses_a_describing_word_as_a_thing(generated):
+        reason = MISWORDED  # "is also a moisturizing."
     elif not checker.states_a_fact(generated, item):
         reason = NO_FACT
     elif not _shares_any(item, anchor) and checker.claims_sameness(generated):

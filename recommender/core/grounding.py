@@ -41,6 +41,17 @@ _MIN_PRODUCT_WORD_ITEMS = 25
 
 _SAMENESS = re.compile(r"\b(another|also|too|as well|same|similar|again)\b", re.IGNORECASE)
 _LIST_JOINS = re.compile(r",|;|\band\b|\bor\b|\bwith\b", re.IGNORECASE)
+_ING_AS_THING = re.compile(r"\b(?:a|an|another)\s+([a-z]+ing)\b(?=\s*(?:$|[.,;:!?]|too\b|as well\b|"
+                           r"from\b|by\b|and\b|for\b))", re.IGNORECASE)
+_ING_NOUNS = frozenset({"thing", "something", "nothing", "anything", "everything", "king", "ring",
+                        "string", "wedding", "building", "painting", "clothing", "morning",
+                        "evening", "feeling", "meeting", "ending", "beginning", "setting",
+                        "coating", "earring", "pudding", "filling", "lining", "frosting",
+                        "stocking", "dressing", "spring", "darling", "offering", "sibling"})
+"""-ing words that are things in plain English ("a happy ending", "a clear coating")."""
+_TITLE_TOKENS = re.compile(r"[A-Za-z']+|[^\sA-Za-z']")
+_LINKING_WORDS = frozenset({"for", "with", "and", "by", "in", "of", "to", "the", "a", "on", "from",
+                            "or"})
 _LIST_TAIL = frozenset({"too", "also", "as", "well", "again", "film", "films", "movie", "movies"})
 """Words that say the pick is like the title named: false when the two share nothing."""
 
@@ -68,6 +79,7 @@ class GroundingChecker:
             if " " not in p and len(p) >= 3 and not any(c.isdigit() for c in p))
         self._plain_words = STOPWORDS | {catalog.noun, catalog.noun + "s", catalog.kind,
                                           "film", "films", "movie", "movies", "product"}
+        self._ing_nouns = _ING_NOUNS | _ing_nouns(catalog)
         self._max_term_words = max((len(t.split()) for t in (*self.vocabulary.terms,
                                                               *self.vocabulary.genres)), default=1)
 
@@ -124,6 +136,12 @@ class GroundingChecker:
                  for p in _LIST_JOINS.split(text)]
         return any(0 < len(item) <= 2 and set(item) <= set(before[-len(item) - 1:])
                    for before, item in zip(parts, parts[1:]))
+
+    def uses_a_describing_word_as_a_thing(self, text: str) -> bool:
+        """Does ``text`` end a noun phrase on a describing -ing word ("also a moisturizing",
+        "another cleansing", "this time a lashing")? An -ing word counts as a thing when plain
+        English has it so, or when this catalog's titles often end a phrase on it."""
+        return any(m.group(1).lower() not in self._ing_nouns for m in _ING_AS_THING.finditer(text))
 
     def profile_states_a_fact(self, profile: str, history: Sequence[Item]) -> bool:
         """Does the profile name a genre, tag, year or name word of some history item?"""
@@ -239,6 +257,21 @@ def _named_years(items: Sequence[Item], *own: int | None) -> set[int]:
     a profile's history years), and any year written in one of their names or descriptions."""
     years = {y for y in own if y}
     return years | {int(y) for i in items for y in _YEAR.findall(f"{i.title} {i.description}")}
+
+
+def _ing_nouns(catalog: Catalog) -> frozenset[str]:
+    """-ing words that end a phrase in at least a fifth of the titles holding them ("Anti-Aging,
+    1 oz", "The Wedding"), unlike "Moisturizing Lotion" or "Cleansing Foam"."""
+    ends: Counter[str] = Counter()
+    seen: Counter[str] = Counter()
+    for item in catalog.items:
+        tokens = _TITLE_TOKENS.findall(item.title)
+        for word, after in zip(tokens, [*tokens[1:], ""]):
+            word = word.lower()
+            if word.endswith("ing"):
+                seen[word] += 1
+                ends[word] += not after.isalpha() or after.lower() in _LINKING_WORDS
+    return frozenset(w for w, n in seen.items() if ends[w] >= 0.2 * n)
 
 
 def _singular(word: str) -> str:

@@ -35,6 +35,7 @@ UNSUPPORTED = "it claimed something the catalog does not hold"
 NO_FACT = "it stated no catalog fact about the pick"
 NOT_SHARED = "it named nothing the pick shares with the title it compares it to"
 REPEATED = "it named one thing twice in a row"
+MISWORDED = "it used a describing word as a thing (“another cleansing”)"
 """Why a model explanation was replaced (``Recommendation.replaced_because``)."""
 NO_HISTORY_FACT = "it named no catalog fact of the titles liked"
 """Why a model profile was replaced (``TurnResult.profile_replaced_because``), besides
