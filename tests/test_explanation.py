@@ -121,6 +121,8 @@ def test_a_pick_sharing_nothing_with_the_title_named_is_not_called_like_it():
     ("You enjoy westerns and western films", True),
     ("You enjoy products with a leaning toward moisturizing cream and moisturizing", True),
     (" a drama and a romantic drama.", False),
+    ("You enjoy products with polish, nail art and nail art in the mix", True),
+    ("You enjoy sci-fi, such as Toy Story and Toy Story 2", False),
     (" the the sci-fi film", True),
     (" a sci-fi action film too.", False),
     ("You enjoy drama and comedy, such as Toy Story and Toy Story 2", False),

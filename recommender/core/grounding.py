@@ -134,7 +134,8 @@ class GroundingChecker:
             return True
         parts = [[_singular(w) for w in normalize(p).split() if w not in _LIST_TAIL]
                  for p in _LIST_JOINS.split(text)]
-        return any(0 < len(item) <= 2 and set(item) <= set(before[-len(item) - 1:])
+        return any((0 < len(item) <= 2 and set(item) <= set(before[-len(item) - 1:])) or
+                   (0 < len(before) <= 2 and item[:len(before)] == before)  # "art, art in the mix"
                    for before, item in zip(parts, parts[1:]))
 
     def uses_a_describing_word_as_a_thing(self, text: str) -> bool:
