@@ -123,6 +123,8 @@ def test_a_pick_sharing_nothing_with_the_title_named_is_not_called_like_it():
     (" a drama and a romantic drama.", False),
     ("You enjoy products with polish, nail art and nail art in the mix", True),
     ("You enjoy sci-fi, such as Toy Story and Toy Story 2", False),
+    (" a movie with a mix of genres and themes.", False),
+    (" a movie with a strong focus on the supernatural.", False),
     (" the the sci-fi film", True),
     (" a sci-fi action film too.", False),
     ("You enjoy drama and comedy, such as Toy Story and Toy Story 2", False),

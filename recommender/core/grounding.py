@@ -52,6 +52,7 @@ _ING_NOUNS = frozenset({"thing", "something", "nothing", "anything", "everything
 _TITLE_TOKENS = re.compile(r"[A-Za-z']+|[^\sA-Za-z']")
 _LINKING_WORDS = frozenset({"for", "with", "and", "by", "in", "of", "to", "the", "a", "on", "from",
                             "or"})
+_TITLES_FOLLOW = re.compile(r"\b(?:such as|like|including|for example)\b", re.IGNORECASE)
 _LIST_TAIL = frozenset({"too", "also", "as", "well", "again", "film", "films", "movie", "movies"})
 """Words that say the pick is like the title named: false when the two share nothing."""
 
@@ -127,13 +128,16 @@ class GroundingChecker:
     def repeats_itself(text: str) -> bool:
         """Does ``text`` name one thing twice in a row ("soap, soap and soap", "fantasy and
         fantasy", "moisturizing cream and moisturizing", "the the")? A list item's words are
-        looked for among the last words before it; items longer than two words are names or
-        clauses, not repeats. A title word said twice ("Tora! Tora!") is no repeat."""
+        looked for among the last words before it (plain words aside); items longer than two
+        words are names or clauses, not repeats, and so are titles named after "such as". A
+        title word said twice ("Tora! Tora!") is no repeat."""
         words = normalize(text).split()
         if any(a == b and a in STOPWORDS for a, b in zip(words, words[1:])):
             return True
-        parts = [[_singular(w) for w in normalize(p).split() if w not in _LIST_TAIL]
-                 for p in _LIST_JOINS.split(text)]
+        named = _TITLES_FOLLOW.split(text)[0]  # "..., such as Toy Story and Toy Story 2"
+        parts = [[_singular(w) for w in normalize(p).split()
+                  if w not in _LIST_TAIL and w not in STOPWORDS]
+                 for p in _LIST_JOINS.split(named)]
         return any((0 < len(item) <= 2 and set(item) <= set(before[-len(item) - 1:])) or
                    (0 < len(before) <= 2 and item[:len(before)] == before)  # "art, art in the mix"
                    for before, item in zip(parts, parts[1:]))
