@@ -40,6 +40,7 @@ _MIN_TERM_ITEMS = 3  # a tag or product word must describe at least this many it
 _MIN_PRODUCT_WORD_ITEMS = 25
 
 _SAMENESS = re.compile(r"\b(another|also|too|as well|same|similar|again)\b", re.IGNORECASE)
+"""Words that say the pick is like the title named: false when the two share nothing."""
 _LIST_JOINS = re.compile(r",|;|\band\b|\bor\b|\bwith\b", re.IGNORECASE)
 _ING_AS_THING = re.compile(r"\b(?:a|an|another)\s+([a-z]+ing)\b(?=\s*(?:$|[.,;:!?]|too\b|as well\b|"
                            r"from\b|by\b|and\b|for\b))", re.IGNORECASE)
@@ -54,7 +55,6 @@ _LINKING_WORDS = frozenset({"for", "with", "and", "by", "in", "of", "to", "the",
                             "or"})
 _TITLES_FOLLOW = re.compile(r"\b(?:such as|like|including|for example)\b", re.IGNORECASE)
 _LIST_TAIL = frozenset({"too", "also", "as", "well", "again", "film", "films", "movie", "movies"})
-"""Words that say the pick is like the title named: false when the two share nothing."""
 
 _PROFILE_PHRASING = frozenset(
     """you enjoy products product with focus leaning toward towards mix more than once often
