@@ -50,9 +50,11 @@ def build_app(recommender: Recommender) -> gr.Blocks:
         return session, *session.side_panel()
 
     def reset(domain, session):
+        """A new conversation in ``domain``, with that catalog's "Try" examples shown."""
         session = session or ChatSession(recommender)
         session.reset(domain)
-        return [], session, *session.side_panel(), settings.recommendations, 0.0
+        shown = [gr.Column(visible=key == domain) for key in tries]
+        return [], session, *session.side_panel(), settings.recommendations, 0.0, *shown
 
     def upload(file, session, progress=gr.Progress(track_tqdm=True)):
         session = session or ChatSession(recommender)
@@ -69,6 +71,7 @@ def build_app(recommender: Recommender) -> gr.Blocks:
         a new one. Returns the same JSON as the CLI's --json, with the new ``state``."""
         return recommend_json(recommender, message, domain, state)
 
+    tries: dict[str, gr.Column] = {}  # each catalog's "Try" examples, filled below
     with gr.Blocks(title="Taste-based recommender", analytics_enabled=False) as demo:
         session = gr.State(None, delete_callback=lambda s: s.close() if s else None)
         gr.Markdown(INTRO)
@@ -86,7 +89,6 @@ def build_app(recommender: Recommender) -> gr.Blocks:
                         placeholder="e.g. I loved Alien, Blade Runner and The Matrix",
                         show_label=False, scale=5, max_lines=4, autofocus=True)
                     send = gr.Button("Recommend", variant="primary", scale=1)
-                tries = {}
                 for key in (k for k in recommender.domains if k in EXAMPLES):
                     with gr.Column(visible=key == first) as tries[key]:
                         gr.Examples(EXAMPLES[key], inputs=[message], label="Try")
@@ -122,12 +124,11 @@ def build_app(recommender: Recommender) -> gr.Blocks:
         apply_profile.click(**edit)
         profile.submit(**edit)
         cleared = dict(fn=reset, inputs=[domain, session], api_visibility="private",
-                       outputs=[chatbot, session, status, profile, count, diversity])
+                       outputs=[chatbot, session, status, profile, count, diversity,
+                                *tries.values()])
         clear.click(**cleared)
         catalogs.input(str, [catalogs], [domain], api_visibility="private")
         domain.change(**cleared)
-        domain.change(lambda key: [gr.Column(visible=k == key) for k in tries], [domain],
-                      list(tries.values()), api_visibility="private")
         catalog_file.upload(upload, [catalog_file, session],
                             [session, catalogs, domain, upload_status], api_name="upload",
                             api_visibility="undocumented")

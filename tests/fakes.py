@@ -22,6 +22,7 @@ class Call:
     prefix: str
     stop: tuple[str, ...]
     avoid: tuple[str, ...] = ()
+    no_repeats: bool = False
 
 
 Reply = str | Exception | Callable[[Call], str]
@@ -54,8 +55,9 @@ class ScriptedModel:
         self.replies.extend(replies)
 
     def stream(self, messages, max_tokens, json_schema=None, prefix="", stop=(),
-               avoid=()) -> Iterator[str]:
-        call = Call(list(messages), max_tokens, json_schema, prefix, tuple(stop), tuple(avoid))
+               avoid=(), no_repeats=False) -> Iterator[str]:
+        call = Call(list(messages), max_tokens, json_schema, prefix, tuple(stop), tuple(avoid),
+                    no_repeats)
         self.calls.append(call)
         if not self.replies:
             raise AssertionError("ScriptedModel ran out of replies")
@@ -124,8 +126,9 @@ class AnsweringModel:
         self.calls: list[Call] = []
 
     def stream(self, messages, max_tokens, json_schema=None, prefix="", stop=(),
-               avoid=()) -> Iterator[str]:
-        self.calls.append(Call(list(messages), max_tokens, json_schema, prefix, tuple(stop)))
+               avoid=(), no_repeats=False) -> Iterator[str]:
+        self.calls.append(Call(list(messages), max_tokens, json_schema, prefix, tuple(stop),
+                               tuple(avoid), no_repeats))
         if json_schema is None:
             yield self.text
         elif "picks" in json_schema["properties"]:

@@ -194,3 +194,16 @@ def test_the_try_examples_and_benchmark_conversations_name_titles_their_catalog_
             title = normalize(linkers[key].catalog.get(mention.item_id).title)
             first = normalize(mention.text).split()[0]
             assert first in title.split() or first in title, (message, mention)
+
+
+@pytest.mark.parametrize("text, brand, halves", [
+    ("NYX eyeliner", "nyx", ("eye", "liner")),
+    ("Maybelline eye shadow", "maybelline", ("eyeshadow",)),
+])
+def test_one_word_typed_as_two_or_two_as_one_links(products, text, brand, halves):
+    """"eyeliner" finds a title that says "Eye ... Liner" when no title of the brand says
+    "eyeliner"; "eye shadow" finds one that says "Eyeshadow"."""
+    (mention,) = products.link_message(text).mentions
+    assert mention.item_id is not None, mention
+    title = normalize(products.catalog.get(mention.item_id).title)
+    assert brand in title.split() and all(h in title for h in halves), title

@@ -1,11 +1,12 @@
 """The llama.cpp wrapper: the compact grammar (pure) and, on the real model, its contract."""
 
 import json
+import re
 
 import pytest
 
 from recommender.core.selection import selection_schema
-from recommender.models.chat import compact_grammar
+from recommender.models.chat import compact_grammar, repeatable_words
 from recommender.models.llama_cpp import load_chat_model
 
 
@@ -114,3 +115,18 @@ def test_the_decoding_guard_keeps_avoided_words_out(model):
     guarded = "".join(model.stream(messages, 12, prefix="Seven is a",
                                    avoid=["crime", "thriller"]))
     assert "crime" not in guarded.lower() and "thriller" not in guarded.lower()
+
+
+def test_the_repeat_guard_keeps_a_written_word_from_coming_back(model):
+    messages = [{"role": "user", "content": "List three things I like: soap, soap and soap."}]
+    free = "".join(model.stream(messages, 16, prefix="You like", stop=("\n",)))
+    assert free.lower().count("soap") >= 2, free  # what it writes unguarded
+    guarded = "".join(model.stream(messages, 16, prefix="You like", stop=("\n",),
+                                   no_repeats=True))
+    said = re.findall(r"[a-z]+", guarded.lower())
+    assert said.count("soap") <= 1, guarded
+    assert all(said.count(w) == 1 for w in repeatable_words(guarded + ".")), guarded
+
+
+def test_repeatable_words_are_finished_content_words():
+    assert repeatable_words("soap, nail art and the nail pol") == {"soap", "nail", "art"}

@@ -117,6 +117,8 @@ def test_a_profile_claiming_what_no_liked_title_holds_is_replaced(recommender, m
     assert data["checks"]["profile_from_llm"] is False
     assert {"comedy", "romance"} <= set(model.calls[0].avoid)  # the guard was asked first
     assert "thriller" not in model.calls[0].avoid
+    assert model.calls[0].no_repeats  # the profile's repeat guard; explanations go without
+    assert not any(call.no_repeats for call in model.calls[1:])
 
 
 def test_a_grounded_profile_is_the_models(recommender, model):

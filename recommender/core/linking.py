@@ -44,6 +44,7 @@ _CLOSE_CUTOFF = 0.86
 _SPELLED_CUTOFF = 0.88
 _SPELLED_WORDS = 6
 _ALTERNATIVES = 3
+_HALF = 3  # the shortest half of a word typed as two joined title words
 _QUALITY_POWER = 4  # an exact title outweighs a shared title prefix (quality 0.6) about 8 to 1
 _ROMAN = {"ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7", "viii": "8",
           "ix": "9", "x": "10"}
@@ -311,8 +312,13 @@ class TitleLinker:
         significant = [w for w in key.split() if w not in STOPWORDS]
         if not significant:
             return None
-        postings = [self._postings.get(w, set()) for w in significant]
-        matches = set.intersection(*postings) if postings else set()
+        matches = self._holding(significant)
+        for n in range(len(significant) - 1):
+            if matches:
+                break  # else two typed words may be one title word ("eye shadow": "Eyeshadow")
+            joined = significant[n] + significant[n + 1]
+            if joined in self._postings:
+                matches = self._holding([*significant[:n], joined, *significant[n + 2:]])
         if len(significant) == 1:  # one ordinary word ("twice") names only a one-word title
             matches = {i for i in matches if len(self._significant(i)) == 1}
         if not matches:
@@ -327,6 +333,24 @@ class TitleLinker:
             confidence *= (self._popularity(best) + 1) / total
         return Mention(phrase.strip(_EDGE_PUNCTUATION), best, round(confidence, 2), "partial",
                        tuple(ranked[1 : 1 + _ALTERNATIVES]))
+
+    def _holding(self, words: Sequence[str]) -> set[str]:
+        """The items whose titles hold every word of ``words``."""
+        return set.intersection(*(self._word_postings(w) for w in words)) if words else set()
+
+    def _word_postings(self, word: str) -> set[str]:
+        """The titles holding ``word``, and those holding both halves of it when it is two
+        title words written as one ("eyeliner" is also "Eye ... Liner", "lipgloss" "Lip
+        Gloss")."""
+        found = self._postings.get(word, set())
+        halves = [(word[:n], word[n:]) for n in range(_HALF, len(word) - _HALF + 1)]
+        for head, tail in halves:
+            if head in STOPWORDS or tail in STOPWORDS:
+                continue
+            both = self._postings.get(head, set()) & self._postings.get(tail, set())
+            if both:
+                found = found | both
+        return found
 
     def _covered(self, phrase: str, key: str) -> Mention | None:
         """Products only: no title has every word of the phrase, but the brand's titles have

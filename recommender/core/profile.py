@@ -37,7 +37,7 @@ def write_profile(chat: PromptConversation, request: str, noun: str, history: Se
     yield ProfileDelta(start)
     pieces: list[str] = []
     for piece in chat.ask("profile", request, PROFILE_TOKENS, prefix=start, stop=("\n", ". "),
-                          avoid=checker.avoid_profile_words(history)):
+                          avoid=checker.avoid_profile_words(history), no_repeats=True):
         pieces.append(piece)
         yield ProfileDelta(piece)
     generated = "" if chat.model.failed else "".join(pieces)

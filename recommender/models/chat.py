@@ -15,8 +15,10 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-__all__ = ["ChatModel", "Message", "ModelTimeoutError", "compact_grammar", "CHATML",
-           "chat_formatter", "neutralized"]
+from recommender.vocabulary import STOPWORDS
+
+__all__ = ["ChatModel", "Message", "ModelTimeoutError", "compact_grammar", "repeatable_words",
+           "CHATML", "chat_formatter", "neutralized"]
 
 Message = dict[str, str]
 
@@ -32,6 +34,17 @@ def neutralized(messages: Sequence[Message]) -> list[Message]:
     prompt is tokenized with special tokens on, so that the chat template's markers work; without
     this, a catalog title could close the turn and open a system message of its own."""
     return [{**m, "content": _CONTROL_TEXT.sub(r"‹\1›", m.get("content", ""))} for m in messages]
+
+
+_FINISHED_WORD = re.compile(r"[A-Za-z]{3,}(?=[^A-Za-z])")
+"""A word of three letters or more that something other than a letter follows: finished."""
+
+
+def repeatable_words(text: str) -> set[str]:
+    """The finished content words of ``text``, in lower case: the ones ``no_repeats`` keeps
+    from being written twice (not "and", "with", "the": those may come back)."""
+    return {w for w in (m.group().lower() for m in _FINISHED_WORD.finditer(text))
+            if w not in STOPWORDS}
 
 
 class ModelTimeoutError(TimeoutError):
@@ -51,6 +64,7 @@ class ChatModel(Protocol):
         prefix: str = "",
         stop: Sequence[str] = (),
         avoid: Sequence[str] = (),
+        no_repeats: bool = False,
     ) -> Iterator[str]:
         """Yield the assistant's reply piece by piece (greedy decoding).
 
@@ -59,7 +73,8 @@ class ChatModel(Protocol):
         it is not yielded again. Generation ends at the end-of-turn token, at ``max_tokens``, or
         before any string in ``stop``. ``avoid`` are words the reply should not use (the
         explanation's decoding guard); a backend blocks what it can of them, and the grounding
-        check still reads every reply.
+        check still reads every reply. ``no_repeats``: a content word the reply has written
+        (see ``repeatable_words``) is not written again (the profile's guard).
         """
         ...
 

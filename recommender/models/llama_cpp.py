@@ -31,6 +31,7 @@ from recommender.models.chat import (
     chat_formatter,
     compact_grammar,
     neutralized,
+    repeatable_words,
 )
 from recommender.models.compat import without_amx_repacking
 from recommender.models.packaged import default_gguf_path
@@ -95,8 +96,9 @@ class LlamaCppChatModel:
         prefix: str = "",
         stop: Sequence[str] = (),
         avoid: Sequence[str] = (),
+        no_repeats: bool = False,
     ) -> Iterator[str]:
-        from llama_cpp import LlamaGrammar, LogitsProcessorList
+        from llama_cpp import LlamaGrammar
 
         grammar = None
         if json_schema is not None:
@@ -115,7 +117,7 @@ class LlamaCppChatModel:
                 stream=True,
                 grammar=grammar,
                 stop=[*stop, self._end_of_turn],
-                logits_processor=LogitsProcessorList([self._blocking(avoid)]) if avoid else None,
+                logits_processor=self._processors(avoid, no_repeats, len(tokens)),
             )
             try:
                 for chunk in chunks:
@@ -154,6 +156,32 @@ class LlamaCppChatModel:
         logits = logits - logits.max()
         return (logits - np.log(np.exp(logits).sum())).tolist()
 
+
+    def _processors(self, avoid: Sequence[str], no_repeats: bool, start: int):
+        """The guards for one reply, or ``None``; ``start``: where the reply's tokens begin."""
+        from llama_cpp import LogitsProcessorList
+
+        processors = ([self._blocking(avoid)] if avoid else []) + \
+            ([self._blocking_repeats(start)] if no_repeats else [])
+        return LogitsProcessorList(processors) if processors else None
+
+    def _blocking_repeats(self, start: int):
+        """A logits processor that keeps each content word the reply has written from being
+        written again (from token ``start`` on): the profile's guard against "soap, soap and
+        soap". The blocked set grows as words are finished."""
+        said: set[str] = set()
+        guard: list = [None]
+
+        def block(input_ids, scores):
+            text = self._llama.detokenize([int(t) for t in input_ids[start:]]).decode(
+                "utf-8", "ignore")
+            words = repeatable_words(text)
+            if not words <= said:
+                said.update(words)
+                guard[0] = self._blocking(sorted(said))
+            return guard[0](input_ids, scores) if guard[0] is not None else scores
+
+        return block
 
     def _blocking(self, words: Sequence[str]):
         """A logits processor that keeps each word of ``words`` (after a space, in lower case or

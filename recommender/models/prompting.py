@@ -43,14 +43,16 @@ class GuardedModel:
 
     def stream(self, messages: Sequence[Message], max_tokens: int, step: str,
                json_schema: dict | None = None, prefix: str = "",
-               stop: Sequence[str] = (), avoid: Sequence[str] = ()) -> Iterator[str]:
+               stop: Sequence[str] = (), avoid: Sequence[str] = (),
+               no_repeats: bool = False) -> Iterator[str]:
         """The model's reply piece by piece; nothing once the model has failed. A failure
         ends the reply where it happened: check ``failed`` before using what came."""
         if self.failed:
             return
         try:
             yield from self.model.stream(messages, max_tokens, json_schema=json_schema,
-                                         prefix=prefix, stop=stop, avoid=avoid)
+                                         prefix=prefix, stop=stop, avoid=avoid,
+                                         no_repeats=no_repeats)
         except Exception as exc:  # the model failing must not end the turn
             log.exception("%s step failed", step)
             self.error, self.failure = exc, describe_failure(exc)
@@ -64,13 +66,14 @@ class PromptConversation:
         self.messages: list[Message] = [{"role": "system", "content": system}]
 
     def ask(self, step: str, request: str, max_tokens: int, json_schema: dict | None = None,
-            prefix: str = "", stop: Sequence[str] = (),
-            avoid: Sequence[str] = ()) -> Iterator[str]:
+            prefix: str = "", stop: Sequence[str] = (), avoid: Sequence[str] = (),
+            no_repeats: bool = False) -> Iterator[str]:
         """Stream the reply to ``request`` (a rendered template) after the conversation so far;
         the conversation itself is not changed (see ``extend``)."""
         messages = [*self.messages, {"role": "user", "content": request}]
         yield from self.model.stream(messages, max_tokens, step, json_schema=json_schema,
-                                     prefix=prefix, stop=stop, avoid=avoid)
+                                     prefix=prefix, stop=stop, avoid=avoid,
+                                     no_repeats=no_repeats)
 
     def extend(self, request: str, reply: str) -> None:
         """Keep a step's request and the reply it got, for the steps after it."""

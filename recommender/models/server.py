@@ -131,9 +131,11 @@ class ServerChatModel:
 
     def stream(self, messages: Sequence[Message], max_tokens: int,
                json_schema: dict | None = None, prefix: str = "",
-               stop: Sequence[str] = (), avoid: Sequence[str] = ()) -> Iterator[str]:
+               stop: Sequence[str] = (), avoid: Sequence[str] = (),
+               no_repeats: bool = False) -> Iterator[str]:
         # ``avoid`` is not sent: a server tokenizes on its side, and an OpenAI-style logit_bias
-        # needs its token ids. The grounding check reads the reply either way.
+        # needs its token ids; ``no_repeats`` needs a guard that reads the reply as it grows.
+        # The grounding check reads the reply either way.
         body: dict = {"model": self._model, "prompt": self.prompt(messages, prefix),
                       "max_tokens": max_tokens, "temperature": 0.0, "stream": True,
                       "stop": [*stop, *([self._end_of_turn] if self._end_of_turn else [])]}
