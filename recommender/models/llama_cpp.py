@@ -170,16 +170,17 @@ class LlamaCppChatModel:
         written again (from token ``start`` on): the profile's guard against "soap, soap and
         soap". The blocked set grows as words are finished."""
         said: set[str] = set()
-        guard: list = [None]
+        guard = None  # the blocking processor for ``said``, rebuilt when a word is added
 
         def block(input_ids, scores):
+            nonlocal guard
             text = self._llama.detokenize([int(t) for t in input_ids[start:]]).decode(
                 "utf-8", "ignore")
             words = repeatable_words(text)
             if not words <= said:
                 said.update(words)
-                guard[0] = self._blocking(sorted(said))
-            return guard[0](input_ids, scores) if guard[0] is not None else scores
+                guard = self._blocking(sorted(said))
+            return guard(input_ids, scores) if guard is not None else scores
 
         return block
 
