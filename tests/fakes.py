@@ -23,6 +23,7 @@ class Call:
     stop: tuple[str, ...]
     avoid: tuple[str, ...] = ()
     no_repeats: bool = False
+    only_words: frozenset[str] = frozenset()
 
 
 Reply = str | Exception | Callable[[Call], str]
@@ -55,9 +56,9 @@ class ScriptedModel:
         self.replies.extend(replies)
 
     def stream(self, messages, max_tokens, json_schema=None, prefix="", stop=(),
-               avoid=(), no_repeats=False) -> Iterator[str]:
+               avoid=(), no_repeats=False, only_words=()) -> Iterator[str]:
         call = Call(list(messages), max_tokens, json_schema, prefix, tuple(stop), tuple(avoid),
-                    no_repeats)
+                    no_repeats, frozenset(only_words))
         self.calls.append(call)
         if not self.replies:
             raise AssertionError("ScriptedModel ran out of replies")
@@ -126,9 +127,9 @@ class AnsweringModel:
         self.calls: list[Call] = []
 
     def stream(self, messages, max_tokens, json_schema=None, prefix="", stop=(),
-               avoid=(), no_repeats=False) -> Iterator[str]:
+               avoid=(), no_repeats=False, only_words=()) -> Iterator[str]:
         self.calls.append(Call(list(messages), max_tokens, json_schema, prefix, tuple(stop),
-                               tuple(avoid), no_repeats))
+                               tuple(avoid), no_repeats, frozenset(only_words)))
         if json_schema is None:
             yield self.text
         elif "picks" in json_schema["properties"]:

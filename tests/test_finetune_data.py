@@ -177,6 +177,10 @@ def test_the_held_out_users_split_into_a_choosing_half_and_a_reported_half(monke
     assert users_v and users_t and not users_v & users_t
     assert users_v | users_t <= kept
     assert all(not i.startswith("t") for h in validation + test for i in h)
+    longer = held_out_histories("movielens", tmp_path, 100, "validation", size=5)  # --history 5
+    assert longer and all(len(set(h)) == 5 and not any(i.startswith("t") for i in h)
+                          for h in longer)
+    assert held_out_histories("movielens", tmp_path, 100, "validation", size=6) == []
 
 
 def test_the_audit_samples_lines_and_scores_the_checker_against_labels(tmp_path):

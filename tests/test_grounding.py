@@ -2,6 +2,7 @@ import pytest
 
 from recommender.catalog import Catalog, Item
 from recommender.core.grounding import GroundingChecker
+from recommender.vocabulary import normalize
 
 from .catalogs import tiny_movies, tiny_products
 
@@ -121,6 +122,22 @@ def test_a_product_profile_names_only_words_of_the_liked_products(text, claims):
     products = tiny_products()
     history = [products.get("B1"), products.get("B2")]  # Versace and Prada perfumes
     assert GroundingChecker(products).unsupported_profile_claims(text, history) == claims
+
+
+def test_the_profile_vocabulary_is_what_the_product_profile_check_lets_through():
+    products = tiny_products()
+    history = [products.get("B1"), products.get("B2")]
+    checker = GroundingChecker(products)
+    vocabulary = checker.profile_vocabulary(history)
+    assert {"perfume", "perfumes", "parfum", "prada", "leaning", "toward", "with"} <= vocabulary
+    assert not {"lollipop", "lollipops", "luxurious"} & vocabulary
+    words = sorted({w for item in products.items for w in normalize(item.title).split()} |
+                   {"lollipops", "luxurious", "toward", "perfumes", "sprays", "moisturizers"})
+    for word in words:  # the guard and the check agree word by word
+        flagged = checker.unsupported_profile_claims(f" {word}.", history) == [word]
+        assert flagged == (len(word) >= 3 and word.isalpha() and word not in vocabulary), word
+    assert checker.profile_vocabulary([]) == frozenset()
+    assert CHECK.profile_vocabulary([MOVIES.get("1")]) == frozenset()  # films: claim by claim
 
 
 def test_a_profile_must_name_a_fact_of_the_history():

@@ -8,6 +8,7 @@ import pytest
 from recommender.core.selection import selection_schema
 from recommender.models.chat import compact_grammar, repeatable_words
 from recommender.models.llama_cpp import load_chat_model
+from recommender.models.word_guard import folded
 
 
 def test_compact_grammar_for_the_selection_schema():
@@ -126,6 +127,27 @@ def test_the_repeat_guard_keeps_a_written_word_from_coming_back(model):
     said = re.findall(r"[a-z]+", guarded.lower())
     assert said.count("soap") <= 1, guarded
     assert all(said.count(w) == 1 for w in repeatable_words(guarded + ".")), guarded
+
+
+def test_the_vocabulary_guard_keeps_every_word_to_the_set(model):
+    messages = [{"role": "user", "content": "I bought lavender oil, olive oil soap and a nail "
+                 "file. In one line, what kinds of things do I like?"}]
+    words = {"lavender", "oil", "oils", "olive", "soap", "soaps", "nail", "file", "files", "with",
+             "and", "things", "like", "you", "enjoy", "such", "products"}
+    free = "".join(model.stream(messages, 24, prefix="You like", stop=("\n",)))
+    assert _words_outside(free, words), free  # what it writes unguarded
+    guarded = "".join(model.stream(messages, 24, prefix="You like", stop=("\n",),
+                                   only_words=words))
+    assert guarded.strip() and not _words_outside(guarded, words), guarded
+    messages = [{"role": "user", "content": "List three things I like: soap, soap and soap."}]
+    once = "".join(model.stream(messages, 16, prefix="You like", stop=("\n",),
+                                only_words={"soap", "soaps", "and", "bar", "you", "like"},
+                                no_repeats=True))
+    assert folded(once).split().count("soap") + folded(once).split().count("soaps") <= 1, once
+
+
+def _words_outside(text: str, words: set[str]) -> list[str]:
+    return [w for w in folded(text).split() if len(w) > 2 and w.isalpha() and w not in words]
 
 
 def test_repeatable_words_are_finished_content_words():

@@ -119,6 +119,7 @@ def test_a_profile_claiming_what_no_liked_title_holds_is_replaced(recommender, m
     assert "thriller" not in model.calls[0].avoid
     assert model.calls[0].no_repeats  # the profile's repeat guard; explanations go without
     assert not any(call.no_repeats for call in model.calls[1:])
+    assert not any(call.only_words for call in model.calls)  # films' profiles: claim by claim
 
 
 def test_a_grounded_profile_is_the_models(recommender, model):
@@ -193,6 +194,10 @@ def test_products_domain(recommender, model):
     assert result.link.item_ids == ("B1",)
     assert "B1" not in [r.item_id for r in result.recommendations]
     assert len(result.recommendations) == 3
+    vocabulary = model.calls[0].only_words  # the product profile's vocabulary guard
+    assert {"versace", "bright", "crystal", "leaning"} <= vocabulary
+    assert "lollipop" not in vocabulary
+    assert not any(call.only_words for call in model.calls[1:])
 
 
 def _trained_movie_model(folder):

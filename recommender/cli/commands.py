@@ -353,12 +353,13 @@ def explanations(args: argparse.Namespace, settings: Settings) -> int:
     tuned_model = load_chat_model(settings.model_path, settings.threads,
                                   settings.context_tokens, settings.llm_timeout_s, adapter)
     models = {"base": base, "tuned": Recommender(settings, tuned_model, base.domains)}
-    report = {"adapter": str(adapter), "part": args.part}
+    report = {"adapter": str(adapter), "part": args.part, "history": args.history}
     for domain in settings.domains:
         dataset = dataset_of(domain)
-        if dataset is None:
+        if dataset is None or (args.domain and domain not in args.domain):
             continue
-        histories = held_out_histories(dataset, settings.data_dir, args.users, args.part)
+        histories = held_out_histories(dataset, settings.data_dir, args.users, args.part,
+                                       size=args.history)
         report[domain] = measure_explanations(models, domain, histories)
     if args.audit_sample:
         from recommender.evaluation.audit import sample_lines, write_sample
@@ -373,7 +374,7 @@ def explanations(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(report, indent=2))
         return 0
     for domain, rows in report.items():
-        if domain in ("adapter", "part"):
+        if domain in ("adapter", "part", "history"):
             continue
         for name, row in rows.items():
             print(f"{domain} {name}: kept {row['kept_from_model']:.0%} of {row['shown']}, "

@@ -157,6 +157,11 @@ def _add_explanations(sub) -> None:
     exp.add_argument("--part", choices=["validation", "test"], default="validation",
                      help="the half of the held-out users that chooses (default) or the "
                           "half only reported")
+    exp.add_argument("--history", type=int, default=3, metavar="N",
+                     help="liked titles per history (default 3, as a person types them; the "
+                          "offline evaluation gives the model whole histories)")
+    exp.add_argument("--domain", action="append", choices=["movies", "beauty"],
+                     help="measure only this catalog (repeatable; default both)")
     exp.add_argument("--json", action="store_true", help="print one JSON object")
     exp.add_argument("--report", metavar="FILE.md",
                      help="also write the measurement as Markdown there, with 20 picks of "

@@ -111,13 +111,22 @@ class GroundingChecker:
         """A product's facts are its title's and description's words, so a product profile
         may name only those of the liked items (and plain phrasing): "a leaning toward oil,
         lavender and lollipop" for lavender oils claims "lollipop"."""
-        own = {_singular(w) for h in history
-               for w in normalize(f"{h.title} {h.description}").split()}
-        own |= {_singular(w) for h in history for kind in product_types(h.title)
-                for w in normalize(kind).split()}  # "perfume" for an Eau de Parfum
+        own = _own_product_words(history)
         return [w for w in normalize(profile).split()
                 if len(w) >= 3 and w.isalpha() and w not in self._plain_words
                 and w not in _PROFILE_PHRASING and _singular(w) not in own]
+
+    def profile_vocabulary(self, history: Sequence[Item]) -> frozenset[str]:
+        """The words a taste profile of ``history`` may use, for the profile's vocabulary
+        guard: for products, the words ``_foreign_product_words`` lets through (the liked
+        items' own words, their plurals, plain phrasing), and of the words of one or two
+        letters, which it does not read, only those ("a", "of", "lip", "3d"). Empty for films, whose
+        profiles name genres and titles and are checked claim by claim."""
+        if self.catalog.kind != "products" or not history:
+            return frozenset()
+        own = _own_product_words(history)
+        plurals = {f"{w}s" for w in own if len(w) >= 3 and not w.endswith("s")}
+        return frozenset({*own, *plurals, *self._plain_words, *_PROFILE_PHRASING})
 
     @staticmethod
     def claims_sameness(text: str) -> bool:
@@ -277,6 +286,14 @@ def _ing_nouns(catalog: Catalog) -> frozenset[str]:
                 seen[word] += 1
                 ends[word] += not after.isalpha() or after.lower() in _LINKING_WORDS
     return frozenset(w for w, n in seen.items() if ends[w] >= 0.2 * n)
+
+
+def _own_product_words(history: Sequence[Item]) -> set[str]:
+    """The liked products' title and description words and product-type words, singular."""
+    own = {_singular(w) for h in history for w in normalize(f"{h.title} {h.description}").split()}
+    own |= {_singular(w) for h in history for kind in product_types(h.title)
+            for w in normalize(kind).split()}  # "perfume" for an Eau de Parfum
+    return own
 
 
 def _singular(word: str) -> str:

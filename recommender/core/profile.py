@@ -37,7 +37,8 @@ def write_profile(chat: PromptConversation, request: str, noun: str, history: Se
     yield ProfileDelta(start)
     pieces: list[str] = []
     for piece in chat.ask("profile", request, PROFILE_TOKENS, prefix=start, stop=("\n", ". "),
-                          avoid=checker.avoid_profile_words(history), no_repeats=True):
+                          avoid=checker.avoid_profile_words(history), no_repeats=True,
+                          only_words=checker.profile_vocabulary(history)):
         pieces.append(piece)
         yield ProfileDelta(piece)
     generated = "" if chat.model.failed else "".join(pieces)

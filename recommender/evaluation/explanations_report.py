@@ -9,7 +9,7 @@ from pathlib import Path
 
 __all__ = ["explanations_markdown", "side_by_side", "write_explanations_report"]
 
-_META = ("adapter", "part")
+_META = ("adapter", "part", "history")
 
 
 def _cell(text: str | None) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Protocol
 
 from recommender.vocabulary import STOPWORDS
@@ -65,6 +65,7 @@ class ChatModel(Protocol):
         stop: Sequence[str] = (),
         avoid: Sequence[str] = (),
         no_repeats: bool = False,
+        only_words: Collection[str] = (),
     ) -> Iterator[str]:
         """Yield the assistant's reply piece by piece (greedy decoding).
 
@@ -74,7 +75,10 @@ class ChatModel(Protocol):
         before any string in ``stop``. ``avoid`` are words the reply should not use (the
         explanation's decoding guard); a backend blocks what it can of them, and the grounding
         check still reads every reply. ``no_repeats``: a content word the reply has written
-        (see ``repeatable_words``) is not written again (the profile's guard).
+        (see ``repeatable_words``) is not written again (the profile's guard). ``only_words``,
+        when given: every word of three letters or more the reply writes, read as the grounding
+        checker reads words, is one of them (the product profile's vocabulary guard,
+        ``word_guard``). Backends that cannot guard decoding ignore both.
         """
         ...
 

@@ -20,7 +20,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
 from recommender.errors import ModelLoadError, ModelNotFoundError
@@ -35,6 +35,7 @@ from recommender.models.chat import (
 )
 from recommender.models.compat import without_amx_repacking
 from recommender.models.packaged import default_gguf_path
+from recommender.models.word_guard import TokenTable, VocabularyGuard, trailing_word
 from recommender.settings import PROJECT_ROOT
 
 __all__ = ["LlamaCppChatModel", "load_chat_model", "resolve_adapter", "check_adapter",
@@ -87,6 +88,7 @@ class LlamaCppChatModel:
         self._cuts: list[int] = []  # ... which started at these positions
         self._kinds: dict[int, tuple[bool, bool]] = {}
         self._pieces: dict[str, list[tuple[int, ...]]] = {}
+        self._tokens: TokenTable | None = None
 
     def stream(
         self,
@@ -97,6 +99,7 @@ class LlamaCppChatModel:
         stop: Sequence[str] = (),
         avoid: Sequence[str] = (),
         no_repeats: bool = False,
+        only_words: Collection[str] = (),
     ) -> Iterator[str]:
         from llama_cpp import LlamaGrammar
 
@@ -117,7 +120,8 @@ class LlamaCppChatModel:
                 stream=True,
                 grammar=grammar,
                 stop=[*stop, self._end_of_turn],
-                logits_processor=self._processors(avoid, no_repeats, len(tokens)),
+                logits_processor=self._processors(avoid, no_repeats, only_words, prefix,
+                                                  len(tokens)),
             )
             try:
                 for chunk in chunks:
@@ -157,13 +161,57 @@ class LlamaCppChatModel:
         return (logits - np.log(np.exp(logits).sum())).tolist()
 
 
-    def _processors(self, avoid: Sequence[str], no_repeats: bool, start: int):
-        """The guards for one reply, or ``None``; ``start``: where the reply's tokens begin."""
+    def _processors(self, avoid: Sequence[str], no_repeats: bool, only_words: Collection[str],
+                    prefix: str, start: int):
+        """The guards for one reply, or ``None``; ``start``: where the reply's tokens begin,
+        after ``prefix``."""
         from llama_cpp import LogitsProcessorList
 
         processors = ([self._blocking(avoid)] if avoid else []) + \
-            ([self._blocking_repeats(start)] if no_repeats else [])
+            ([self._blocking_repeats(start)] if no_repeats else []) + \
+            ([self._keeping_to(only_words, prefix, start, no_repeats)] if only_words else [])
         return LogitsProcessorList(processors) if processors else None
+
+    def _keeping_to(self, words: Collection[str], prefix: str, start: int, no_repeats: bool):
+        """A logits processor that lets through only the tokens that keep every word of the
+        reply in ``words`` (``word_guard``): the product profile's vocabulary guard. With
+        ``no_repeats``, a content word the reply has finished leaves the set, with its plural
+        or singular: however it is split into tokens, "lavender" is not written twice."""
+        import numpy as np
+
+        table, allowed_words = self._token_table(), frozenset(words)
+        said: set[str] = set()
+        guard = VocabularyGuard(table, allowed_words)
+
+        def keep(input_ids, scores):
+            nonlocal guard
+            reply = self._llama.detokenize([int(t) for t in input_ids[start:]]).decode(
+                "utf-8", "ignore")
+            finished = repeatable_words(reply) if no_repeats else set()
+            if not finished <= said:
+                said.update(finished)
+                forms = {*said, *(f"{w}s" for w in said), *(w[:-1] for w in said if
+                                                             w.endswith("s"))}
+                guard = VocabularyGuard(table, allowed_words - forms)
+            allowed = np.fromiter(guard.allowed(*trailing_word(prefix + reply)), dtype=np.intp)
+            kept = scores[allowed]
+            scores[:] = -np.inf
+            scores[allowed] = kept
+            return scores
+
+        return keep
+
+    def _token_table(self) -> TokenTable:
+        """Every token's text, sorted for the vocabulary guard (built on first use)."""
+        if self._tokens is None:
+            texts: list[str | None] = []
+            for token in range(self._llama.n_vocab()):
+                try:
+                    texts.append(self._llama.detokenize([token]).decode("utf-8"))
+                except UnicodeDecodeError:
+                    texts.append(None)  # a piece of a character
+            self._tokens = TokenTable.from_texts(texts)
+        return self._tokens
 
     def _blocking_repeats(self, start: int):
         """A logits processor that keeps each content word the reply has written from being
