@@ -94,7 +94,7 @@ class TokenTable:
 
 
 class VocabularyGuard:
-    """The tokens that keep every word of a reply in ``words`` or free."""
+    """The tokens that keep every word of a reply in ``words`` (numbers aside)."""
 
     def __init__(self, table: TokenTable, words: Collection[str]) -> None:
         self.table = table
