@@ -23,14 +23,24 @@ STOPWORDS = frozenset(
 )
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
+_NON_WORD_CHAR = re.compile(r"[^0-9a-z]")
+
+
+def _plain_lower(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    ascii_text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return ascii_text.replace("&", " and ").replace("'", "").lower()
 
 
 def normalize(text: str) -> str:
     """Lower-case, strip accents and punctuation, collapse spaces: ``"Amélie!"`` → ``"amelie"``."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    ascii_text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    ascii_text = ascii_text.replace("&", " and ").replace("'", "")
-    return _NON_WORD.sub(" ", ascii_text.lower()).strip()
+    return _NON_WORD.sub(" ", _plain_lower(text)).strip()
+
+
+def folded(text: str) -> str:
+    """``text`` as ``normalize`` reads it, with every break kept as one space per character
+    (for reading a reply token by token): ``" L'Oréal,"`` → ``" loreal "``."""
+    return _NON_WORD_CHAR.sub(" ", _plain_lower(text))
 
 
 def tokens(text: str) -> list[str]:

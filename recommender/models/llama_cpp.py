@@ -167,9 +167,11 @@ class LlamaCppChatModel:
         after ``prefix``."""
         from llama_cpp import LogitsProcessorList
 
+        # with ``only_words`` the vocabulary guard also keeps words from coming back, whatever
+        # their tokens, so the token-level repeat guard would only do its work again
         processors = ([self._blocking(avoid)] if avoid else []) + \
-            ([self._blocking_repeats(start)] if no_repeats else []) + \
-            ([self._keeping_to(only_words, prefix, start, no_repeats)] if only_words else [])
+            ([self._keeping_to(only_words, prefix, start, no_repeats)] if only_words else
+             [self._blocking_repeats(start)] if no_repeats else [])
         return LogitsProcessorList(processors) if processors else None
 
     def _keeping_to(self, words: Collection[str], prefix: str, start: int, no_repeats: bool):

@@ -17,24 +17,16 @@ decoding as a logits processor.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
+from recommender.vocabulary import folded
+
 __all__ = ["PLAIN_MARKS", "TokenTable", "VocabularyGuard", "folded", "is_plain", "trailing_word"]
 
-_BREAK = re.compile(r"[^0-9a-z]")
 _WRITTEN_WORD = re.compile(r"[A-Za-z0-9]+$")
 PLAIN_MARKS = frozenset(" \n,.;:!?&()-/")
 """What a guarded reply may write besides ASCII letters and digits (not "***", "™" or "'")."""
-
-
-def folded(text: str) -> str:
-    """``text`` as ``normalize`` reads it, with every break kept as one space per character:
-    ``" L'Oréal,"`` → ``" loreal "``."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _BREAK.sub(" ", plain.replace("&", " and ").replace("'", "").lower())
 
 
 def trailing_word(text: str) -> tuple[str, bool]:
