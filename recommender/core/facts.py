@@ -22,7 +22,6 @@ __all__ = [
     "template_explanation",
     "detailed_template",
     "shared_features",
-    "shared_with",
 ]
 
 _SHORT_TITLE_WORDS = 8
