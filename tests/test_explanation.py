@@ -97,6 +97,7 @@ def test_checked_reads_only_the_models_words_and_wants_a_shared_fact():
 
 def test_a_pick_sharing_nothing_with_the_title_named_is_not_called_like_it():
     from recommender.core.explanation import checked
+    from recommender.core.explanation import opening as explanation_opening
     from recommender.core.grounding import GroundingChecker
     from recommender.core.turn import NOT_SHARED, ExplanationSource
 
@@ -104,12 +105,17 @@ def test_a_pick_sharing_nothing_with_the_title_named_is_not_called_like_it():
     checker = GroundingChecker(products)
     opi, hydro = products.get("B4"), products.get("B3")  # a nail lacquer, a moisturizer
     anchor = choose_anchor(opi, [hydro])
-    opening = "Like Neutrogena Hydro Boost, OPI Nail Lacquer is"
+    opening = "OPI Nail Lacquer, Big Apple Red is"  # no "Like Neutrogena Hydro Boost"
+    assert explanation_opening(opi, anchor) == opening
     for sameness in (" another OPI.", " a nail lacquer too.", " also a lacquer."):
         line = checked(opi, anchor, opening, sameness, [hydro], checker)
         assert line.replaced_because == NOT_SHARED, sameness
     plain = checked(opi, anchor, opening, " a red nail lacquer.", [hydro], checker)
     assert plain.source == ExplanationSource.LLM  # a true fact of the pick, no likeness claimed
+    essie = Item("N", "Essie Nail Lacquer, Ballet Slippers")
+    sharing = choose_anchor(opi, [hydro, essie])  # a name word shared keeps the comparison
+    assert explanation_opening(opi, sharing) == \
+        "Like Essie Nail Lacquer, Ballet Slippers, OPI Nail Lacquer, Big Apple Red is"
 
 
 @pytest.mark.parametrize("text, repeats", [

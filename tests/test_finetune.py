@@ -22,6 +22,7 @@ from recommender.finetune.lora import (
     PromptLayout,
     encode,
     export_gguf,
+    length_grouped,
     load_base,
     train_lora,
 )
@@ -166,3 +167,14 @@ def test_an_adapter_of_modules_llama_cpp_cannot_apply_is_refused(tmp_path):
     with pytest.raises(RecommenderError, match="cannot apply"):
         write_gguf_adapter({"model.embed_tokens.lora_A.weight": np.zeros((2, 2))}, 1.0, 9, 3,
                            tmp_path / "x.gguf", base="b")
+
+
+def test_batches_hold_examples_of_about_one_length_in_a_seeded_order():
+    lengths = list((50, 300, 60, 290, 55, 310, 65, 280) * 8)
+    order = length_grouped(lengths, 4, seed=0)
+    assert sorted(order) == list(range(len(lengths)))  # every example once
+    assert order == length_grouped(lengths, 4, seed=0) != length_grouped(lengths, 4, seed=1)
+    batches = [order[i:i + 4] for i in range(0, len(order), 4)]
+    padded = sum(4 * max(lengths[n] for n in b) for b in batches)
+    assert padded < 1.1 * sum(lengths)  # a random order pads nearly every batch to ~300
+    assert {lengths[b[0]] < 100 for b in batches} == {True, False}  # short and long batches

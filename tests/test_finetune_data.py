@@ -8,13 +8,18 @@ import pytest
 
 from recommender.catalog import Item
 from recommender.collaborative.interactions import Split
-from recommender.core.facts import choose_anchor, short_title
+from recommender.core.explanation import checked, opening, shares_any
+from recommender.core.facts import choose_anchor, history_line, short_title
 from recommender.core.grounding import GroundingChecker
+from recommender.core.profile import checked_profile
+from recommender.core.turn import ExplanationSource
 from recommender.finetune.explanations import (
     GENRE_NOUNS,
     explanation_examples,
     movie_sentence,
     product_sentence,
+    shared_phrase,
+    type_words,
 )
 from recommender.finetune.run import held_out_users
 
@@ -33,12 +38,15 @@ def test_every_target_is_grounded_and_shares_a_fact_with_its_anchor(movies):
     checker = GroundingChecker(movies)
     examples = explanation_examples(movies, LIKED, checker, 40, seed=3)
     assert len(examples) >= 10
+    compared = 0
     for example in examples:
         line = example.opening.split("\n")[-1]
-        assert line.split(". ", 1)[1].startswith("Like ")
         assert example.target.endswith("\n") and not example.target.strip().endswith("\n")
         facts = example.messages[-1]["content"]
         assert facts.startswith("Describe each pick")
+        if not line.split(". ", 1)[1].startswith("Like "):
+            continue  # a pick sharing nothing: test_a_pick_sharing_nothing_is_described_alone
+        compared += 1
         said = line.split("Like ", 1)[1]
         anchor = next(i for i in movies.items if said.startswith(short_title(i) + ", "))
         anchor_title = short_title(anchor)
@@ -51,6 +59,47 @@ def test_every_target_is_grounded_and_shares_a_fact_with_its_anchor(movies):
         assert named or any(t in words for t in shared), (line, example.target, shared)
         text = f"Like {anchor_title}, {pick_title} is{example.target.rstrip()}"
         assert not checker.unsupported_claims(text, pick, [anchor])
+    assert compared >= 10
+
+
+def test_a_pick_sharing_nothing_is_described_alone(movies):
+    """No "Like <anchor>" when the two share nothing, and no "too" or "also" after it: only
+    what the pick is."""
+    checker = GroundingChecker(movies)
+    titanic, up = movies.get("5"), movies.get("8")  # share no genre, tag or decade
+    anchor = choose_anchor(titanic, [up])
+    assert not shares_any(titanic, anchor)
+    assert opening(titanic, anchor) == f"{short_title(titanic)} is"
+    rng = random.Random(0)
+    lines = {movie_sentence(titanic, anchor, rng) for _ in range(30)}
+    assert len(lines) >= 3 and None not in lines
+    for line in lines:
+        assert not checker.claims_sameness(line) and checker.states_a_fact(line, titanic)
+        assert checked(titanic, anchor, opening(titanic, anchor), line, [up],
+                       checker).source == ExplanationSource.LLM, line
+    examples = explanation_examples(movies, {"u": ["8", "5", "6", "7"]}, checker, 40, seed=1,
+                                    history_size=(1, 1), picks=1)
+    alone = [e for e in examples if e.opening == f"1. {short_title(titanic)} is"]
+    assert alone and all("Like" not in e.opening for e in alone)
+
+
+def test_the_conversation_holds_a_profile_as_the_app_shows_it(movies):
+    """Mostly one in the model's words ("You enjoy movies with ..."), sometimes the
+    catalog-facts one the app falls back to; never one the profile check would replace."""
+    checker = GroundingChecker(movies)
+    examples = explanation_examples(movies, LIKED, checker, 200, seed=3)
+    profiles = [e.messages[2]["content"] for e in examples]
+    written = [p for p in profiles if p.startswith("You enjoy movies with ")]
+    assert 0 < len(profiles) - len(written) < len(written)
+    for example in examples:
+        profile = example.messages[2]["content"]
+        if not profile.startswith("You enjoy movies with "):
+            continue
+        said = profile.removeprefix("You enjoy movies with")
+        lines = example.messages[1]["content"].splitlines()
+        items = [i for i in movies.items if history_line(i) in lines]
+        assert checked_profile("You enjoy movies with", said, items, checker).source == \
+            ExplanationSource.LLM, profile
 
 
 def test_the_reply_so_far_holds_earlier_lines_and_the_profile_and_no_selection(movies):
@@ -101,8 +150,6 @@ def test_phrasings_vary_and_say_only_what_is_shared(movies):
     sentences = {movie_sentence(pick, choose_anchor(pick, [anchor]), rng) for _ in range(60)}
     assert len(sentences) >= 6
     assert all("horror" not in s.lower() and "romance" not in s.lower() for s in sentences)
-    assert movie_sentence(movies.get("5"), choose_anchor(movies.get("5"), [movies.get("8")]),
-                          rng) is None  # Titanic and Up share nothing
 
 
 def test_products_are_described_by_their_type_words_and_shared_brand():
@@ -114,7 +161,25 @@ def test_products_are_described_by_their_type_words_and_shared_brand():
     assert all("Prada" in s or "eau de parfum" in s for s in sentences)
     moisturizer = Item("X", "Olay Regenerist Micro-Sculpting Cream Moisturizer, 1.7 Oz")
     lacquer = products.get("B4")
-    assert product_sentence(lacquer, choose_anchor(lacquer, [moisturizer]), rng) is None
+    alone = {product_sentence(lacquer, choose_anchor(lacquer, [moisturizer]), rng)
+             for _ in range(20)}  # nothing shared: what it is, with no "too"
+    assert alone and all(s and "lacquer" in s and not GroundingChecker.claims_sameness(s)
+                         for s in alone)
+    shelf = Item("Y", "Ahava Dead Sea Mud Mask, 8 Ounce")
+    conditioner = Item("Z", "Premier Dead Sea Salt Deep Hair Conditioner - for Dry Hair")
+    named = {product_sentence(conditioner, choose_anchor(conditioner, [shelf]), rng)
+             for _ in range(40)}  # a name run shared, no type and no brand
+    assert any("“Dead Sea”" in s for s in named) and all("Dead Sea" in s for s in named)
+
+
+def test_shared_name_words_and_type_words_read_as_the_title_does():
+    assert shared_phrase("Tree Hut Body Scrub, 18-Ounce", ("body",)) == "body"
+    assert shared_phrase("Dead Sea Salt Soap", ("dead", "sea")) == "Dead Sea"
+    assert shared_phrase("Anti-Cellulite Formula.", ("formula",)) == "formula"
+    assert shared_phrase("Tree Hut Body Scrub", ("soap",)) is None
+    free = type_words("Neutrogena Fragrance-Free Hand Cream")
+    assert free and "fragrance" not in free
+    assert "fragrance" in type_words("Body Mist Fragrance Spray")
 
 
 def test_the_explanation_measure_counts_model_text_and_shared_facts(movies):

@@ -85,6 +85,27 @@ def test_a_shared_decade_counts_when_both_are_from_it():
     assert not CHECK.names_a_shared_fact("from the 80s.", matrix, notting_hill)
 
 
+def test_the_guard_blocks_the_beginnings_of_years_the_pick_is_not_from():
+    from recommender.core.facts import choose_anchor
+    from recommender.core.grounding import YEAR_SPAN, wrong_year_starts
+
+    starts = wrong_year_starts({1993})
+    assert {"17", "18", "20", "21", "198", "1991", "1999"} <= set(starts)
+    assert not {"19", "199", "1993", "1990"} & set(starts)  # the year and "the 1990s"
+    for year in YEAR_SPAN:  # every other year is cut at one of them, the allowed ones never
+        assert any(str(year).startswith(s) for s in starts) == (year not in (1990, 1993))
+    aliens, alien = MOVIES.get("2"), MOVIES.get("1")
+    avoid = CHECK.avoid_words(aliens, choose_anchor(aliens, [alien]))
+    assert str(aliens.year) not in avoid and set(wrong_year_starts({aliens.year})) >= {
+        w for w in avoid if w.isdigit()}
+    assert "13" not in wrong_year_starts({1995}, ["13"])  # "Apollo 13" is in the title
+    products = tiny_products()
+    soap = products.items[0]
+    assert soap.year is None
+    assert not any(w[:1].isdigit() for w in GroundingChecker(products).avoid_words(
+        soap, choose_anchor(soap, [products.items[1]])))
+
+
 def test_the_guard_avoids_what_the_checker_would_flag_and_unshared_genres():
     from recommender.core.facts import choose_anchor
 

@@ -118,6 +118,19 @@ def test_the_decoding_guard_keeps_avoided_words_out(model):
     assert "crime" not in guarded.lower() and "thriller" not in guarded.lower()
 
 
+def test_the_year_guard_lets_only_the_picks_year_or_decade_be_written(model):
+    from recommender.core.grounding import wrong_year_starts
+
+    messages = [{"role": "user", "content": "In a few words, when was the film Seven made? "
+                 "It came out in 1982."}]  # a false year in the prompt, to be copied
+    free = "".join(model.stream(messages, 12, prefix="Seven is a crime film from"))
+    assert "198" in free  # unguarded: "the 1980s"
+    guarded = "".join(model.stream(messages, 12, prefix="Seven is a crime film from",
+                                   avoid=wrong_year_starts({1995})))
+    years = re.findall(r"\d{4}", guarded)
+    assert years and all(y in ("1995", "1990") for y in years)
+
+
 def test_the_repeat_guard_keeps_a_written_word_from_coming_back(model):
     messages = [{"role": "user", "content": "List three things I like: soap, soap and soap."}]
     free = "".join(model.stream(messages, 16, prefix="You like", stop=("\n",)))
@@ -132,7 +145,7 @@ def test_the_repeat_guard_keeps_a_written_word_from_coming_back(model):
 def test_the_vocabulary_guard_keeps_every_word_to_the_set(model):
     messages = [{"role": "user", "content": "I bought lavender oil, olive oil soap and a nail "
                  "file. In one line, what kinds of things do I like?"}]
-    words = {"lavender", "oil", "oils", "olive", "soap", "soaps", "nail", "file", "files", "with",
+    words = {"lavender", "oil", "oils", "olive", "soap", "soaps", "with",  # not "nail file"
              "and", "things", "like", "you", "enjoy", "such", "products"}
     free = "".join(model.stream(messages, 24, prefix="You like", stop=("\n",)))
     assert _words_outside(free, words), free  # what it writes unguarded

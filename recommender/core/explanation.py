@@ -34,7 +34,7 @@ from recommender.core.turn import (
 from recommender.models.prompting import PromptConversation
 from recommender.models.prompts import render
 
-__all__ = ["EXPLANATION_TOKENS", "explain", "checked"]
+__all__ = ["EXPLANATION_TOKENS", "explain", "checked", "opening", "shares_any"]
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def explain(chat: PromptConversation, picks: Sequence[Item], history: Sequence[I
     for position, item in enumerate(picks):
         anchor = choose_anchor(item, history)
         yield ExplanationStart(position, item)
-        start = render("explain_opening", anchor=short_title(anchor.item), pick=short_title(item))
+        start = opening(item, anchor)
         yield ExplanationDelta(position, start)
         pieces: list[str] = []
         for piece in chat.ask("explanation", request, EXPLANATION_TOKENS,
@@ -82,9 +82,9 @@ def checked(item: Item, anchor: Anchor, start: str, generated: str, history: Seq
         reason = MISWORDED  # "is also a moisturizing."
     elif not checker.states_a_fact(generated, item):
         reason = NO_FACT
-    elif not _shares_any(item, anchor) and checker.claims_sameness(generated):
+    elif not shares_any(item, anchor) and checker.claims_sameness(generated):
         reason = NOT_SHARED  # "is another Avene" of two products with nothing in common
-    elif _shares_any(item, anchor) and not checker.names_a_shared_fact(generated, item,
+    elif shares_any(item, anchor) and not checker.names_a_shared_fact(generated, item,
                                                                         anchor.item):
         reason = NOT_SHARED
     else:
@@ -96,6 +96,16 @@ def checked(item: Item, anchor: Anchor, start: str, generated: str, history: Seq
                           model_text=text)
 
 
-def _shares_any(item: Item, anchor: Anchor) -> bool:
+def opening(item: Item, anchor: Anchor) -> str:
+    """The fixed start of a pick's line: "Like <anchor>, <pick> is" when the two share a catalog
+    fact, else "<pick> is" (a "Like" before two products with nothing in common says what is
+    not so, and the model went on with "another serum")."""
+    if shares_any(item, anchor):
+        return render("explain_opening", anchor=short_title(anchor.item), pick=short_title(item))
+    return render("explain_opening_alone", pick=short_title(item))
+
+
+def shares_any(item: Item, anchor: Anchor) -> bool:
+    """Do ``item`` and its anchor share a genre, tag, name word or decade?"""
     years = item.year and anchor.item.year and item.year // 10 == anchor.item.year // 10
     return bool(anchor.genres or anchor.tags or anchor.words or years)

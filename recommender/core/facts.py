@@ -22,6 +22,7 @@ __all__ = [
     "template_explanation",
     "detailed_template",
     "shared_features",
+    "shared_with",
 ]
 
 _SHORT_TITLE_WORDS = 8

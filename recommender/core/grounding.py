@@ -1,6 +1,7 @@
 """Grounding: does an explanation claim only what the catalog holds?
 
-Explanations open with "Like <history item>, <pick> is", so what follows describes the pick.
+Explanations open with "Like <history item>, <pick> is" (or "<pick> is" when the two share
+nothing), so what follows describes the pick.
 The checker finds three kinds of claim and flags those the catalog does not support:
 
 * a year (``1979``) or decade (``80s``) that is not the pick's (or written in a title);
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from recommender.catalog import Catalog, Item
@@ -32,10 +33,11 @@ from recommender.vocabulary import (
     product_types,
 )
 
-__all__ = ["GroundingChecker"]
+__all__ = ["GroundingChecker", "YEAR_SPAN", "wrong_year_starts"]
 
 _YEAR = re.compile(r"\b(18[89]\d|19\d\d|20[0-3]\d)\b")
 _DECADE = re.compile(rf"\b{DECADE_PATTERN}")
+_NUMBER = re.compile(r"\d+")
 _MIN_TERM_ITEMS = 3  # a tag or product word must describe at least this many items to be a "term"
 _MIN_PRODUCT_WORD_ITEMS = 25
 
@@ -182,11 +184,17 @@ class GroundingChecker:
         and genres of the pick the anchor lacks when the two share one), less any word that also
         names an allowed one or says nothing (stopwords, "film", the catalog's noun). Phrases of
         several words are left to the checker: their first word ("based", "bad") is often
-        plain English."""
+        plain English. For a pick with a year, the beginnings of the years it may not name
+        (``wrong_year_starts``): "The Fugitive (1993) is a thriller from 199", then "3" or "0"."""
         allowed_text = f" {normalize(item.document(10_000))} "
         genres = set(anchor.genres) or set(item.genres)
-        return self._avoid(lambda phrase, genre: genre in genres or (
+        words = self._avoid(lambda phrase, genre: genre in genres or (
             genre not in item.genres and f" {phrase} " in allowed_text), allowed_text)
+        if item.year is None:
+            return words
+        named = (item, anchor.item)
+        return words + wrong_year_starts(_named_years(named, item.year),
+                                         _NUMBER.findall(" ".join(i.title for i in named)))
 
     def avoid_profile_words(self, history: Sequence[Item]) -> list[str]:
         """The guard's words for a taste profile of ``history``: the one-word genre names and
@@ -263,6 +271,25 @@ class GroundingChecker:
                 continue  # a capital at the start of the sentence, or a plain catalog word
             out.append(mention.text)
         return out
+
+
+YEAR_SPAN = range(1000, 3000)
+"""The numbers an explanation may not start unless the pick is from one of them: every
+four-digit number a reader takes for a year ("from 1760", "from 2100" as well as "from 1990")."""
+
+
+def wrong_year_starts(years: Collection[int], numbers: Collection[str] = ()) -> list[str]:
+    """The shortest beginnings, of two digits or more, that start a number of ``YEAR_SPAN`` but
+    none of ``years``, their decades or ``numbers`` (written in the titles): blocked after a
+    space while an explanation is decoded (digits are single tokens, so " 19" may go on only to
+    a year or decade that is allowed). For 1993: "10" ... "18", "190" ... "198", "1991",
+    "1992", "1994" ... "1999", "20" ... "29" ("1990" stays for "the 1990s"; written alone,
+    the checker still flags it)."""
+    allowed = {str(y) for y in years} | {str(y // 10 * 10) for y in years} | set(numbers)
+    starts = {a[:n] for a in allowed for n in range(2, len(a) + 1)}
+    blocked = {next((s[:n] for n in range(2, 5) if s[:n] not in starts), None)
+               for s in map(str, YEAR_SPAN)}
+    return sorted(blocked - {None})
 
 
 def _named_years(items: Sequence[Item], *own: int | None) -> set[int]:

@@ -7,7 +7,7 @@ per model, so both see the same candidates. Measured per model and catalog: the 
 shown explanations that are the model's own (kept by the grounding checker), the share of
 those naming a fact the pick shares with the history item they name, the variety of the
 model's sentences (distinct-2: distinct word pairs over all word pairs), their most frequent
-openings after "Like X, Y is", the share of taste profiles the model wrote that were kept, and
+openings after "Like X, Y is" (or "Y is"), the share of taste profiles the model wrote that were kept, and
 seconds per turn."""
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from collections import Counter
 from collections.abc import Sequence
 
 from recommender.catalog import Item
-from recommender.core.facts import short_title
+from recommender.core.explanation import opening, shares_any
+from recommender.core.facts import shared_with
 from recommender.core.turn import ExplanationSource
-from recommender.models.prompts import render
 
 __all__ = ["measure_explanations", "distinct_2", "held_out_histories",
            "PARTS"]
@@ -33,9 +33,10 @@ def distinct_2(sentences: Sequence[str]) -> float:
 
 
 def _models_words(text: str, pick: Item, anchor: Item) -> str:
-    """What the model wrote after the app's opening "Like <anchor>, <pick> is"."""
-    opening = render("explain_opening", anchor=short_title(anchor), pick=short_title(pick))
-    return text[len(opening):].strip() if text.startswith(opening) else text
+    """What the model wrote after the app's opening ("Like <anchor>, <pick> is", or "<pick> is"
+    when the two share nothing)."""
+    start = opening(pick, shared_with(pick, anchor))
+    return text[len(start):].strip() if text.startswith(start) else text
 
 
 def measure_explanations(recommenders: dict, domain: str, histories: Sequence[Sequence[str]],
@@ -45,9 +46,10 @@ def measure_explanations(recommenders: dict, domain: str, histories: Sequence[Se
     for name, recommender in recommenders.items():
         res = recommender.domain(domain)
         catalog, checker = res.catalog, res.checker
-        shown, kept, sharing, seconds, model_text, examples = 0, 0, 0, [], [], []
+        shown, kept, sharing, comparing, seconds, model_text, examples = 0, 0, 0, 0, [], [], []
         lines, replaced, profiles, profile_lines = [], Counter(), Counter(), []
         openings: Counter[str] = Counter()
+        alone = 0  # kept lines about a pick that shares nothing with the history
         for history in histories:
             started = time.perf_counter()
             result = recommender.recommend(domain, history_ids=list(history))
@@ -71,7 +73,11 @@ def measure_explanations(recommenders: dict, domain: str, histories: Sequence[Se
                 kept += 1
                 pick, anchor = catalog.get(rec.item_id), catalog.get(rec.anchor_id)
                 said = _models_words(rec.explanation, pick, anchor)
-                sharing += checker.names_a_shared_fact(said, pick, anchor)
+                if shares_any(pick, shared_with(pick, anchor)):  # else there is none to name
+                    comparing += 1
+                    sharing += checker.names_a_shared_fact(said, pick, anchor)
+                else:
+                    alone += 1
                 model_text.append(rec.explanation)
                 openings[" ".join(said.split()[:3])] += 1
                 if len(examples) < samples:
@@ -79,7 +85,9 @@ def measure_explanations(recommenders: dict, domain: str, histories: Sequence[Se
                                      "pick": pick.label, "explanation": rec.explanation})
         out[name] = {"turns": len(histories), "shown": shown,
                      "kept_from_model": round(kept / shown, 3) if shown else 0.0,
-                     "kept_naming_a_shared_fact": round(sharing / kept, 3) if kept else 0.0,
+                     "kept_naming_a_shared_fact": round(sharing / comparing, 3)
+                     if comparing else 0.0,
+                     "kept_sharing_nothing": alone,
                      "distinct_2": distinct_2(model_text),
                      "profiles_from_model": round(profiles[str(ExplanationSource.LLM)]
                                                   / len(histories), 3) if histories else 0.0,

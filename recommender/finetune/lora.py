@@ -24,6 +24,7 @@ from pathlib import Path
 from recommender.errors import RecommenderError
 
 __all__ = ["LoraConfig", "ChatExample", "PromptLayout", "TARGET_MODULES", "load_base",
+           "length_grouped",
            "train_lora", "encode", "export_gguf", "ADAPTER_FILE"]
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,28 @@ def encode(layout: PromptLayout, example: ChatExample,
     return ids, labels
 
 
+GROUP_BATCHES = 8
+"""Batches whose examples are sorted by length together (``length_grouped``)."""
+
+
+def length_grouped(lengths: Sequence[int], batch_size: int, seed: int) -> list[int]:
+    """A shuffled order of the examples in which each batch holds examples of about one
+    length: shuffled, sorted by length within windows of ``GROUP_BATCHES`` batches, and the
+    batches shuffled again. A batch is padded to its longest example, so with histories of up
+    to eight items a random order padded most batches to the longest prompt (47.8 s a step on
+    two cores, against about 20 s with histories of up to five)."""
+    rng = random.Random(seed)
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    window = batch_size * GROUP_BATCHES
+    batches = []
+    for start in range(0, len(order), window):
+        chunk = sorted(order[start:start + window], key=lambda n: lengths[n])
+        batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+    rng.shuffle(batches)
+    return [n for batch in batches for n in batch]
+
+
 def train_lora(layout: PromptLayout, model, examples: Sequence[ChatExample], config: LoraConfig,
                out: Path, progress: Callable[[int, int, float], None] | None = None,
                device: str = "cpu") -> dict:
@@ -120,8 +143,7 @@ def train_lora(layout: PromptLayout, model, examples: Sequence[ChatExample], con
         raise RecommenderError("No training examples: nothing to fine-tune on.")
     torch.manual_seed(config.seed)
     encoded = [encode(layout, e, config.max_tokens) for e in examples]
-    order = list(range(len(encoded)))
-    random.Random(config.seed).shuffle(order)
+    order = length_grouped([len(ids) for ids, _ in encoded], config.batch_size, config.seed)
     steps = max(1, round(len(encoded) * config.epochs / config.batch_size))
     checkpoint = out / "checkpoint"
     state_file = checkpoint / "state.json"

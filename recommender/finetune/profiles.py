@@ -21,11 +21,16 @@ from recommender.core.facts import short_title
 from recommender.core.grounding import GroundingChecker
 from recommender.core.profile import checked_profile
 from recommender.core.turn import ExplanationSource
-from recommender.finetune.explanations import profile_chat, shared_brand, type_words
+from recommender.finetune.explanations import (
+    HISTORY_SIZE,
+    profile_chat,
+    shared_brand,
+    type_words,
+)
 from recommender.finetune.lora import ChatExample
 from recommender.models.prompts import render
 
-__all__ = ["profile_examples", "movie_profile", "product_profile", "PROFILE_GENRES"]
+__all__ = ["profile_examples", "accepted_profile", "movie_profile", "product_profile", "PROFILE_GENRES"]
 
 PROFILE_GENRES = {
     "Action": "action", "Adventure": "adventure", "Animation": "animation",
@@ -91,15 +96,26 @@ def product_profile(history: Sequence[Item], rng: random.Random) -> str | None:
     return rng.choice(options) if options else None
 
 
+def accepted_profile(catalog: Catalog, history: Sequence[Item], checker: GroundingChecker,
+                     rng: random.Random) -> str | None:
+    """A whole profile of ``history`` ("You enjoy products with a focus on serum.") that the
+    app's profile check would show, or ``None`` when none can be written."""
+    write = movie_profile if catalog.kind == "movies" else product_profile
+    opening = render("profile_opening", noun=catalog.noun)
+    sentence = write(history, rng)
+    if sentence is None or checked_profile(opening, sentence, history, checker).source != \
+            ExplanationSource.LLM:
+        return None
+    return opening + sentence
+
+
 def profile_examples(catalog: Catalog, liked: Mapping[str, Sequence[str]],
                      checker: GroundingChecker, count: int, seed: int = 0,
-                     history_size: tuple[int, int] = (2, 5)) -> list[ChatExample]:
+                     history_size: tuple[int, int] = HISTORY_SIZE) -> list[ChatExample]:
     """Up to ``count`` examples, one per user and draw, from ``liked`` (user → their liked
-    training items): a history of 2-5 of them and a profile the check accepts."""
+    training items): a history of ``history_size`` of them and a profile the check accepts."""
     rng = random.Random(f"profile:{seed}")
-    noun = catalog.noun
-    write = movie_profile if catalog.kind == "movies" else product_profile
-    opening = render("profile_opening", noun=noun)
+    opening = render("profile_opening", noun=catalog.noun)
     users = sorted(u for u in liked if len(liked[u]) >= history_size[0])
     examples: list[ChatExample] = []
     for _ in range(20):  # a user gives a new draw a round
@@ -110,11 +126,11 @@ def profile_examples(catalog: Catalog, liked: Mapping[str, Sequence[str]],
             if size < history_size[0]:
                 continue
             history = rng.sample(items, size)
-            sentence = write(history, rng)
-            if sentence is None or checked_profile(opening, sentence, history, checker).source \
-                    != ExplanationSource.LLM:
+            written = accepted_profile(catalog, history, checker, rng)
+            if written is None:
                 continue
-            examples.append(ChatExample(profile_chat(noun, history), opening, sentence + "\n"))
+            examples.append(ChatExample(profile_chat(catalog.noun, history), opening,
+                                        written[len(opening):] + "\n"))
             if len(examples) >= count:
                 return examples
     return examples

@@ -14,7 +14,7 @@ __all__ = ["PROMPT_DIR", "PROMPT_NAMES", "load_template", "render"]
 
 PROMPT_DIR = PROJECT_ROOT / "prompts"
 PROMPT_NAMES = ("system", "profile", "profile_opening", "select", "explain", "explain_opening",
-                "rank", "verbalize", "verbalize_opening", "understand", "why", "why_opening")
+                "explain_opening_alone", "rank", "verbalize", "verbalize_opening", "understand", "why", "why_opening")
 """``*_opening`` templates are not messages: they are the fixed start of the model's reply."""
 
 
