@@ -134,6 +134,15 @@ def test_a_profile_claims_only_what_some_history_item_holds(text, claims):
 
 
 @pytest.mark.parametrize("text, claims", [
+    ("You enjoy movies like The Heat and Alien.", []),
+    ("You enjoy action, from Alien to Heat.", ["Heat"]),  # a piece of The Heat, another film
+])
+def test_a_profile_names_no_other_film_inside_a_liked_title(text, claims):
+    history = [MOVIES.get("14"), MOVIES.get("1")]  # The Heat (2013), Alien (1979)
+    assert CHECK.unsupported_profile_claims(text, history) == claims
+
+
+@pytest.mark.parametrize("text, claims", [
     (" a leaning toward perfume and eau de parfum, often from Prada.", []),
     (" eau de toilette and parfum sprays in the mix.", []),
     (" a focus on perfume and lollipops.", ["lollipops"]),  # no liked name holds it

@@ -23,7 +23,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from recommender.catalog import Catalog, Item
-from recommender.core.facts import Anchor, shared_with
+from recommender.core.facts import Anchor, shared_with, short_title
 from recommender.core.linking import TitleLinker
 from recommender.vocabulary import (
     DECADE_PATTERN,
@@ -258,14 +258,17 @@ class GroundingChecker:
 
     def _titles(self, text: str, allowed: Sequence[Item]) -> list[str]:
         allowed_ids = {i.item_id for i in allowed}
-        allowed_words = set(normalize(" ".join(i.title for i in allowed)).split())
+        written = f" {normalize(text)} "
+        allowed_titles = [f" {t} " for i in allowed for t in {normalize(i.title),
+                                                             normalize(short_title(i))}]
         out = []
         for mention in self.linker.link_message(text).linked:
             words = mention.text.split()
             if mention.item_id in allowed_ids or not words or not words[0][:1].isupper():
                 continue
-            if set(normalize(mention.text).split()) <= allowed_words | STOPWORDS:
-                continue  # "Alien" inside "Aliens": a piece of an allowed title
+            named = f" {normalize(mention.text)} "
+            if any(named in title and title in written for title in allowed_titles):
+                continue  # "Toy Story" inside "Toy Story 2", written whole
             if len(words) == 1 and (text.startswith(mention.text) or
                                     normalize(mention.text) in self.vocabulary.terms):
                 continue  # a capital at the start of the sentence, or a plain catalog word
