@@ -24,6 +24,7 @@ class Call:
     avoid: tuple[str, ...] = ()
     no_repeats: bool = False
     only_words: frozenset[str] = frozenset()
+    quoted_words: frozenset[str] | None = None
 
 
 Reply = str | Exception | Callable[[Call], str]
@@ -56,9 +57,10 @@ class ScriptedModel:
         self.replies.extend(replies)
 
     def stream(self, messages, max_tokens, json_schema=None, prefix="", stop=(),
-               avoid=(), no_repeats=False, only_words=()) -> Iterator[str]:
+               avoid=(), no_repeats=False, only_words=(), quoted_words=None) -> Iterator[str]:
         call = Call(list(messages), max_tokens, json_schema, prefix, tuple(stop), tuple(avoid),
-                    no_repeats, frozenset(only_words))
+                    no_repeats, frozenset(only_words),
+                    None if quoted_words is None else frozenset(quoted_words))
         self.calls.append(call)
         if not self.replies:
             raise AssertionError("ScriptedModel ran out of replies")
@@ -127,9 +129,10 @@ class AnsweringModel:
         self.calls: list[Call] = []
 
     def stream(self, messages, max_tokens, json_schema=None, prefix="", stop=(),
-               avoid=(), no_repeats=False, only_words=()) -> Iterator[str]:
+               avoid=(), no_repeats=False, only_words=(), quoted_words=None) -> Iterator[str]:
         self.calls.append(Call(list(messages), max_tokens, json_schema, prefix, tuple(stop),
-                               tuple(avoid), no_repeats, frozenset(only_words)))
+                               tuple(avoid), no_repeats, frozenset(only_words),
+                               None if quoted_words is None else frozenset(quoted_words)))
         if json_schema is None:
             yield self.text
         elif "picks" in json_schema["properties"]:

@@ -163,6 +163,25 @@ def test_a_describing_word_used_as_a_thing_is_caught():
     assert line.replaced_because == MISWORDED
 
 
+def test_a_wrong_article_is_caught():
+    from recommender.core.explanation import checked
+    from recommender.core.grounding import GroundingChecker
+    from recommender.core.turn import WRONG_ARTICLE, ExplanationSource
+
+    for line in (" an drama from 1994.", " this time a oil.", " a exfoliating gel."):
+        assert GroundingChecker.uses_the_wrong_article(line), line
+    for line in (" a drama from 1994.", " an oil.", " an hour-long drama.", " a unique gel.",
+                 " an FBI thriller.", " a European drama.", " a yellow polish."):
+        assert not GroundingChecker.uses_the_wrong_article(line), line
+    products = tiny_products()
+    checker = GroundingChecker(products)
+    hydro, versace = products.get("B3"), products.get("B1")
+    line = checked(hydro, choose_anchor(hydro, [versace]), "Neutrogena Hydro Boost is",
+                   " a elegant gel moisturizer.", [versace], checker)
+    assert (line.source, line.replaced_because) == (ExplanationSource.CATALOG_FACTS,
+                                                   WRONG_ARTICLE)
+
+
 def test_a_repeating_explanation_and_profile_are_replaced():
     from recommender.core.explanation import checked
     from recommender.core.grounding import GroundingChecker

@@ -1,6 +1,7 @@
 import pytest
 
 from recommender.catalog import Catalog, Item
+from recommender.core.facts import shared_with
 from recommender.core.grounding import GroundingChecker
 from recommender.vocabulary import normalize
 
@@ -131,6 +132,15 @@ def test_the_guard_avoids_what_the_checker_would_flag_and_unshared_genres():
 def test_a_profile_claims_only_what_some_history_item_holds(text, claims):
     history = [MOVIES.get("1"), MOVIES.get("3")]  # Alien (1979), Blade Runner (1982)
     assert CHECK.unsupported_profile_claims(text, history) == claims
+
+
+def test_an_explanation_may_quote_only_name_words_and_tags_the_two_share():
+    products = tiny_products()
+    candy, other_candy = products.get("B5"), products.get("B2")  # two Prada Candy perfumes
+    quotable = CHECK.quotable_words(shared_with(candy, other_candy))
+    assert {"prada", "candy", "parfum"} <= quotable and not {"ounce", "for", "de"} & quotable
+    assert CHECK.quotable_words(shared_with(MOVIES.get("2"), MOVIES.get("1"))) == {"aliens"}
+    assert CHECK.quotable_words(shared_with(MOVIES.get("5"), MOVIES.get("1"))) == frozenset()
 
 
 @pytest.mark.parametrize("text, claims", [

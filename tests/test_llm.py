@@ -131,6 +131,21 @@ def test_the_year_guard_lets_only_the_picks_year_or_decade_be_written(model):
     assert years and all(y in ("1995", "1990") for y in years)
 
 
+def test_the_quotation_guard_quotes_only_the_words_given(model):
+    messages = [{"role": "user", "content": "Repeat exactly: Seki Edge Toe Nail Clipper is "
+                 "another “hand” product."}]
+    prefix = "Seki Edge Toe Nail Clipper is another"
+    free = "".join(model.stream(messages, 12, prefix=prefix, stop=("\n",)))
+    assert "“hand”" in free, free  # unguarded: the word it was shown
+    guarded = "".join(model.stream(messages, 12, prefix=prefix, stop=("\n",),
+                                   quoted_words={"seki", "edge", "nail"}))
+    quoted = re.findall(r"“([^”]*)”?", guarded)
+    assert "hand" not in guarded and all(set(folded(q).split()) <= {"seki", "edge", "nail"}
+                                         for q in quoted), guarded
+    closed = "".join(model.stream(messages, 12, prefix=prefix, stop=("\n",), quoted_words=()))
+    assert "“" not in closed and "”" not in closed, closed  # nothing to quote: no quotation
+
+
 def test_the_repeat_guard_keeps_a_written_word_from_coming_back(model):
     messages = [{"role": "user", "content": "List three things I like: soap, soap and soap."}]
     free = "".join(model.stream(messages, 16, prefix="You like", stop=("\n",)))

@@ -78,6 +78,8 @@ def test_each_step_extends_one_conversation(recommender, model):
     assert explain[1].prefix.startswith(explain[0].prefix + " Sci-Fi.\n2. Like ")
     assert explain[2].prefix.startswith(explain[1].prefix)
     assert [e.stop for e in explain] == [("\n", " 2."), ("\n", " 3."), ("\n", " 4.")]
+    assert all(e.quoted_words is not None for e in explain)  # the quotation guard is on
+    assert profile.quoted_words is None and select.quoted_words is None
 
 
 def test_explanations_open_with_a_history_item(recommender, model):

@@ -5,6 +5,7 @@ import itertools
 import pytest
 
 from recommender.models.word_guard import (
+    QuotationGuard,
     TokenTable,
     VocabularyGuard,
     folded,
@@ -21,6 +22,8 @@ TEXTS = [
     " L'Ore", "al", " Lavender", "soap", "zz", " x", " sp", "***", " ™",                # 29-37
     *"abcdefghijklmnopqrstuvwxyz",  # 38-63: every letter is a token, as in a byte-level BPE
     "End", " LAV", "ENDER",                                                             # 64-66
+    " “", "“", "”", "”.", ".”", " (“", "hand", " product",                              # 67-74
+    " an", " drama", " FBI", " hour",                                                   # 75-78
 ]
 
 
@@ -103,3 +106,58 @@ def test_every_reachable_word_has_an_allowed_next_token():
     prefixes = {w[:i] for w in WORDS for i in range(1, len(w) + 1)}
     for word in itertools.chain([""], prefixes):
         assert guard.allowed(word), word
+
+
+def test_quotation_marks_are_sorted_apart():
+    table = TokenTable.from_texts(TEXTS)
+    assert (table.opening_quotes, table.closing_quotes, table.other_quotes) == \
+        ([67, 68], [69, 70], [71, 72])
+
+
+def test_a_quotation_is_read_from_its_opening_mark_until_it_closes():
+    assert QuotationGuard.quoting("is another “nail pol") == "nail pol"
+    assert QuotationGuard.quoting("is another “") == ""
+    assert QuotationGuard.quoting("is another “nail” product") is None
+    assert QuotationGuard.quoting("is another nail product") is None
+
+
+def test_a_quotation_holds_only_the_words_given_and_closes_after_a_whole_one():
+    guard = QuotationGuard(TokenTable.from_texts(TEXTS), {"soap", "lavender"})
+    assert 73 not in guard.allowed("") and 32 in guard.allowed("")  # not “hand, but “soap
+    assert 1 not in guard.allowed("") and 1 in guard.allowed("lavender ")  # “ soap, “lavender soap
+    assert {38 + ord(c) - ord("a") for c in "ls"} <= set(guard.allowed(""))  # “l..., “s...
+    assert 69 not in guard.allowed("") and 69 not in guard.allowed("lav")  # not “” nor “lav”
+    assert {69, 70} <= set(guard.allowed("lavender")) and 71 not in guard.allowed("lavender")
+    assert {67, 68} & set(guard.blocked_outside) == set()  # a quotation may be opened ...
+    assert {69, 70, 71, 72} <= set(guard.blocked_outside)  # ... but no mark stands alone
+
+
+def test_with_no_words_to_quote_no_quotation_is_opened():
+    guard = QuotationGuard(TokenTable.from_texts(TEXTS), ())
+    assert {67, 68, 69, 70, 71, 72} == set(guard.blocked_outside)
+
+
+def test_greedy_decoding_under_the_quotation_guard_quotes_only_words_given():
+    table = TokenTable.from_texts(TEXTS)
+    guard = QuotationGuard(table, {"soap"})
+    wanted = [67, 73, 69, 74, 14, 0]  # " “" "hand" "”" " product" "." (the end), in order
+    reply = "is another"
+    for _ in range(12):
+        quoted = guard.quoting(reply)
+        allowed = (guard.allowed(quoted) if quoted is not None else
+                   [t for t in range(len(TEXTS)) if t not in guard.blocked_outside])
+        preference = {t: len(wanted) - i for i, t in enumerate(wanted)}
+        token = max(allowed, key=lambda t: (preference.get(t, 0), -t))
+        if token == 0:
+            break
+        reply += TEXTS[token]
+        wanted = wanted[wanted.index(token) + 1:] if token in wanted else wanted
+    assert reply == "is another “soap” product.", reply  # not “hand”
+
+
+def test_the_tokens_an_article_may_not_take_are_known():
+    table = TokenTable.from_texts(TEXTS)
+    assert table.articles == {7: "a", 75: "an"}
+    assert {4, 18 - 14} <= set(table.not_after["a"])          # " oil" after "a"
+    assert {1, 2, 76} <= set(table.not_after["an"])           # " soap", " lav", " drama"
+    assert not {77, 78, 65} & {*table.not_after["a"], *table.not_after["an"]}  # FBI, hour, LAV

@@ -24,6 +24,7 @@ from recommender.core.turn import (
     NOT_SHARED,
     REPEATED,
     UNSUPPORTED,
+    WRONG_ARTICLE,
     Event,
     ExplanationDelta,
     ExplanationSource,
@@ -58,7 +59,8 @@ def explain(chat: PromptConversation, picks: Sequence[Item], history: Sequence[I
         for piece in chat.ask("explanation", request, EXPLANATION_TOKENS,
                               prefix=f"{reply}{position + 1}. {start}",
                               stop=("\n", f" {position + 2}."),
-                              avoid=checker.avoid_words(item, anchor)):
+                              avoid=checker.avoid_words(item, anchor),
+                              quoted_words=checker.quotable_words(anchor)):
             pieces.append(piece)
             yield ExplanationDelta(position, piece)
         generated = "" if chat.model.failed else "".join(pieces)
@@ -80,6 +82,8 @@ def checked(item: Item, anchor: Anchor, start: str, generated: str, history: Seq
         reason = REPEATED  # "a drama and drama too"
     elif checker.uses_a_describing_word_as_a_thing(generated):
         reason = MISWORDED  # "is also a moisturizing."
+    elif checker.uses_the_wrong_article(f"{start}{generated}"):
+        reason = WRONG_ARTICLE  # "is an drama"
     elif not checker.states_a_fact(generated, item):
         reason = NO_FACT
     elif not shares_any(item, anchor) and checker.claims_sameness(generated):

@@ -46,6 +46,9 @@ _SAMENESS = re.compile(r"\b(another|also|too|as well|same|similar|again)\b", re.
 _LIST_JOINS = re.compile(r",|;|\band\b|\bor\b|\bwith\b", re.IGNORECASE)
 _ING_AS_THING = re.compile(r"\b(?:a|an|another)\s+([a-z]+ing)\b(?=\s*(?:$|[.,;:!?]|too\b|as well\b|"
                            r"from\b|by\b|and\b|for\b))", re.IGNORECASE)
+_WRONG_ARTICLE = re.compile(r"\b(?:[Aa] [aeio]|[Aa]n [b-df-gj-np-tv-xz])[a-z]*\b")
+"""An article before the wrong sound, read as the article guard of decoding reads it: "a oil",
+"an drama" (a capital or "h", "u", "y" after it go either way: "an FBI", "a unique")."""
 _ING_NOUNS = frozenset({"thing", "something", "nothing", "anything", "everything", "king", "ring",
                         "string", "wedding", "building", "painting", "clothing", "morning",
                         "evening", "feeling", "meeting", "ending", "beginning", "setting",
@@ -159,6 +162,11 @@ class GroundingChecker:
         English has it so, or when this catalog's titles often end a phrase on it."""
         return any(m.group(1).lower() not in self._ing_nouns for m in _ING_AS_THING.finditer(text))
 
+    @staticmethod
+    def uses_the_wrong_article(text: str) -> bool:
+        """Does ``text`` write "a" before a vowel or "an" before a consonant ("an drama")?"""
+        return bool(_WRONG_ARTICLE.search(text))
+
     def profile_states_a_fact(self, profile: str, history: Sequence[Item]) -> bool:
         """Does the profile name a genre, tag, year or name word of some history item?"""
         return any(self.states_a_fact(profile, h) for h in history)
@@ -195,6 +203,14 @@ class GroundingChecker:
         named = (item, anchor.item)
         return words + wrong_year_starts(_named_years(named, item.year),
                                          _NUMBER.findall(" ".join(i.title for i in named)))
+
+    @staticmethod
+    def quotable_words(anchor: Anchor) -> frozenset[str]:
+        """The words an explanation that names ``anchor`` may put in quotation marks: the name
+        words and tag words the pick shares with it (“nail”, “dystopia”), none when they share
+        neither: a quoted word reads as a shared name or tag, and "another “hand” product" of a
+        toe-nail clipper beside a hand soap says what is not so (``QuotationGuard``)."""
+        return frozenset({*anchor.words, *(w for t in anchor.tags for w in normalize(t).split())})
 
     def avoid_profile_words(self, history: Sequence[Item]) -> list[str]:
         """The guard's words for a taste profile of ``history``: the one-word genre names and

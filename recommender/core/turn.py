@@ -36,6 +36,7 @@ NO_FACT = "it stated no catalog fact about the pick"
 NOT_SHARED = "it named nothing the pick shares with the title it compares it to"
 REPEATED = "it named one thing twice in a row"
 MISWORDED = "it used a describing word as a thing (“another cleansing”)"
+WRONG_ARTICLE = "it wrote “a” or “an” before the wrong sound (“an drama”)"
 """Why a model explanation was replaced (``Recommendation.replaced_because``)."""
 NO_HISTORY_FACT = "it named no catalog fact of the titles liked"
 """Why a model profile was replaced (``TurnResult.profile_replaced_because``), besides

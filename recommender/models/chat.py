@@ -66,6 +66,7 @@ class ChatModel(Protocol):
         avoid: Sequence[str] = (),
         no_repeats: bool = False,
         only_words: Collection[str] = (),
+        quoted_words: Collection[str] | None = None,
     ) -> Iterator[str]:
         """Yield the assistant's reply piece by piece (greedy decoding).
 
@@ -78,7 +79,9 @@ class ChatModel(Protocol):
         (see ``repeatable_words``) is not written again (the profile's guard). ``only_words``,
         when given: every word of three letters or more the reply writes, read as the grounding
         checker reads words, is one of them (the product profile's vocabulary guard,
-        ``word_guard``). Backends that cannot guard decoding ignore both.
+        ``word_guard``). ``quoted_words``, when given: what the reply puts in quotation marks
+        (“nail”) is only these words; empty, it opens no quotation (``QuotationGuard``).
+        Backends that cannot guard decoding ignore all three.
         """
         ...
 

@@ -35,7 +35,12 @@ from recommender.models.chat import (
 )
 from recommender.models.compat import without_amx_repacking
 from recommender.models.packaged import default_gguf_path
-from recommender.models.word_guard import TokenTable, VocabularyGuard, trailing_word
+from recommender.models.word_guard import (
+    QuotationGuard,
+    TokenTable,
+    VocabularyGuard,
+    trailing_word,
+)
 from recommender.settings import PROJECT_ROOT
 
 __all__ = ["LlamaCppChatModel", "load_chat_model", "resolve_adapter", "check_adapter",
@@ -100,6 +105,7 @@ class LlamaCppChatModel:
         avoid: Sequence[str] = (),
         no_repeats: bool = False,
         only_words: Collection[str] = (),
+        quoted_words: Collection[str] | None = None,
     ) -> Iterator[str]:
         from llama_cpp import LlamaGrammar
 
@@ -120,8 +126,8 @@ class LlamaCppChatModel:
                 stream=True,
                 grammar=grammar,
                 stop=[*stop, self._end_of_turn],
-                logits_processor=self._processors(avoid, no_repeats, only_words, prefix,
-                                                  len(tokens)),
+                logits_processor=self._processors(avoid, no_repeats, only_words, quoted_words,
+                                                  prefix, len(tokens), prose=grammar is None),
             )
             try:
                 for chunk in chunks:
@@ -162,17 +168,64 @@ class LlamaCppChatModel:
 
 
     def _processors(self, avoid: Sequence[str], no_repeats: bool, only_words: Collection[str],
-                    prefix: str, start: int):
+                    quoted_words: Collection[str] | None, prefix: str, start: int,
+                    prose: bool = True):
         """The guards for one reply, or ``None``; ``start``: where the reply's tokens begin,
-        after ``prefix``."""
+        after ``prefix``; ``prose``: a reply in English, not JSON (its articles are guarded)."""
         from llama_cpp import LogitsProcessorList
 
         # with ``only_words`` the vocabulary guard also keeps words from coming back, whatever
         # their tokens, so the token-level repeat guard would only do its work again
         processors = ([self._blocking(avoid)] if avoid else []) + \
             ([self._keeping_to(only_words, prefix, start, no_repeats)] if only_words else
-             [self._blocking_repeats(start)] if no_repeats else [])
+             [self._blocking_repeats(start)] if no_repeats else []) + \
+            ([self._quoting(quoted_words, start)] if quoted_words is not None else [])
+        if prose:
+            processors.append(self._articles())
         return LogitsProcessorList(processors) if processors else None
+
+    def _articles(self):
+        """A logits processor that keeps "a" from a vowel and "an" from a consonant ("an drama",
+        "this time a oil"): after the token " a" or " an", the words that may not follow it
+        (``TokenTable.not_after``) are ruled out."""
+        import numpy as np
+
+        table = self._token_table()
+        barred = {article: np.array(ids, dtype=np.intp)
+                  for article, ids in table.not_after.items()}
+
+        def keep(input_ids, scores):
+            article = table.articles.get(int(input_ids[-1])) if len(input_ids) else None
+            if article in barred:
+                scores[barred[article]] = -np.inf
+            return scores
+
+        return keep
+
+    def _quoting(self, words: Collection[str], start: int):
+        """A logits processor that keeps whatever the reply (from token ``start`` on) puts in
+        quotation marks to ``words`` (``QuotationGuard``)."""
+        import numpy as np
+
+        guard = QuotationGuard(self._token_table(), words)
+        blocked_outside = np.array(guard.blocked_outside, dtype=np.intp)
+
+        def keep(input_ids, scores):
+            reply = self._llama.detokenize([int(t) for t in input_ids[start:]]).decode(
+                "utf-8", "ignore")
+            quoted = guard.quoting(reply)
+            if quoted is None:
+                scores[blocked_outside] = -np.inf
+                return scores
+            allowed = np.fromiter(guard.allowed(quoted), dtype=np.intp)
+            if not len(allowed):  # a word no token goes on with: leave it to the checker
+                return scores
+            kept = scores[allowed]
+            scores[:] = -np.inf
+            scores[allowed] = kept
+            return scores
+
+        return keep
 
     def _keeping_to(self, words: Collection[str], prefix: str, start: int, no_repeats: bool):
         """A logits processor that lets through only the tokens that keep every word of the

@@ -44,7 +44,8 @@ class GuardedModel:
     def stream(self, messages: Sequence[Message], max_tokens: int, step: str,
                json_schema: dict | None = None, prefix: str = "",
                stop: Sequence[str] = (), avoid: Sequence[str] = (),
-               no_repeats: bool = False, only_words: Collection[str] = ()) -> Iterator[str]:
+               no_repeats: bool = False, only_words: Collection[str] = (),
+               quoted_words: Collection[str] | None = None) -> Iterator[str]:
         """The model's reply piece by piece; nothing once the model has failed. A failure
         ends the reply where it happened: check ``failed`` before using what came."""
         if self.failed:
@@ -52,7 +53,8 @@ class GuardedModel:
         try:
             yield from self.model.stream(messages, max_tokens, json_schema=json_schema,
                                          prefix=prefix, stop=stop, avoid=avoid,
-                                         no_repeats=no_repeats, only_words=only_words)
+                                         no_repeats=no_repeats, only_words=only_words,
+                                         quoted_words=quoted_words)
         except Exception as exc:  # the model failing must not end the turn
             log.exception("%s step failed", step)
             self.error, self.failure = exc, describe_failure(exc)
@@ -67,13 +69,15 @@ class PromptConversation:
 
     def ask(self, step: str, request: str, max_tokens: int, json_schema: dict | None = None,
             prefix: str = "", stop: Sequence[str] = (), avoid: Sequence[str] = (),
-            no_repeats: bool = False, only_words: Collection[str] = ()) -> Iterator[str]:
+            no_repeats: bool = False, only_words: Collection[str] = (),
+            quoted_words: Collection[str] | None = None) -> Iterator[str]:
         """Stream the reply to ``request`` (a rendered template) after the conversation so far;
         the conversation itself is not changed (see ``extend``)."""
         messages = [*self.messages, {"role": "user", "content": request}]
         yield from self.model.stream(messages, max_tokens, step, json_schema=json_schema,
                                      prefix=prefix, stop=stop, avoid=avoid,
-                                     no_repeats=no_repeats, only_words=only_words)
+                                     no_repeats=no_repeats, only_words=only_words,
+                                     quoted_words=quoted_words)
 
     def extend(self, request: str, reply: str) -> None:
         """Keep a step's request and the reply it got, for the steps after it."""

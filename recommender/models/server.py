@@ -132,10 +132,11 @@ class ServerChatModel:
     def stream(self, messages: Sequence[Message], max_tokens: int,
                json_schema: dict | None = None, prefix: str = "",
                stop: Sequence[str] = (), avoid: Sequence[str] = (),
-               no_repeats: bool = False, only_words: Collection[str] = ()) -> Iterator[str]:
+               no_repeats: bool = False, only_words: Collection[str] = (),
+               quoted_words: Collection[str] | None = None) -> Iterator[str]:
         # ``avoid`` is not sent: a server tokenizes on its side, and an OpenAI-style logit_bias
-        # needs its token ids; ``no_repeats`` and ``only_words`` need a guard that reads the
-        # reply as it grows.
+        # needs its token ids; ``no_repeats``, ``only_words`` and ``quoted_words`` need a guard
+        # that reads the reply as it grows.
         # The grounding check reads the reply either way.
         body: dict = {"model": self._model, "prompt": self.prompt(messages, prefix),
                       "max_tokens": max_tokens, "temperature": 0.0, "stream": True,

@@ -22,11 +22,16 @@ from dataclasses import dataclass, field
 
 from recommender.vocabulary import folded
 
-__all__ = ["PLAIN_MARKS", "TokenTable", "VocabularyGuard", "folded", "is_plain", "trailing_word"]
+__all__ = ["CLOSING_QUOTE", "OPENING_QUOTE", "PLAIN_MARKS", "QuotationGuard", "TokenTable",
+           "VocabularyGuard", "folded", "is_plain", "trailing_word"]
 
 _WRITTEN_WORD = re.compile(r"[A-Za-z0-9]+$")
+_AFTER_A = re.compile(r" [aeio][a-z]*$")
+_AFTER_AN = re.compile(r" [b-df-gj-np-tv-xz][a-z]*$")
 PLAIN_MARKS = frozenset(" \n,.;:!?&()-/")
 """What a guarded reply may write besides ASCII letters and digits (not "***", "™" or "'")."""
+OPENING_QUOTE, CLOSING_QUOTE = "“", "”"
+"""The quotation marks an explanation puts around a name word or tag (“nail”, “dystopia”)."""
 
 
 def trailing_word(text: str) -> tuple[str, bool]:
@@ -62,13 +67,39 @@ class TokenTable:
     capitals: set[int] = field(default_factory=set)
     """``going_on`` tokens with a capital letter: they go on only with a word in capitals
     ("SP" + "F"), not a word in lower case ("moi" + "St")."""
+    opening_quotes: list[int] = field(default_factory=list)
+    """An opening quotation mark alone, after a space or not (" “")."""
+    closing_quotes: list[int] = field(default_factory=list)
+    """A closing quotation mark, then only plain marks ("”", "”.", "”),")."""
+    other_quotes: list[int] = field(default_factory=list)
+    """Any other token with a quotation mark (".”", " (“", "“["): never allowed by the
+    quotation guard."""
+    articles: dict[int, str] = field(default_factory=dict)
+    """The tokens " a" and " an" (any case), by the article they write."""
+    not_after: dict[str, list[int]] = field(default_factory=dict)
+    """The tokens that may not follow each article: a space, then a lower-case word that starts
+    with a vowel after "a" (" oil"), with a consonant after "an" (" drama"); "h", "u" and "y"
+    go either way ("an hour", "a unique", "a yellow"), and capitals too ("an FBI", "a European")."""
 
     @classmethod
     def from_texts(cls, texts: Sequence[str | None]) -> TokenTable:
         table = cls()
         for token, text in enumerate(texts):
+            if text is not None and (OPENING_QUOTE in text or CLOSING_QUOTE in text):
+                if text.lstrip(" ") == OPENING_QUOTE:
+                    table.opening_quotes.append(token)
+                elif text[0] == CLOSING_QUOTE and all(ch in PLAIN_MARKS for ch in text[1:]):
+                    table.closing_quotes.append(token)
+                else:
+                    table.other_quotes.append(token)
             if text is None or not all(is_plain(ch) for ch in text):
                 continue
+            if text.lower() in (" a", " an"):
+                table.articles[token] = text.lower().strip()
+            elif _AFTER_A.match(text):
+                table.not_after.setdefault("a", []).append(token)
+            elif _AFTER_AN.match(text):
+                table.not_after.setdefault("an", []).append(token)
             seen = folded(text)
             if text and not seen:
                 table.neutral.append(token)
@@ -133,4 +164,42 @@ class VocabularyGuard:
             allowed += (t for run in runs for t in table.going_on.get(run, ())
                         if in_capitals or t not in table.capitals)
         allowed += (t for t, seen in table.mixed if self.fits(word, seen))
+        return allowed
+
+
+class QuotationGuard:
+    """The tokens that keep what a reply puts inside quotation marks to ``words``: the words an
+    explanation may quote (the name words or tags the pick shares with the title it names), so
+    it cannot write "another “hand” product" of a toe-nail clipper. Outside a quotation every
+    token is allowed but a quotation mark that does not open one cleanly; with no ``words``, no
+    quotation may be opened at all. Inside one, each word must be of ``words`` (as
+    ``VocabularyGuard`` keeps them) and the closing mark may come only after a whole word."""
+
+    def __init__(self, table: TokenTable, words: Collection[str]) -> None:
+        self.table = table
+        self.inside = VocabularyGuard(table, words)
+        self.blocked_outside = [*table.other_quotes, *table.closing_quotes,
+                                *(() if self.inside.words else table.opening_quotes)]
+        # inside, only letters: no mark but a space between words, no number ("“30”")
+        self._not_quoted = {*table.neutral, *table.breaking, *(t for t, _ in table.mixed),
+                            *(t for runs in (table.starting, table.going_on)
+                              for run, ids in runs.items() if run.isdigit() for t in ids)}
+        self._spaced = {t for ids in table.starting.values() for t in ids}  # not "“ nail”"
+
+    @staticmethod
+    def quoting(reply: str) -> str | None:
+        """What ``reply`` has written inside a quotation it has not closed, or ``None`` when it
+        is not inside one."""
+        opened = reply.rfind(OPENING_QUOTE)
+        if opened < 0 or reply.rfind(CLOSING_QUOTE) > opened:
+            return None
+        return reply[opened + 1:]
+
+    def allowed(self, quoted: str) -> list[int]:
+        """The tokens allowed next inside a quotation that holds ``quoted`` so far."""
+        word, in_capitals = trailing_word(quoted)
+        allowed = [t for t in self.inside.allowed(word, in_capitals) if t not in self._not_quoted
+                   and (quoted or t not in self._spaced)]
+        if word in self.inside.words:
+            allowed += self.table.closing_quotes
         return allowed
