@@ -86,9 +86,12 @@ def test_llama_cpp_applies_the_adapter_as_peft_does(trained, layout):
 
     ids = layout.prompt_ids(MESSAGES, "1. Like Rio Bravo, Rio Grande is")
 
+    from recommender.models.compat import without_amx_repacking
+
     def llama_logits(lora):
-        llama = Llama(model_path=str(BASE), lora_path=lora, n_ctx=256, logits_all=True,
-                      verbose=False, seed=0, n_threads=2)
+        with without_amx_repacking():  # as the app loads it: AMX buffers crash on these VMs
+            llama = Llama(model_path=str(BASE), lora_path=lora, n_ctx=256, logits_all=True,
+                          verbose=False, seed=0, n_threads=2)
         llama.eval(ids)
         return np.array(llama.scores[llama.n_tokens - 1], dtype=np.float64)
 
