@@ -22,6 +22,14 @@ def test_anchor_is_the_history_item_sharing_most():
     assert anchor.genres == ("Sci-Fi",) and anchor.tags == ("cyberpunk",)
 
 
+def test_an_anchor_with_the_picks_own_title_is_the_last_choice():
+    patriot = Item("p2", "The Patriot", 2000, ("Action", "Drama", "War"))
+    earlier = Item("p1", "The Patriot", 1998, ("Action", "Drama", "War"))
+    braveheart = Item("b", "Braveheart", 1995, ("Drama", "War"))
+    assert choose_anchor(patriot, [earlier, braveheart]).item is braveheart
+    assert choose_anchor(patriot, [earlier]).item is earlier  # no other to name
+
+
 def test_template_explanation_uses_only_catalog_facts():
     anchor = choose_anchor(M.get("9"), [M.get("1"), M.get("4")])
     assert template_explanation(M.get("9"), anchor) == \

@@ -77,9 +77,13 @@ def shared_with(item: Item, other: Item) -> Anchor:
 
 
 def choose_anchor(item: Item, history: Sequence[Item]) -> Anchor:
-    """The history item sharing the most catalog facts with ``item`` (first on ties)."""
+    """The history item sharing the most catalog facts with ``item`` (first on ties), other
+    than one with the pick's own short title while there is another: "Like The Patriot, The
+    Patriot is a war film" reads as a slip, whichever of the two films each name meant."""
+    mine = short_title(item)
     options = [shared_with(item, h) for h in history]
-    return max(options, key=lambda a: 2 * len(a.tags) + len(a.genres) + len(a.words))
+    return max(options, key=lambda a: (short_title(a.item) != mine,
+                                       2 * len(a.tags) + len(a.genres) + len(a.words)))
 
 
 def history_line(item: Item) -> str:
