@@ -67,6 +67,15 @@ def test_finish_sentence(raw, done):
     assert finish_sentence(raw) == done
 
 
+def test_a_line_stopped_short_is_not_cut_inside_its_opening():
+    from recommender.core.facts import finished_reply
+
+    start = "Like Alpha Hydrox Foaming Face Wash, Simple Foaming Cleanser, 5 Ounce is"
+    assert finished_reply(start, " a cleanser") == (f"{start} a cleanser.", " a cleanser.")
+    assert finished_reply(start, " a cleanser for the face, with")[0] == \
+        f"{start} a cleanser for the face."  # cut at the token limit: at its own comma
+
+
 def test_shared_features_lists_each_shared_attribute_with_the_titles_that_have_it():
     catalog = M
     history = [catalog.get("1"), catalog.get("3"), catalog.get("9")]  # Alien, Blade Runner, GitS
@@ -188,6 +197,31 @@ def test_a_wrong_article_is_caught():
                    " a elegant gel moisturizer.", [versace], checker)
     assert (line.source, line.replaced_because) == (ExplanationSource.CATALOG_FACTS,
                                                    WRONG_ARTICLE)
+
+
+def test_a_line_that_names_a_like_title_may_not_call_the_pick_new():
+    from recommender.core.explanation import checked
+    from recommender.core.grounding import GroundingChecker
+    from recommender.core.turn import CALLED_NEW, ExplanationSource
+
+    checker = GroundingChecker(M)
+    aliens, matrix, up = M.get("2"), M.get("4"), M.get("8")
+    like = choose_anchor(aliens, [matrix])  # shares Action and Sci-Fi
+    for said in (" an action film, new to your list.", " a sci-fi film for a change.",
+                 " an action film, a kind your list does not have yet.",
+                 " an action film, a kind your name does not have yet.",
+                 " an action film, a kind you do not have."):
+        line = checked(aliens, like, "Like The Matrix, Aliens is", said, [matrix], checker)
+        assert (line.source, line.replaced_because) == (ExplanationSource.CATALOG_FACTS,
+                                                       CALLED_NEW), said
+    kept = checked(aliens, like, "Like The Matrix, Aliens is", " an action film too.", [matrix],
+                   checker)
+    assert kept.source == ExplanationSource.LLM
+    alone = choose_anchor(up, [matrix])
+    assert not alone.genres
+    line = checked(up, alone, "Up is", " an adventure film, new to your list.",
+                   [matrix], checker)
+    assert line.replaced_because != CALLED_NEW
 
 
 def test_a_repeating_explanation_and_profile_are_replaced():

@@ -30,6 +30,12 @@ def _claims(text, item_id="2", history=("1", "3")):
     ("Like Alien, it is about aliens.", []),                              # Aliens' own tag
     ("Like Alien, it is cyberpunk.", ["cyberpunk"]),
     ("Up close, it is tense.", []),                                       # capital at the start
+    ("Like Alien, it is a horror film from 1 986.", []),                  # its year, split
+    ("Like Alien, it is a horror film from 2 017.", ["2017"]),            # a space inside
+    ("Like Alien, it is a horror film from 2100.", ["2100"]),             # past 2039 too
+    ("Like Alien, it is a horror film from 1760.", ["1760"]),
+    ("Like Alien, it is a horror film from 2.", ["from 2"]),              # a year cut short
+    ("Like Alien, it is a horror film from the 80s.", []),
 ])
 def test_claims(text, claims):
     assert _claims(text) == claims
@@ -42,6 +48,14 @@ def test_a_year_in_an_allowed_title_is_supported():
     assert checker.unsupported_claims("Like Essie Stylenomics, Fall 2012, it is red.", other,
                                       [fall]) == []
     assert checker.unsupported_claims("It is from 2013.", other, [fall]) == ["2013"]
+
+
+def test_a_number_in_a_films_title_is_no_wrong_year():
+    wong = Item("W", "2046", 2004, ("Drama", "Romance"))
+    mood = Item("M", "In the Mood for Love", 2000, ("Drama", "Romance"))
+    checker = GroundingChecker(Catalog("movies", (wong, mood), kind="movies"))
+    assert checker.unsupported_claims("Like In the Mood for Love, it is a drama, as 2046 says.",
+                                      wong, [mood]) == []
 
 
 def test_product_words_must_come_from_the_titles():

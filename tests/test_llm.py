@@ -146,6 +146,20 @@ def test_the_quotation_guard_quotes_only_the_words_given(model):
     assert "“" not in closed and "”" not in closed, closed  # nothing to quote: no quotation
 
 
+def test_a_number_cannot_be_split_by_a_space(model):
+    import numpy as np
+
+    llama = model._llama
+    spaced = llama.tokenize(b" from 2 017.", add_bos=False, special=False)
+    texts = [llama.detokenize([t]).decode() for t in spaced]
+    assert texts[2:5] == ["2", " ", "0"]  # SmolLM2 writes " ", then a digit at a time
+    keep = model._whole_numbers()
+    after_digit = keep(np.array(spaced[:3]), np.zeros(llama.n_vocab(), dtype=np.float32))
+    assert after_digit[spaced[3]] == -np.inf  # no " " after "2"
+    after_word = keep(np.array(spaced[:1]), np.zeros(llama.n_vocab(), dtype=np.float32))
+    assert after_word[spaced[1]] == 0  # " from" goes on with " " and the number as usual
+
+
 def test_the_repeat_guard_keeps_a_written_word_from_coming_back(model):
     messages = [{"role": "user", "content": "List three things I like: soap, soap and soap."}]
     free = "".join(model.stream(messages, 16, prefix="You like", stop=("\n",)))

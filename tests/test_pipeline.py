@@ -10,6 +10,7 @@ from recommender.catalog import Catalog
 from recommender.collaborative.sasrec import SASRecConfig, save_model, train_sasrec
 from recommender.collaborative.training import model_dir
 from recommender.core.facts import short_title
+from recommender.core.grounding import NOVELTY_STOPS
 from recommender.core.pipeline import Recommender
 from recommender.core.turn import (
     ExplanationDelta,
@@ -77,9 +78,11 @@ def test_each_step_extends_one_conversation(recommender, model):
     assert re.fullmatch(r"1\. Like (Alien|Blade Runner|The Matrix), .+ is", explain[0].prefix)
     assert explain[1].prefix.startswith(explain[0].prefix + " Sci-Fi.\n2. Like ")
     assert explain[2].prefix.startswith(explain[1].prefix)
-    assert [e.stop for e in explain] == [("\n", " 2."), ("\n", " 3."), ("\n", " 4.")]
+    assert [e.stop[:2] for e in explain] == [("\n", " 2."), ("\n", " 3."), ("\n", " 4.")]
     assert all(e.quoted_words is not None for e in explain)  # the quotation guard is on
     assert profile.quoted_words is None and select.quoted_words is None
+    # a "Like" line stops before it would call its pick "new to your list"
+    assert all(e.stop[2:] == NOVELTY_STOPS for e in explain)
 
 
 def test_explanations_open_with_a_history_item(recommender, model):

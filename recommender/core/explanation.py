@@ -16,8 +16,9 @@ from recommender.core.facts import (
     short_title,
     template_explanation,
 )
-from recommender.core.grounding import GroundingChecker
+from recommender.core.grounding import NOVELTY_STOPS, GroundingChecker
 from recommender.core.turn import (
+    CALLED_NEW,
     MISWORDED,
     NO_FACT,
     NO_TEXT,
@@ -56,9 +57,11 @@ def explain(chat: PromptConversation, picks: Sequence[Item], history: Sequence[I
         start = opening(item, anchor)
         yield ExplanationDelta(position, start)
         pieces: list[str] = []
+        stop = ("\n", f" {position + 2}.")
+        if shares_any(item, anchor):  # "Like <anchor>, <pick> is": not "new to your list"
+            stop += NOVELTY_STOPS
         for piece in chat.ask("explanation", request, EXPLANATION_TOKENS,
-                              prefix=f"{reply}{position + 1}. {start}",
-                              stop=("\n", f" {position + 2}."),
+                              prefix=f"{reply}{position + 1}. {start}", stop=stop,
                               avoid=checker.avoid_words(item, anchor),
                               quoted_words=checker.quotable_words(anchor)):
             pieces.append(piece)
@@ -86,6 +89,8 @@ def checked(item: Item, anchor: Anchor, start: str, generated: str, history: Seq
         reason = WRONG_ARTICLE  # "is an drama"
     elif not checker.states_a_fact(generated, item):
         reason = NO_FACT
+    elif shares_any(item, anchor) and checker.claims_novelty(generated):
+        reason = CALLED_NEW  # "Like <shampoo>, <shampoo> is a shampoo, new to your list."
     elif not shares_any(item, anchor) and checker.claims_sameness(generated):
         reason = NOT_SHARED  # "is another Avene" of two products with nothing in common
     elif shares_any(item, anchor) and not checker.names_a_shared_fact(generated, item,

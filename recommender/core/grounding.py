@@ -33,16 +33,34 @@ from recommender.vocabulary import (
     product_types,
 )
 
-__all__ = ["GroundingChecker", "YEAR_SPAN", "wrong_year_starts"]
+__all__ = ["GroundingChecker", "NOVELTY_STOPS", "YEAR_SPAN", "wrong_year_starts"]
 
 _YEAR = re.compile(r"\b(18[89]\d|19\d\d|20[0-3]\d)\b")
+_ANY_YEAR = re.compile(r"\b[12]\d{3}\b")
+"""In a line about a film (it has a year), every four-digit number of ``YEAR_SPAN`` reads as a
+year: "an exciting drama from 2100" is no more true than "from 1990"."""
 _DECADE = re.compile(rf"\b{DECADE_PATTERN}")
 _NUMBER = re.compile(r"\d+")
+_SHORT_YEAR = re.compile(r"\bfrom \d{1,3}\b(?![\d,.]\d|s\b)")
+"""A film "from 2." (digits cut short of a year): it says no year, and reads as a wrong one."""
+_SPLIT_NUMBER = re.compile(r"\b(\d{1,3}) (\d{1,3})\b")
+"""A four-digit number the model wrote with a space inside ("from 2 017"), read as the year
+it shows a reader."""
 _MIN_TERM_ITEMS = 3  # a tag or product word must describe at least this many items to be a "term"
 _MIN_PRODUCT_WORD_ITEMS = 25
 
 _SAMENESS = re.compile(r"\b(another|also|too|as well|same|similar|again)\b", re.IGNORECASE)
 """Words that say the pick is like the title named: false when the two share nothing."""
+_NOVELTY = re.compile(r"\b(new to|your list|something (?:new|different)|for a change|a change|"
+                      r"not have|(?:kind|type) (?:you|the|your)|to try)\b", re.IGNORECASE)
+"""Words that say the pick is unlike the list (the lines about a pick that shares nothing):
+false after "Like <title>," of a title it shares something with."""
+NOVELTY_STOPS = (", new to", ", a kind", ", something different", ", something new",
+                 " for a change", ", a change", " to try")
+"""Where a line that names a title the pick is like stops: the clauses the adapter learnt for a
+pick that shares nothing ("a shampoo, new to your list" of a shampoo fan's pick). Blocking
+their words instead made it write around them: "a kind you do not have", "a sort my name also
+has"; stopped there, the line keeps what it said before ("... is a face wash.")."""
 _LIST_JOINS = re.compile(r",|;|\band\b|\bor\b|\bwith\b", re.IGNORECASE)
 _ING_AS_THING = re.compile(r"\b(?:a|an|another)\s+([a-z]+ing)\b(?=\s*(?:$|[.,;:!?]|too\b|as well\b|"
                            r"from\b|by\b|and\b|for\b))", re.IGNORECASE)
@@ -92,7 +110,10 @@ class GroundingChecker:
     def unsupported_claims(self, explanation: str, item: Item, history: Sequence[Item]) -> list[str]:
         """Every claim in ``explanation`` that ``item`` and ``history`` do not support."""
         allowed = [item, *history]
-        claims = self._years(explanation, _named_years(allowed, item.year))
+        claims = self._years(explanation, _named_years(allowed, item.year),
+                             _ANY_YEAR if item.year else _YEAR)
+        if item.year:
+            claims += [m[0] for m in _SHORT_YEAR.finditer(_joined_numbers(explanation))]
         claims += self._terms(explanation, item)
         claims += self._titles(explanation, allowed)
         return list(dict.fromkeys(claims))
@@ -137,6 +158,11 @@ class GroundingChecker:
     def claims_sameness(text: str) -> bool:
         """Does ``text`` say the pick is like the title it names ("another", "also", "too")?"""
         return bool(_SAMENESS.search(text))
+
+    @staticmethod
+    def claims_novelty(text: str) -> bool:
+        """Does ``text`` say the pick is new to the list ("new to your list", "for a change")?"""
+        return bool(_NOVELTY.search(text))
 
     @staticmethod
     def repeats_itself(text: str) -> bool:
@@ -249,8 +275,9 @@ class GroundingChecker:
 
     # -- kinds of claim -----------------------------------------------------------------------
 
-    def _years(self, text: str, years: set[int]) -> list[str]:
-        out = [m.group(0) for m in _YEAR.finditer(text) if int(m.group(0)) not in years]
+    def _years(self, text: str, years: set[int], pattern: re.Pattern[str] = _YEAR) -> list[str]:
+        text = _joined_numbers(text)
+        out = [m.group(0) for m in pattern.finditer(text) if int(m.group(0)) not in years]
         for match in _DECADE.finditer(text):
             century, digit = match["century"], int(match["decade"])
             decades = {(y // 10) % 10 for y in years if not century or str(y)[:2] == century}
@@ -311,12 +338,18 @@ def wrong_year_starts(years: Collection[int], numbers: Collection[str] = ()) -> 
     return sorted(blocked - {None})
 
 
+def _joined_numbers(text: str) -> str:
+    """``text`` with each four-digit number written with a space inside joined up."""
+    return _SPLIT_NUMBER.sub(lambda m: m[1] + m[2] if len(m[1] + m[2]) == 4 else m[0], text)
+
+
 def _named_years(items: Sequence[Item], *own: int | None) -> set[int]:
     """The years a sentence about ``items`` may name: ``own`` (an explanation's pick's year:
     "The Unforgiven (1960) is a drama from the 1950s" is false though High Noon is from 1952;
     a profile's history years), and any year written in one of their names or descriptions."""
     years = {y for y in own if y}
-    return years | {int(y) for i in items for y in _YEAR.findall(f"{i.title} {i.description}")}
+    return years | {int(y) for i in items
+                    for y in _ANY_YEAR.findall(f"{i.title} {i.description}")}  # "2046"
 
 
 def _ing_nouns(catalog: Catalog) -> frozenset[str]:

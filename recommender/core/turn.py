@@ -13,7 +13,7 @@ from recommender.core.retrieval import Steering
 from recommender.core.selection import Selection
 
 __all__ = ["HISTORY_LIMIT", "ExplanationSource", "TurnPlan", "Recommendation", "Profile", "TurnResult",
-           "NO_TEXT", "UNSUPPORTED", "NO_FACT", "NOT_SHARED", "NO_HISTORY_FACT", "Linked",
+           "NO_TEXT", "UNSUPPORTED", "CALLED_NEW", "NO_FACT", "NOT_SHARED", "NO_HISTORY_FACT", "Linked",
            "ProfileDelta", "ProfileDone", "Retrieved", "ExplanationStart", "ExplanationDelta", "Recommended",
            "Finished",
            "Event"]
@@ -37,6 +37,7 @@ NOT_SHARED = "it named nothing the pick shares with the title it compares it to"
 REPEATED = "it named one thing twice in a row"
 MISWORDED = "it used a describing word as a thing (“another cleansing”)"
 WRONG_ARTICLE = "it wrote “a” or “an” before the wrong sound (“an drama”)"
+CALLED_NEW = "it called the pick new to the list, though it is like the title it names"
 """Why a model explanation was replaced (``Recommendation.replaced_because``)."""
 NO_HISTORY_FACT = "it named no catalog fact of the titles liked"
 """Why a model profile was replaced (``TurnResult.profile_replaced_because``), besides

@@ -181,7 +181,7 @@ class LlamaCppChatModel:
              [self._blocking_repeats(start)] if no_repeats else []) + \
             ([self._quoting(quoted_words, start)] if quoted_words is not None else [])
         if prose:
-            processors.append(self._articles())
+            processors += [self._articles(), self._whole_numbers()]
         return LogitsProcessorList(processors) if processors else None
 
     def _articles(self):
@@ -198,6 +198,21 @@ class LlamaCppChatModel:
             article = table.articles.get(int(input_ids[-1])) if len(input_ids) else None
             if article in barred:
                 scores[barred[article]] = -np.inf
+            return scores
+
+        return keep
+
+    def _whole_numbers(self):
+        """A logits processor that keeps a number whole: after a digit, no space then digits
+        (``TokenTable.spaced_digits``), so "from 2 017" cannot slip past the year guard."""
+        import numpy as np
+
+        table = self._token_table()
+        barred = np.array(table.spaced_digits, dtype=np.intp)
+
+        def keep(input_ids, scores):
+            if len(input_ids) and int(input_ids[-1]) in table.digits:
+                scores[barred] = -np.inf
             return scores
 
         return keep

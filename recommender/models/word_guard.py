@@ -28,6 +28,8 @@ __all__ = ["CLOSING_QUOTE", "OPENING_QUOTE", "PLAIN_MARKS", "QuotationGuard", "T
 _WRITTEN_WORD = re.compile(r"[A-Za-z0-9]+$")
 _AFTER_A = re.compile(r" [aeio][a-z]*$")
 _AFTER_AN = re.compile(r" [b-df-gj-np-tv-xz][a-z]*$")
+_DIGITS = re.compile(r" ?[0-9]+$")
+_SPACED_DIGITS = re.compile(r" +[0-9]*$")
 PLAIN_MARKS = frozenset(" \n,.;:!?&()-/")
 """What a guarded reply may write besides ASCII letters and digits (not "***", "™" or "'")."""
 OPENING_QUOTE, CLOSING_QUOTE = "“", "”"
@@ -80,6 +82,11 @@ class TokenTable:
     """The tokens that may not follow each article: a space, then a lower-case word that starts
     with a vowel after "a" (" oil"), with a consonant after "an" (" drama"); "h", "u" and "y"
     go either way ("an hour", "a unique", "a yellow"), and capitals too ("an FBI", "a European")."""
+    digits: set[int] = field(default_factory=set)
+    """Digits only, after a space or not (" 19", "7")."""
+    spaced_digits: list[int] = field(default_factory=list)
+    """Spaces, then digits or nothing (" 0", " "): after a digit they would split a number, as
+    in "a drama from 2 017", which no year guard reads as the year it shows."""
 
     @classmethod
     def from_texts(cls, texts: Sequence[str | None]) -> TokenTable:
@@ -100,6 +107,10 @@ class TokenTable:
                 table.not_after.setdefault("a", []).append(token)
             elif _AFTER_AN.match(text):
                 table.not_after.setdefault("an", []).append(token)
+            if _DIGITS.match(text):
+                table.digits.add(token)
+            if _SPACED_DIGITS.match(text):
+                table.spaced_digits.append(token)
             seen = folded(text)
             if text and not seen:
                 table.neutral.append(token)
