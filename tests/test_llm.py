@@ -153,7 +153,7 @@ def test_a_number_cannot_be_split_by_a_space(model):
     spaced = llama.tokenize(b" from 2 017.", add_bos=False, special=False)
     texts = [llama.detokenize([t]).decode() for t in spaced]
     assert texts[2:5] == ["2", " ", "0"]  # SmolLM2 writes " ", then a digit at a time
-    keep = model._whole_numbers()
+    keep = model._spelling()
     after_digit = keep(np.array(spaced[:3]), np.zeros(llama.n_vocab(), dtype=np.float32))
     assert after_digit[spaced[3]] == -np.inf  # no " " after "2"
     after_word = keep(np.array(spaced[:1]), np.zeros(llama.n_vocab(), dtype=np.float32))

@@ -41,7 +41,7 @@ def explain_at_length(model: GuardedModel, domain: Domain, state: ConversationSt
         pieces.append(piece)
         yield ExplanationDelta(0, piece)
     generated = "".join(pieces)
-    text = finish_sentence(opening + generated, after=len(" ".join(opening.split())))
+    text = finish_sentence(opening + generated, opening=opening)
     if not model.failed and generated.strip() and \
             not domain.checker.unsupported_claims(text, item, history) and \
             domain.checker.states_a_fact(generated, item):

@@ -112,15 +112,16 @@ def facts_line(item: Item) -> str:
 def finished_reply(start: str, generated: str) -> tuple[str, str]:
     """The sentence our opening ``start`` and the model's ``generated`` words make ("" when the
     model wrote nothing), and the model's words in it: only those are claims to check."""
-    opening = " ".join(start.split())
-    text = finish_sentence(start + generated, after=len(opening)) if generated.strip() else ""
+    text = finish_sentence(start + generated, opening=start) if generated.strip() else ""
     return text, text[len(start):] if text.startswith(start) else text
 
 
-def finish_sentence(text: str, after: int = 0) -> str:
+def finish_sentence(text: str, opening: str = "") -> str:
     """Tidy a generated sentence: trim, end with a full stop even when cut at the token limit
-    (at its last comma past the middle and past ``after`` characters: a line stopped before
-    ", new to your list" is not cut inside its opening's "Simple Foaming Cleanser, 5 Ounce")."""
+    (at its last comma past the middle and past ``opening``, the fixed start of ``text``: a
+    line stopped before ", new to your list" is not cut inside "Simple Foaming Cleanser, 5
+    Ounce")."""
+    after = len(" ".join(opening.split()))
     text = " ".join(text.split())
     if not text:
         return text

@@ -110,10 +110,7 @@ class GroundingChecker:
     def unsupported_claims(self, explanation: str, item: Item, history: Sequence[Item]) -> list[str]:
         """Every claim in ``explanation`` that ``item`` and ``history`` do not support."""
         allowed = [item, *history]
-        claims = self._years(explanation, _named_years(allowed, item.year),
-                             _ANY_YEAR if item.year else _YEAR)
-        if item.year:
-            claims += [m[0] for m in _SHORT_YEAR.finditer(_joined_numbers(explanation))]
+        claims = self._years(explanation, _named_years(allowed, item.year), film=bool(item.year))
         claims += self._terms(explanation, item)
         claims += self._titles(explanation, allowed)
         return list(dict.fromkeys(claims))
@@ -275,9 +272,14 @@ class GroundingChecker:
 
     # -- kinds of claim -----------------------------------------------------------------------
 
-    def _years(self, text: str, years: set[int], pattern: re.Pattern[str] = _YEAR) -> list[str]:
+    def _years(self, text: str, years: set[int], film: bool = False) -> list[str]:
+        """The years and decades ``text`` names that are not of ``years``; about a ``film``,
+        every four-digit number counts, and so does a year cut short ("from 2.")."""
         text = _joined_numbers(text)
-        out = [m.group(0) for m in pattern.finditer(text) if int(m.group(0)) not in years]
+        out = [m.group(0) for m in (_ANY_YEAR if film else _YEAR).finditer(text)
+               if int(m.group(0)) not in years]
+        if film:
+            out += [m.group(0) for m in _SHORT_YEAR.finditer(text)]
         for match in _DECADE.finditer(text):
             century, digit = match["century"], int(match["decade"])
             decades = {(y // 10) % 10 for y in years if not century or str(y)[:2] == century}

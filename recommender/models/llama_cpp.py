@@ -181,38 +181,22 @@ class LlamaCppChatModel:
              [self._blocking_repeats(start)] if no_repeats else []) + \
             ([self._quoting(quoted_words, start)] if quoted_words is not None else [])
         if prose:
-            processors += [self._articles(), self._whole_numbers()]
+            processors.append(self._spelling())
         return LogitsProcessorList(processors) if processors else None
 
-    def _articles(self):
-        """A logits processor that keeps "a" from a vowel and "an" from a consonant ("an drama",
-        "this time a oil"): after the token " a" or " an", the words that may not follow it
-        (``TokenTable.not_after``) are ruled out."""
+    def _spelling(self):
+        """A logits processor for what may not follow the last token (``TokenTable.not_next``):
+        "a" before a vowel and "an" before a consonant ("an drama", "this time a oil"), and a
+        space inside a number, so "from 2 017" cannot slip past the year guard."""
         import numpy as np
 
-        table = self._token_table()
-        barred = {article: np.array(ids, dtype=np.intp)
-                  for article, ids in table.not_after.items()}
+        barred = {token: np.array(ids, dtype=np.intp)
+                  for token, ids in self._token_table().not_next().items()}
 
         def keep(input_ids, scores):
-            article = table.articles.get(int(input_ids[-1])) if len(input_ids) else None
-            if article in barred:
-                scores[barred[article]] = -np.inf
-            return scores
-
-        return keep
-
-    def _whole_numbers(self):
-        """A logits processor that keeps a number whole: after a digit, no space then digits
-        (``TokenTable.spaced_digits``), so "from 2 017" cannot slip past the year guard."""
-        import numpy as np
-
-        table = self._token_table()
-        barred = np.array(table.spaced_digits, dtype=np.intp)
-
-        def keep(input_ids, scores):
-            if len(input_ids) and int(input_ids[-1]) in table.digits:
-                scores[barred] = -np.inf
+            ids = barred.get(int(input_ids[-1])) if len(input_ids) else None
+            if ids is not None:
+                scores[ids] = -np.inf
             return scores
 
         return keep

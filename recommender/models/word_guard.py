@@ -88,6 +88,13 @@ class TokenTable:
     """Spaces, then digits or nothing (" 0", " "): after a digit they would split a number, as
     in "a drama from 2 017", which no year guard reads as the year it shows."""
 
+    def not_next(self) -> dict[int, list[int]]:
+        """For each token, the tokens that may not follow it: ``not_after`` its article, and
+        ``spaced_digits`` after a digit."""
+        rules = {token: self.not_after.get(article, []) for token, article in self.articles.items()}
+        rules.update((token, self.spaced_digits) for token in self.digits)
+        return {token: ids for token, ids in rules.items() if ids}
+
     @classmethod
     def from_texts(cls, texts: Sequence[str | None]) -> TokenTable:
         table = cls()
