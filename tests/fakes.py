@@ -143,3 +143,20 @@ class AnsweringModel:
 
     def option_scores(self, messages, prefix, options) -> list[float]:
         return [0.0] * len(options)
+
+
+class TogetherModel(ScriptedModel):
+    """A ``ScriptedModel`` that, like the llama.cpp backend, decodes several replies at once
+    (``stream_many``): their pieces come interleaved, the last reply's first, and each reply is
+    marked finished (``None``) at the end of its own pieces, the last reply first."""
+
+    def stream_many(self, messages, max_tokens, replies) -> Iterator[tuple[int, str | None]]:
+        pieces = [list(self.stream(messages, max_tokens, prefix=r.prefix, stop=r.stop,
+                                   avoid=r.avoid, no_repeats=r.no_repeats,
+                                   only_words=r.only_words, quoted_words=r.quoted_words))
+                  for r in replies]
+        queues = [[*p, None] for p in pieces]
+        while any(queues):
+            for index in reversed(range(len(queues))):
+                if queues[index]:
+                    yield index, queues[index].pop(0)

@@ -108,6 +108,74 @@ def test_the_same_prompt_scores_the_same_whatever_the_cache_held(adapter):
     assert after_the_turn == after_another == fresh.option_scores(messages, prefix, options)
 
 
+@pytest.mark.parametrize("adapter", [None, "shipped"])
+def test_replies_decoded_together_read_as_each_decoded_alone(adapter):
+    """A turn's explanation lines go through llama.cpp as parallel sequences of one batch; each
+    must come out as it would decoded on its own (``batch_decoding`` says why it can differ),
+    its pieces in order, with its guards, and then be marked finished once."""
+    from pathlib import Path
+
+    from recommender.models.chat import Reply
+
+    setting = None if adapter is None else Path(adapter)
+    model = load_chat_model(None, threads=2, context_tokens=2048, adapter_path=setting)
+    messages = [_SYSTEM, _ASK, {"role": "assistant", "content": "You like sci-fi action."},
+                {"role": "user", "content": "Explain each pick in one line:\n" + _LIST}]
+    replies = [Reply(prefix=f"{n}. Like {anchor}, Film {n} is", stop=("\n", f" {n + 1}."),
+                     avoid=("action", "sci-fi") if n % 2 else (),
+                     quoted_words=("aliens",) if n == 3 else None)
+               for n, anchor in enumerate(["Alien", "The Matrix", "Blade Runner", "Alien",
+                                           "The Matrix Reloaded and Blade Runner"], 1)]
+    together = ["" for _ in replies]
+    finished: list[int] = []
+    for index, piece in model.stream_many(messages, 20, replies):
+        assert index not in finished
+        if piece is None:
+            finished.append(index)
+        else:
+            together[index] += piece
+    alone = ["".join(model.stream(messages, 20, prefix=r.prefix, stop=r.stop, avoid=r.avoid,
+                                  quoted_words=r.quoted_words)) for r in replies]
+    assert sorted(finished) == list(range(len(replies)))
+    assert together == alone
+    assert all(text.strip() and "\n" not in text for text in together)
+    assert not re.search(r"\b(action|sci-fi)\b", together[0] + together[2], re.IGNORECASE)
+
+
+def test_every_step_of_a_batch_scores_as_it_would_alone():
+    """The numbers under the texts above: each sequence's logits at every step of a batch are
+    bit-identical to those it gets decoded alone (without flash attention, or with batches of
+    64 tokens and more, they move by up to 0.7: ``batch_decoding``)."""
+    import numpy as np
+
+    from recommender.models.batch_decoding import Decoding
+
+    model = load_chat_model(None, threads=2, context_tokens=2048)
+    base = model._tokens_of([_SYSTEM, {"role": "user", "content": "Explain each pick in one "
+                                       "line:\n" + _LIST}], "")
+    endings = [f"{n}. Like Alien, Film {n} is" for n in range(1, 7)]
+
+    def decodings(recorded: list[list]) -> list[Decoding]:
+        def recorder(steps: list):
+            def record(_ids, scores):
+                steps.append(scores.copy())
+                return scores
+            return record
+        return [Decoding(base + model._llama.tokenize(e.encode(), add_bos=False,
+                                                       special=False), 12 + 2 * n,
+                         processor=recorder(steps))
+                for n, (e, steps) in enumerate(zip(endings, recorded))]
+
+    together: list[list] = [[] for _ in endings]
+    list(model._decoder.run(decodings(together)))
+    for n, steps in enumerate(together):
+        alone: list[list] = [[] for _ in endings]
+        model._decoder.forget()
+        list(model._decoder.run([decodings(alone)[n]]))
+        assert len(steps) == len(alone[n]) > 1
+        assert all(np.array_equal(a, b) for a, b in zip(steps, alone[n]))
+
+
 def test_the_decoding_guard_keeps_avoided_words_out(model):
     messages = [{"role": "user", "content": "In a few words, what genre is the film Seven "
                  "(1995)? It is a crime thriller."}]

@@ -14,6 +14,7 @@ from recommender.core.grounding import NOVELTY_STOPS
 from recommender.core.pipeline import Recommender
 from recommender.core.turn import (
     ExplanationDelta,
+    ExplanationStart,
     Finished,
     Linked,
     ProfileDelta,
@@ -27,7 +28,7 @@ from recommender.loading import load_domains
 from recommender.models.chat import ModelTimeoutError
 
 from .catalogs import tiny_movies, tiny_products
-from .fakes import WordHashEmbedder, pick_reversed
+from .fakes import TogetherModel, WordHashEmbedder, pick_reversed
 
 HISTORY = "I loved Alien, Blade Runner and The Matrix"
 
@@ -64,6 +65,31 @@ def test_events_stream_in_order(recommender, model):
     assert kinds.count(Recommended.__name__) == 3
 
 
+def test_lines_decoded_together_stream_in_order_as_decoded_one_by_one(recommender, model):
+    """A backend that decodes the lines at once hands their pieces over interleaved; the turn
+    still shows them pick by pick, each line's text after its start and before its result, and
+    the same lines as a backend that writes one after another."""
+    _script_good_turn(model)
+    one_by_one = recommender.recommend("movies", message=HISTORY)
+    together = TogetherModel()
+    _script_good_turn(together)
+    events = list(Recommender(recommender.settings, together, recommender.domains).stream(
+        "movies", message=HISTORY))
+    shown: list[tuple[str, int]] = [(type(e).__name__, e.position) for e in events
+                                    if isinstance(e, ExplanationStart | ExplanationDelta |
+                                                  Recommended)]
+    positions = [p for _, p in shown]
+    assert positions == sorted(positions)
+    for n in range(3):
+        kinds = [k for k, p in shown if p == n]
+        assert kinds[0] == "ExplanationStart" and kinds[-1] == "Recommended"
+        assert kinds.count("ExplanationDelta") >= 2  # the opening, then the model's words
+    result = events[-1].result
+    assert [(r.item_id, r.explanation, r.source) for r in result.recommendations] == \
+        [(r.item_id, r.explanation, r.source) for r in one_by_one.recommendations]
+    assert [c.prefix for c in together.calls] == [c.prefix for c in model.calls]
+
+
 def test_each_step_extends_one_conversation(recommender, model):
     """The prefix cache only helps if every prompt starts with the previous one."""
     _script_good_turn(model)
@@ -74,10 +100,10 @@ def test_each_step_extends_one_conversation(recommender, model):
     assert [m["role"] for m in explain[0].messages] == ["system", "user", "assistant", "user",
                                                         "assistant", "user"]
     assert all(e.messages == explain[0].messages for e in explain)
-    # each explanation line continues the reply so far, opening with a history item
-    assert re.fullmatch(r"1\. Like (Alien|Blade Runner|The Matrix), .+ is", explain[0].prefix)
-    assert explain[1].prefix.startswith(explain[0].prefix + " Sci-Fi.\n2. Like ")
-    assert explain[2].prefix.startswith(explain[1].prefix)
+    # each explanation line is its own reply to the same request, so all are decoded together,
+    # opening with its number and a history item
+    for n, call in enumerate(explain, 1):
+        assert re.fullmatch(rf"{n}\. Like (Alien|Blade Runner|The Matrix), [^\n]+ is", call.prefix)
     assert [e.stop[:2] for e in explain] == [("\n", " 2."), ("\n", " 3."), ("\n", " 4.")]
     assert all(e.quoted_words is not None for e in explain)  # the quotation guard is on
     assert profile.quoted_words is None and select.quoted_words is None

@@ -1,6 +1,6 @@
-"""PALR step 3, explanation: one assistant reply with a line per pick, each opened with a fixed
-phrase naming a history item, continued by the model, and kept only when the grounding check
-accepts it; catalog facts stand in otherwise."""
+"""PALR step 3, explanation: a line per pick, each opened with a fixed phrase naming a history
+item and continued by the model (all picks' lines decoded together), and kept only when the
+grounding check accepts it; catalog facts stand in otherwise."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from recommender.core.turn import (
     Recommendation,
     Recommended,
 )
+from recommender.models.chat import Reply
 from recommender.models.prompting import PromptConversation
 from recommender.models.prompts import render
 
@@ -46,29 +47,57 @@ EXPLANATION_TOKENS = 20
 
 def explain(chat: PromptConversation, picks: Sequence[Item], history: Sequence[Item],
             noun: str, checker: GroundingChecker) -> Iterator[Event]:
-    """Stream each pick's explanation and yield its checked ``Recommended``. The reply only ever
-    grows, so llama.cpp's cache covers all but the new text."""
+    """Stream each pick's explanation and yield its checked ``Recommended``, pick by pick.
+
+    Every line is asked for at once, each after the same request with its own opening, so the
+    model decodes them together (``stream_replies``); a line's text is shown as it comes while
+    the lines before it are done, and the rest as soon as they are."""
+    if not picks:
+        return
     facts = "\n".join(f"{n}. {facts_line(item)}" for n, item in enumerate(picks, 1))
     request = render("explain", noun=noun, facts=facts)
-    reply = ""
-    for position, item in enumerate(picks):
-        anchor = choose_anchor(item, history)
-        yield ExplanationStart(position, item)
-        start = opening(item, anchor)
-        yield ExplanationDelta(position, start)
-        pieces: list[str] = []
-        stop = ("\n", f" {position + 2}.")
-        if shares_any(item, anchor):  # "Like <anchor>, <pick> is": not "new to your list"
-            stop += NOVELTY_STOPS
-        for piece in chat.ask("explanation", request, EXPLANATION_TOKENS,
-                              prefix=f"{reply}{position + 1}. {start}", stop=stop,
-                              avoid=checker.avoid_words(item, anchor),
-                              quoted_words=checker.quotable_words(anchor)):
-            pieces.append(piece)
-            yield ExplanationDelta(position, piece)
-        generated = "" if chat.model.failed else "".join(pieces)
-        reply += f"{position + 1}. {start}{generated}\n"
-        yield Recommended(position, checked(item, anchor, start, generated, history, checker))
+    anchors = [choose_anchor(item, history) for item in picks]
+    openings = [opening(item, anchor) for item, anchor in zip(picks, anchors)]
+    replies = [Reply(prefix=f"{n}. {start}", stop=_stops(n, item, anchor),
+                     avoid=tuple(checker.avoid_words(item, anchor)),
+                     quoted_words=checker.quotable_words(anchor))
+               for n, (item, anchor, start) in enumerate(zip(picks, anchors, openings), 1)]
+    pieces: list[list[str]] = [[] for _ in picks]
+    finished = [False] * len(picks)
+    shown = 0  # the line on screen now; those before it are done
+
+    def show_finished() -> Iterator[Event]:
+        nonlocal shown
+        while shown < len(picks) and finished[shown]:
+            generated = "" if chat.model.failed else "".join(pieces[shown])
+            yield Recommended(shown, checked(picks[shown], anchors[shown], openings[shown],
+                                             generated, history, checker))
+            shown += 1
+            if shown < len(picks):
+                yield ExplanationStart(shown, picks[shown])
+                yield ExplanationDelta(shown, openings[shown])
+                if pieces[shown]:
+                    yield ExplanationDelta(shown, "".join(pieces[shown]))
+
+    yield ExplanationStart(0, picks[0])
+    yield ExplanationDelta(0, openings[0])
+    for index, piece in chat.ask_many("explanation", request, EXPLANATION_TOKENS, replies):
+        if piece is None:
+            finished[index] = True
+            yield from show_finished()
+            continue
+        pieces[index].append(piece)
+        if index == shown:
+            yield ExplanationDelta(index, piece)
+    finished[:] = [True] * len(picks)  # the model failed, or answered fewer lines
+    yield from show_finished()
+
+
+def _stops(number: int, item: Item, anchor: Anchor) -> tuple[str, ...]:
+    """Where line ``number`` ends: its newline, the next line's number, and (after "Like
+    <anchor>, <pick> is") the clauses that call a pick new (``NOVELTY_STOPS``)."""
+    stop: tuple[str, ...] = ("\n", f" {number + 1}.")
+    return stop + NOVELTY_STOPS if shares_any(item, anchor) else stop
 
 
 def checked(item: Item, anchor: Anchor, start: str, generated: str, history: Sequence[Item],

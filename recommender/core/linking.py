@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from recommender.catalog import Catalog, Item
+from recommender.core.close_matches import CloseMatcher
 from recommender.errors import InputError
 from recommender.vocabulary import STOPWORDS, TITLE_FILLER, normalize
 
@@ -112,6 +113,7 @@ class TitleLinker:
                 if word not in STOPWORDS:
                     self._postings[word].add(item.item_id)
         self._key_list = list(self._keys)
+        self._matcher: CloseMatcher | None = None  # built on first use
         self._keys_by_word: dict[str, set[str]] = defaultdict(set)
         for key in self._key_list:
             self._keys_by_word["^" + key[:3]].add(key)
@@ -373,8 +375,7 @@ class TitleLinker:
     def _close(self, phrase: str, key: str) -> Mention | None:
         if len(key) < 4:
             return None
-        close = [c for c in difflib.get_close_matches(key, self._key_list, n=3,
-                                                      cutoff=_CLOSE_CUTOFF)
+        close = [c for c in self._close_matcher().get(key, n=3, cutoff=_CLOSE_CUTOFF)
                  if _years_agree(key, c)]
         if not close:
             return None
@@ -384,6 +385,11 @@ class TitleLinker:
                        "spelling", others)
 
     # -- helpers ----------------------------------------------------------------------------
+
+    def _close_matcher(self) -> CloseMatcher:
+        if self._matcher is None:
+            self._matcher = CloseMatcher(self._key_list)
+        return self._matcher
 
     def _best(self, keys: list[_Key]) -> tuple[str, float, tuple[str, ...]]:
         """The likeliest item of those sharing a name, its confidence (its share of the

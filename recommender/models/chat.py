@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from recommender.vocabulary import STOPWORDS
 
-__all__ = ["ChatModel", "Message", "ModelTimeoutError", "compact_grammar", "repeatable_words",
-           "CHATML", "chat_formatter", "neutralized"]
+__all__ = ["ChatModel", "Message", "ModelTimeoutError", "Reply", "stream_replies",
+           "compact_grammar", "repeatable_words", "CHATML", "chat_formatter", "neutralized"]
 
 Message = dict[str, str]
 
@@ -90,6 +91,38 @@ class ChatModel(Protocol):
         """Log-probabilities, normalised over ``options``, of each option's first token as the
         next token after ``prefix``: one forward pass, no generation (LlamaRec's verbalizer)."""
         ...
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One of several replies to the same messages (``stream_replies``): how it starts and
+    what guards it, as in ``ChatModel.stream``."""
+
+    prefix: str = ""
+    stop: Sequence[str] = ()
+    avoid: Sequence[str] = ()
+    no_repeats: bool = False
+    only_words: Collection[str] = ()
+    quoted_words: Collection[str] | None = None
+
+
+def stream_replies(model: ChatModel, messages: Sequence[Message], max_tokens: int,
+                   replies: Sequence[Reply]) -> Iterator[tuple[int, str | None]]:
+    """Each reply's text as ``(index, piece)``, and ``(index, None)`` once that reply is
+    finished: decoded together where the backend can (``stream_many``: a turn's explanation
+    lines as parallel sequences of one llama.cpp batch), else one reply after another. Either
+    way a reply's pieces come in order, and it reads the same as ``stream`` with its options
+    would give."""
+    together = getattr(model, "stream_many", None)
+    if together is not None:
+        yield from together(messages, max_tokens, replies)
+        return
+    for index, reply in enumerate(replies):
+        for piece in model.stream(messages, max_tokens, prefix=reply.prefix, stop=reply.stop,
+                                  avoid=reply.avoid, no_repeats=reply.no_repeats,
+                                  only_words=reply.only_words, quoted_words=reply.quoted_words):
+            yield index, piece
+        yield index, None
 
 
 def compact_grammar(schema: dict) -> str | None:

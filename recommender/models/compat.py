@@ -15,7 +15,7 @@ from pathlib import Path
 from recommender.errors import ModelLoadError
 from recommender.models.packaged import default_gguf_path
 
-__all__ = ["without_amx_repacking", "serve"]
+__all__ = ["without_amx_repacking", "with_parallel_sequences", "serve"]
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,29 @@ def without_amx_repacking() -> Iterator[None]:
             low.llama_model_default_params = original
 
 
-_LOAD_LOCK = threading.Lock()
+_LOAD_LOCK = threading.RLock()  # the two patches below nest
+
+
+@contextmanager
+def with_parallel_sequences(count: int) -> Iterator[None]:
+    """Make the context a ``Llama`` builds here hold ``count`` sequences in one shared (unified)
+    cache, so a prompt cached once serves several replies; ``Llama()`` has no argument for
+    either (``batch_decoding``)."""
+    import llama_cpp.llama_cpp as low
+
+    with _LOAD_LOCK:
+        original = low.llama_context_default_params
+
+        def params_for_sequences():
+            params = original()
+            params.n_seq_max, params.kv_unified = count, True
+            return params
+
+        low.llama_context_default_params = params_for_sequences
+        try:
+            yield
+        finally:
+            low.llama_context_default_params = original
 
 def serve(argv: Sequence[str], adapter_setting: Path | None = None) -> None:
     """``python -m llama_cpp.server`` with three differences: ``--model`` defaults to the

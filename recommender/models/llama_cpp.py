@@ -1,16 +1,13 @@
 """The local LLM: llama-cpp-python running a GGUF file on the CPU, as a :class:`ChatModel`.
 
-The pipeline keeps its prompts in one growing conversation (profile, then each explanation), so
-llama.cpp's prefix cache evaluates only the new tokens of each step.
+The pipeline keeps its prompts in one growing conversation (profile, then the explanations), so
+the cached prompt (``batch_decoding.BatchDecoder``) covers all but the new tokens of each step,
+and a turn's explanation lines are decoded together, as parallel sequences over their shared
+prompt (``stream_many``).
 
-The same prompt must give the same reply whatever was evaluated before it: a user study shows two
-participants who typed the same titles the same explanation. On this CPU build a token decoded on
-its own (as a reply is generated) leaves other key and value vectors than the same token evaluated
-in a batch, up to 0.48 apart in a logit later, and llama.cpp's prefix cache reuses whichever it has;
-greedy decoding turns that into a different word when two words are nearly tied. So a prompt is
-evaluated in *canonical segments* (one per message, and one per line of the reply being written),
-each one batch, and the cache is reused only up to a segment start where the earlier prompt had the
-same segments. The state a prompt leaves is then a function of the prompt alone
+The same prompt must give the same reply whatever was evaluated before it, and whether it was
+decoded alone or beside others: a user study shows two participants who typed the same titles
+the same explanation. ``batch_decoding`` says how that is kept
 (``tests/test_llm.py::test_the_same_prompt_scores_the_same_whatever_the_cache_held``).
 """
 
@@ -24,16 +21,18 @@ from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
 from recommender.errors import ModelLoadError, ModelNotFoundError
+from recommender.models.batch_decoding import MAX_SEQUENCES, BatchDecoder, Decoding
 from recommender.models.chat import (
     CHATML,
     Message,
     ModelTimeoutError,
+    Reply,
     chat_formatter,
     compact_grammar,
     neutralized,
     repeatable_words,
 )
-from recommender.models.compat import without_amx_repacking
+from recommender.models.compat import with_parallel_sequences, without_amx_repacking
 from recommender.models.packaged import default_gguf_path
 from recommender.models.word_guard import (
     QuotationGuard,
@@ -67,7 +66,7 @@ class LlamaCppChatModel:
         if adapter_path is not None:
             check_adapter(adapter_path, model_path)
         try:
-            with without_amx_repacking():
+            with without_amx_repacking(), with_parallel_sequences(MAX_SEQUENCES):
                 self._llama = Llama(
                     model_path=str(model_path),
                     lora_path=None if adapter_path is None else str(adapter_path),
@@ -76,6 +75,7 @@ class LlamaCppChatModel:
                     n_threads_batch=threads,
                     n_batch=512,
                     seed=0,
+                    flash_attn=True,  # a sequence's numbers then do not depend on its neighbours
                     verbose=False,
                 )
         except (ValueError, RuntimeError, OSError) as exc:
@@ -89,9 +89,7 @@ class LlamaCppChatModel:
         self.timeout_s = timeout_s
         self._lock = threading.Lock()
         self._formatter, self._end_of_turn = _chat_formatter(self._llama)
-        self._canonical = 0  # cached tokens evaluated in canonical segments ...
-        self._cuts: list[int] = []  # ... which started at these positions
-        self._kinds: dict[int, tuple[bool, bool]] = {}
+        self._decoder = BatchDecoder(self._llama)
         self._pieces: dict[str, list[tuple[int, ...]]] = {}
         self._tokens: TokenTable | None = None
 
@@ -107,28 +105,54 @@ class LlamaCppChatModel:
         only_words: Collection[str] = (),
         quoted_words: Collection[str] | None = None,
     ) -> Iterator[str]:
+        prompt = self._tokens_of(messages, prefix)
+        if json_schema is not None:
+            yield from self._stream_constrained(prompt, max_tokens, json_schema, stop, avoid)
+            return
+        yield from (piece for _, piece in self._decode(messages, max_tokens, [Reply(
+            prefix, stop, avoid, no_repeats, only_words, quoted_words)], [prompt]) if piece)
+
+    def stream_many(self, messages: Sequence[Message], max_tokens: int,
+                    replies: Sequence[Reply]) -> Iterator[tuple[int, str | None]]:
+        """Every reply decoded at once, one batch per step (``stream_replies``); ``(index,
+        piece)`` as each reply's text is final. A reply reads the same as ``stream`` alone."""
+        prompts = [self._tokens_of(messages, reply.prefix) for reply in replies]
+        yield from self._decode(messages, max_tokens, replies, prompts)
+
+    def _decode(self, messages: Sequence[Message], max_tokens: int, replies: Sequence[Reply],
+                prompts: Sequence[list[int]]) -> Iterator[tuple[int, str | None]]:
+        decodings = [
+            Decoding(prompt, max_tokens, stop=[*reply.stop, self._end_of_turn],
+                     processor=self._processors(reply.avoid, reply.no_repeats, reply.only_words,
+                                                reply.quoted_words, reply.prefix, len(prompt)))
+            for reply, prompt in zip(replies, prompts)]
+        with self._lock:
+            try:
+                yield from self._decoder.run(decodings, time.monotonic() + self.timeout_s)
+            except TimeoutError:
+                raise ModelTimeoutError(f"no answer within {self.timeout_s:g} s") from None
+
+    def _stream_constrained(self, tokens: list[int], max_tokens: int, json_schema: dict,
+                            stop: Sequence[str], avoid: Sequence[str]) -> Iterator[str]:
+        """A reply under a JSON-schema grammar, through llama-cpp-python's own completion (the
+        selection and reading steps, off the default path): the prompt cached as for any other,
+        its last token and the reply decoded one at a time, and the reply's cells dropped."""
         from llama_cpp import LlamaGrammar
 
-        grammar = None
-        if json_schema is not None:
-            compact = compact_grammar(json_schema)
-            grammar = (LlamaGrammar.from_string(compact, verbose=False) if compact else
-                       LlamaGrammar.from_json_schema(json.dumps(json_schema), verbose=False))
-        prompt = self._formatter(messages=neutralized(messages)).prompt + prefix
-        tokens = self._llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        compact = compact_grammar(json_schema)
+        grammar = (LlamaGrammar.from_string(compact, verbose=False) if compact else
+                   LlamaGrammar.from_json_schema(json.dumps(json_schema), verbose=False))
+        llama, cached = self._llama, tokens[:-1]
         with self._lock:
             deadline = time.monotonic() + self.timeout_s
-            self._evaluate_canonically(tokens)
-            chunks = self._llama.create_completion(
-                prompt=tokens,
-                max_tokens=max_tokens,
-                temperature=0.0,
-                stream=True,
-                grammar=grammar,
-                stop=[*stop, self._end_of_turn],
-                logits_processor=self._processors(avoid, no_repeats, only_words, quoted_words,
-                                                  prefix, len(tokens), prose=grammar is None),
-            )
+            self._decoder.cache(cached)
+            llama.n_tokens = len(cached)
+            llama.input_ids[:len(cached)] = cached
+            chunks = llama.create_completion(
+                prompt=tokens, max_tokens=max_tokens, temperature=0.0, stream=True,
+                grammar=grammar, stop=[*stop, self._end_of_turn],
+                logits_processor=self._processors(avoid, False, (), None, "", len(tokens),
+                                                  prose=False))
             try:
                 for chunk in chunks:
                     if time.monotonic() > deadline:
@@ -138,34 +162,26 @@ class LlamaCppChatModel:
                         yield text
             finally:
                 chunks.close()  # stop decoding now, not when the generator is collected
+                self._decoder.cache(cached)  # the reply's tokens were decoded one by one
+                llama.n_tokens = len(cached)
 
+    def _tokens_of(self, messages: Sequence[Message], prefix: str) -> list[int]:
+        prompt = self._formatter(messages=neutralized(messages)).prompt + prefix
+        return self._llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
 
     def option_scores(self, messages: Sequence[Message], prefix: str,
                       options: Sequence[str]) -> list[float]:
         import numpy as np
-        from llama_cpp import LogitsProcessorList
 
         first = [self._llama.tokenize(o.encode("utf-8"), add_bos=False, special=False)[0]
                  for o in options]
         if len(set(first)) != len(first):
             raise ValueError(f"options {list(options)} do not start with distinct tokens")
-        prompt = self._formatter(messages=neutralized(messages)).prompt + prefix
-        tokens = self._llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
-        captured: list[np.ndarray] = []
-
-        def capture(_input_ids, scores):
-            if not captured:
-                captured.append(np.array(scores[first], dtype=np.float64))
-            return scores
-
         with self._lock:
-            self._evaluate_canonically(tokens)
-            self._llama.create_completion(prompt=tokens, max_tokens=1, temperature=0.0,
-                                          logits_processor=LogitsProcessorList([capture]))
-        logits = captured[0]
-        logits = logits - logits.max()
-        return (logits - np.log(np.exp(logits).sum())).tolist()
-
+            logits = self._decoder.next_logits(self._tokens_of(messages, prefix))
+        chosen = logits[first].astype(np.float64)
+        chosen -= chosen.max()
+        return (chosen - np.log(np.exp(chosen).sum())).tolist()
 
     def _processors(self, avoid: Sequence[str], no_repeats: bool, only_words: Collection[str],
                     quoted_words: Collection[str] | None, prefix: str, start: int,
@@ -319,50 +335,6 @@ class LlamaCppChatModel:
                 tuple(self._llama.tokenize(f" {w}".encode("utf-8"), add_bos=False, special=False))
                 for w in dict.fromkeys((word, word.capitalize()))]
         return pieces
-
-    def _evaluate_canonically(self, tokens: Sequence[int]) -> None:
-        """Leave all of ``tokens`` but the last in the cache, evaluated in canonical segments, so
-        that ``create_completion`` evaluates the last token alone and samples: the same state for
-        the same prompt, whatever the cache held before."""
-        llama, prompt = self._llama, list(tokens[:-1])
-        cuts = self._segment_starts(prompt)
-        reusable = min(self._canonical, llama.n_tokens)
-        cached = llama.input_ids[:reusable]
-        common = 0
-        while common < min(reusable, len(prompt)) and cached[common] == prompt[common]:
-            common += 1
-        # reuse up to a segment start both prompts share, with the same segments before it
-        start, old = 0, set(self._cuts)
-        for cut in cuts:
-            if cut > common or cut not in old:
-                break
-            start = cut
-        if common == len(prompt) == self._canonical and cuts == self._cuts:
-            start = common  # the same prompt again
-        self._canonical, self._cuts = 0, []  # until the segments below are all evaluated
-        llama.n_tokens = start
-        for cut in [*(c for c in cuts if c > start), len(prompt)]:
-            if cut > start:
-                llama.eval(prompt[start:cut])
-                start = cut
-        self._canonical, self._cuts = len(prompt), cuts
-
-    def _segment_starts(self, prompt: Sequence[int]) -> list[int]:
-        """Where segments start: at each message after the first, and at each line of the last
-        message (the reply being written, one line per explanation)."""
-        controls = {i for i, token in enumerate(prompt) if self._token_kind(token)[0]}
-        last = max(controls, default=0)
-        return [i for i in range(1, len(prompt)) if self._token_kind(prompt[i - 1])[1] and
-                (i > last or i in controls)]
-
-    def _token_kind(self, token: int) -> tuple[bool, bool]:
-        """(a control token such as ``<|im_start|>``, text that ends a line)"""
-        kind = self._kinds.get(token)
-        if kind is None:
-            plain = self._llama.detokenize([token], special=False)
-            marked = self._llama.detokenize([token], special=True)
-            kind = self._kinds[token] = (not plain and bool(marked), plain.endswith(b"\n"))
-        return kind
 
 
 def _chat_formatter(llama):

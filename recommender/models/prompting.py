@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Iterator, Sequence
 
-from recommender.models.chat import ChatModel, Message
+from recommender.models.chat import ChatModel, Message, Reply, stream_replies
 
 __all__ = ["GuardedModel", "PromptConversation", "describe_failure"]
 
@@ -60,6 +60,18 @@ class GuardedModel:
             self.error, self.failure = exc, describe_failure(exc)
 
 
+    def stream_many(self, messages: Sequence[Message], max_tokens: int, step: str,
+                    replies: Sequence[Reply]) -> Iterator[tuple[int, str | None]]:
+        """Several replies to the same messages (``stream_replies``), guarded as ``stream``."""
+        if self.failed:
+            return
+        try:
+            yield from stream_replies(self.model, messages, max_tokens, replies)
+        except Exception as exc:  # the model failing must not end the turn
+            log.exception("%s step failed", step)
+            self.error, self.failure = exc, describe_failure(exc)
+
+
 class PromptConversation:
     """The chat a turn builds up: a system message, then a request and a reply per step."""
 
@@ -78,6 +90,13 @@ class PromptConversation:
                                      prefix=prefix, stop=stop, avoid=avoid,
                                      no_repeats=no_repeats, only_words=only_words,
                                      quoted_words=quoted_words)
+
+    def ask_many(self, step: str, request: str, max_tokens: int,
+                 replies: Sequence[Reply]) -> Iterator[tuple[int, str | None]]:
+        """Stream several replies to ``request`` after the conversation so far, decoded
+        together where the model can: ``(index, piece)``."""
+        messages = [*self.messages, {"role": "user", "content": request}]
+        yield from self.model.stream_many(messages, max_tokens, step, replies)
 
     def extend(self, request: str, reply: str) -> None:
         """Keep a step's request and the reply it got, for the steps after it."""
