@@ -3,6 +3,7 @@ known: every target is grounded by the app's checker and names a fact the pick s
 the history item its opening names; users kept apart and test items never appear."""
 
 import random
+import re
 
 import pytest
 
@@ -102,10 +103,12 @@ def test_the_conversation_holds_a_profile_as_the_app_shows_it(movies):
             ExplanationSource.LLM, profile
 
 
-def test_the_reply_so_far_holds_earlier_lines_and_the_profile_and_no_selection(movies):
+def test_each_line_is_its_own_reply_after_the_profile_and_no_selection(movies):
+    """The app asks for every line at once, each after the same request with only its number
+    and opening (``core.explanation``); the examples are laid out the same way."""
     examples = explanation_examples(movies, LIKED, GroundingChecker(movies), 40, seed=3)
-    later = [e for e in examples if e.opening.startswith("1. ") and "\n2. " in e.opening]
-    assert later, "some examples continue a reply"
+    assert all(re.fullmatch(r"\d\. [^\n]+ is", e.opening) for e in examples)
+    assert any(not e.opening.startswith("1. ") for e in examples), "later picks are there too"
     roles = [m["role"] for m in examples[0].messages]
     assert roles == ["system", "user", "assistant", "user"]
     assert all("Candidates:" not in m["content"] for m in examples[0].messages)

@@ -25,6 +25,7 @@ from .real_stack import ARTIFACTS, MOVIE_TITLES, launch
 from .test_app import _text
 
 SESSIONS = 30
+BURSTS = (1, 10, SESSIONS)
 
 
 def _histories(real) -> list[list[str]]:
@@ -70,35 +71,41 @@ def busy_app(real):
 
 
 def test_thirty_sessions_at_once_stay_apart(real, busy_app):
+    """Bursts of 1, 10 and 30 sessions sending at once; every answer holds only its own
+    session's titles. The seconds of each burst go to the report."""
     histories = _histories(real)
     everyone = {t for h in histories for t in h}
-    with ThreadPoolExecutor(SESSIONS) as pool:
-        results = list(pool.map(lambda h: _session(busy_app, h), histories))
-
-    for result in results:
-        own, others = set(result["titles"]), everyone - set(result["titles"])
-        header, *rest = result["history"][1:]
-        picks = [m for m in rest if re.match(r"\d+\. \*\*", _shown(m))]  # not a question
-        understood = re.search(r"\*\*I understood:\*\* (.*)", _shown(header)).group(1)
-        assert {t.strip() for t in understood.split(" · ")} == own, understood
-        liked = re.search(r"\*\*Liked:\*\* (.*)", result["status"]).group(1)
-        assert {t.strip() for t in liked.split(" · ")} == own, liked
-        assert len(picks) == 3
-        for pick in picks:
-            title, explanation = re.match(r"\d+\. \*\*(.+?)\*\*: (.*)", _shown(pick),
-                                          re.S).groups()
-            _mentions_none(explanation, others - {title}, own | {title})
-        _mentions_none(result["profile"], others, own)
-
-    seconds = sorted(r["seconds"] for r in results)
-    report = {"sessions": SESSIONS, "concurrency_limit": 1, "queue_size":
-              real.settings.queue_size, "recommendations": 3,
-              "p50_s": round(statistics.median(seconds), 2),
-              "p95_s": round(seconds[int(0.95 * (len(seconds) - 1))], 2),
-              "max_s": round(seconds[-1], 2), "min_s": round(seconds[0], 2)}
+    report: dict = {"concurrency_limit": 1, "queue_size": real.settings.queue_size,
+                    "recommendations": 3, "bursts": {}}
+    for size in BURSTS:
+        with ThreadPoolExecutor(size) as pool:
+            results = list(pool.map(lambda h: _session(busy_app, h), histories[:size]))
+        for result in results:
+            _check_apart(result, everyone)
+        seconds = sorted(r["seconds"] for r in results)
+        report["bursts"][size] = {
+            "p50_s": round(statistics.median(seconds), 2),
+            "p95_s": round(seconds[int(0.95 * (len(seconds) - 1))], 2),
+            "max_s": round(seconds[-1], 2), "min_s": round(seconds[0], 2)}
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "load-test.json").write_text(json.dumps(report, indent=1) + "\n")
     print(report)
+
+
+def _check_apart(result: dict, everyone: set[str]) -> None:
+    own, others = set(result["titles"]), everyone - set(result["titles"])
+    header, *rest = result["history"][1:]
+    picks = [m for m in rest if re.match(r"\d+\. \*\*", _shown(m))]  # not a question
+    understood = re.search(r"\*\*I understood:\*\* (.*)", _shown(header)).group(1)
+    assert {t.strip() for t in understood.split(" · ")} == own, understood
+    liked = re.search(r"\*\*Liked:\*\* (.*)", result["status"]).group(1)
+    assert {t.strip() for t in liked.split(" · ")} == own, liked
+    assert len(picks) == 3
+    for pick in picks:
+        title, explanation = re.match(r"\d+\. \*\*(.+?)\*\*: (.*)", _shown(pick),
+                                      re.S).groups()
+        _mentions_none(explanation, others - {title}, own | {title})
+    _mentions_none(result["profile"], others, own)
 
 
 def _shown(message: dict) -> str:

@@ -136,22 +136,9 @@ def _turns(recommender, count: int) -> dict:
 
 
 def _throughput(model) -> dict:
-    llama = getattr(model, "_llama", None)
-    if llama is None:
-        return {}
-    prompt = " ".join(["The Matrix (1999): Action, Sci-Fi, Thriller."] * 40)
-    tokens = llama.tokenize(prompt.encode(), add_bos=False)
-    llama.reset()
-    started = time.perf_counter()
-    llama.eval(tokens)
-    prompt_s = time.perf_counter() - started
-    started = time.perf_counter()
-    out = llama.create_completion(prompt=tokens, max_tokens=64, temperature=0.0)
-    gen_s = time.perf_counter() - started
-    generated = out["usage"]["completion_tokens"]
-    llama.reset()
-    return {"prompt_tokens_per_s": round(len(tokens) / prompt_s),
-            "generated_tokens_per_s": round(generated / gen_s)}
+    """The in-process model's speed (``LlamaCppChatModel.speed``); nothing for a server's."""
+    speed = getattr(model, "speed", None)
+    return speed() if speed is not None else {}
 
 
 def _startup(settings: Settings) -> dict:

@@ -244,17 +244,16 @@ def _round(users, catalog, liked, checker, count, rng, noun, write, history_size
         rng.shuffle(items)
         history, chosen = items[:size], items[size:size + picks]
         messages = _messages(noun, history, chosen, _shown_profile(catalog, history, checker, rng))
-        reply = ""
         for position, pick in enumerate(chosen, 1):
             anchor = choose_anchor(pick, history)
             start = opening(pick, anchor)
             sentence = write(pick, anchor, rng)
             if sentence is None or not _grounded(checker, start, sentence, pick, anchor,
                                                  history):
-                break  # the reply goes on only from lines a person would be shown
-            examples.append(ChatExample(messages, f"{reply}{position}. {start}",
-                                        sentence + "\n"))
-            reply += f"{position}. {start}{sentence}\n"
+                continue  # only lines a person would be shown
+            # each line is its own reply to the request, as the app asks for them all at once
+            # (``core.explanation``): its number and opening, not the lines before it
+            examples.append(ChatExample(messages, f"{position}. {start}", sentence + "\n"))
             if len(examples) >= count:
                 return examples
     return examples
