@@ -153,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RecommenderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    demo.queue(max_size=settings.queue_size, default_concurrency_limit=1)
+    demo.queue(max_size=settings.queue_size, default_concurrency_limit=settings.turns_at_once)
     demo.launch(server_name=settings.host, server_port=settings.port, share=False,
                 show_error=False, theme=theme(), css=CSS)
     return 0

@@ -80,8 +80,10 @@ class Settings:
     recommendations: int = 5
     """How many items each answer recommends."""
 
-    context_tokens: int = 2048
-    """Context window given to llama.cpp."""
+    context_tokens: int = 4096
+    """llama.cpp's cache, in tokens, shared by every turn in flight (a turn writes about 600 to
+    900: its prompts once, each reply's own tokens); when it is full, new turns wait for those
+    in flight and it is emptied."""
 
     profile_weight: float = 0.3
     """Weight of the LLM-written profile in the retrieval query (0 = history items only)."""
@@ -106,8 +108,12 @@ class Settings:
     participant."""
 
     queue_size: int = 40
-    """Turns that may wait for the model at once (the app answers one at a time); a visitor
-    beyond them is told the app is busy and to try again in a moment."""
+    """Turns that may wait at once, besides those running; a visitor beyond them is told the
+    app is busy and to try again in a moment."""
+
+    turns_at_once: int = 8
+    """Turns the app runs at once. The model decodes them together (their steps share
+    llama.cpp batches); the rest wait in the queue."""
 
     host: str = "127.0.0.1"
     """Address the web app listens on. On a Hugging Face Space (`SPACE_ID` set) the default is
@@ -148,6 +154,7 @@ class Settings:
             (self.max_message_chars >= 10, "MAX_MESSAGE_CHARS", "at least 10"),
             (1 <= self.port <= 65535, "PORT", "between 1 and 65535"),
             (self.queue_size >= 1, "QUEUE_SIZE", "at least 1"),
+            (self.turns_at_once >= 1, "TURNS_AT_ONCE", "at least 1"),
         ]
         for ok, name, want in checks:
             if not ok:

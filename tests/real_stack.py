@@ -59,11 +59,11 @@ def write_small_data(folder: Path, movies: int = 300, products: int = 300) -> Pa
     return folder
 
 
-def launch(demo, queue_size: int = 16) -> str:
+def launch(demo, queue_size: int = 16, turns_at_once: int = 1) -> str:
     """Serve a Gradio app in this process on a free loopback port; returns its URL."""
     from recommender.web.about import CSS, theme
 
-    demo.queue(max_size=queue_size, default_concurrency_limit=1)
+    demo.queue(max_size=queue_size, default_concurrency_limit=turns_at_once)
     port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
                 share=False, theme=theme(), css=CSS, quiet=True)

@@ -170,10 +170,66 @@ def test_every_step_of_a_batch_scores_as_it_would_alone():
     list(model._decoder.run(decodings(together)))
     for n, steps in enumerate(together):
         alone: list[list] = [[] for _ in endings]
-        model._decoder.forget()
         list(model._decoder.run([decodings(alone)[n]]))
         assert len(steps) == len(alone[n]) > 1
         assert all(np.array_equal(a, b) for a, b in zip(steps, alone[n]))
+
+
+def test_calls_from_other_threads_share_batches_and_score_as_alone():
+    """Two visitors' calls in flight at once are decoded in the same steps (continuous
+    batching), one starting while the other writes; each reply's logits at every step are
+    bit-identical to those it gets alone, so one visitor's words never move another's."""
+    import threading
+
+    import numpy as np
+
+    from recommender.models.batch_decoding import Decoding
+
+    model = load_chat_model(None, threads=2, context_tokens=4096)
+
+    def call(topic: str, replies: int) -> list[Decoding]:
+        base = model._tokens_of([_SYSTEM, {"role": "user", "content": topic}], "")
+        return [Decoding(base + model._llama.tokenize(f"{n}. It is".encode(), add_bos=False,
+                                                       special=False), 10 + 3 * n,
+                         processor=_recorder()) for n in range(1, replies + 1)]
+
+    topics = [("Explain each pick in one line:\n" + _LIST, 3),
+              ("I liked Heat and Ronin. Say why in three lines.", 2)]
+    alone = []
+    for topic, replies in topics:
+        decodings = call(topic, replies)
+        list(model._decoder.run(decodings))
+        alone.append([d.processor.steps for d in decodings])
+    together: list = [None, None]
+    start = threading.Barrier(2)
+
+    def visitor(n: int) -> None:
+        decodings = call(*topics[n])
+        start.wait()
+        list(model._decoder.run(decodings))
+        together[n] = [d.processor.steps for d in decodings]
+
+    threads = [threading.Thread(target=visitor, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert model._decoder.most_in_flight == 2
+    for mine, theirs in zip(together, alone):
+        for steps, reference in zip(mine, theirs):
+            assert len(steps) == len(reference) > 1
+            assert all(np.array_equal(a, b) for a, b in zip(steps, reference))
+
+
+class _recorder:
+    """A logits processor that keeps a copy of the scores at every step."""
+
+    def __init__(self) -> None:
+        self.steps: list = []
+
+    def __call__(self, _ids, scores):
+        self.steps.append(scores.copy())
+        return scores
 
 
 def test_the_decoding_guard_keeps_avoided_words_out(model):

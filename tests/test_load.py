@@ -66,7 +66,8 @@ def _session(url: str, titles: list[str]) -> dict:
 @pytest.fixture(scope="module")
 def busy_app(real):
     demo = app.build_app(real)
-    yield launch(demo, queue_size=real.settings.queue_size)
+    yield launch(demo, queue_size=real.settings.queue_size,
+                 turns_at_once=real.settings.turns_at_once)
     demo.close()
 
 
@@ -75,7 +76,7 @@ def test_thirty_sessions_at_once_stay_apart(real, busy_app):
     session's titles. The seconds of each burst go to the report."""
     histories = _histories(real)
     everyone = {t for h in histories for t in h}
-    report: dict = {"concurrency_limit": 1, "queue_size": real.settings.queue_size,
+    report: dict = {"turns_at_once": real.settings.turns_at_once, "queue_size": real.settings.queue_size,
                     "recommendations": 3, "bursts": {}}
     for size in BURSTS:
         with ThreadPoolExecutor(size) as pool:

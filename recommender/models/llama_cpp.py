@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
@@ -52,7 +51,8 @@ log = logging.getLogger(__name__)
 
 
 class LlamaCppChatModel:
-    """A GGUF model loaded once and shared; calls are serialised with a lock."""
+    """A GGUF model loaded once and shared by every session: calls from any thread are
+    decoded together (``batch_decoding``)."""
 
     def __init__(self, model_path: Path, threads: int, context_tokens: int,
                  timeout_s: float = 60.0, adapter_path: Path | None = None) -> None:
@@ -87,7 +87,6 @@ class LlamaCppChatModel:
         self.path = model_path
         self.adapter_path = adapter_path
         self.timeout_s = timeout_s
-        self._lock = threading.Lock()
         self._formatter, self._end_of_turn = _chat_formatter(self._llama)
         self._decoder = BatchDecoder(self._llama)
         self._pieces: dict[str, list[tuple[int, ...]]] = {}
@@ -126,26 +125,25 @@ class LlamaCppChatModel:
                      processor=self._processors(reply.avoid, reply.no_repeats, reply.only_words,
                                                 reply.quoted_words, reply.prefix, len(prompt)))
             for reply, prompt in zip(replies, prompts)]
-        with self._lock:
-            try:
-                yield from self._decoder.run(decodings, time.monotonic() + self.timeout_s)
-            except TimeoutError:
-                raise ModelTimeoutError(f"no answer within {self.timeout_s:g} s") from None
+        try:
+            yield from self._decoder.run(decodings, time.monotonic() + self.timeout_s)
+        except TimeoutError:
+            raise ModelTimeoutError(f"no answer within {self.timeout_s:g} s") from None
 
     def _stream_constrained(self, tokens: list[int], max_tokens: int, json_schema: dict,
                             stop: Sequence[str], avoid: Sequence[str]) -> Iterator[str]:
         """A reply under a JSON-schema grammar, through llama-cpp-python's own completion (the
-        selection and reading steps, off the default path): the prompt cached as for any other,
-        its last token and the reply decoded one at a time, and the reply's cells dropped."""
+        selection and reading steps, off the default path), with the context to itself: the
+        prompt evaluated as any other, then its last token and the reply one at a time."""
         from llama_cpp import LlamaGrammar
 
         compact = compact_grammar(json_schema)
         grammar = (LlamaGrammar.from_string(compact, verbose=False) if compact else
                    LlamaGrammar.from_json_schema(json.dumps(json_schema), verbose=False))
         llama, cached = self._llama, tokens[:-1]
-        with self._lock:
-            deadline = time.monotonic() + self.timeout_s
-            self._decoder.cache(cached)
+
+        def complete() -> Iterator[str]:
+            self._decoder.fill(cached)
             llama.n_tokens = len(cached)
             llama.input_ids[:len(cached)] = cached
             chunks = llama.create_completion(
@@ -155,15 +153,17 @@ class LlamaCppChatModel:
                                                   prose=False))
             try:
                 for chunk in chunks:
-                    if time.monotonic() > deadline:
-                        raise ModelTimeoutError(f"no answer within {self.timeout_s:g} s")
                     text = chunk["choices"][0]["text"]
                     if text:
                         yield text
             finally:
                 chunks.close()  # stop decoding now, not when the generator is collected
-                self._decoder.cache(cached)  # the reply's tokens were decoded one by one
-                llama.n_tokens = len(cached)
+                llama.n_tokens = 0
+
+        try:
+            yield from self._decoder.run_alone(complete, time.monotonic() + self.timeout_s)
+        except TimeoutError:
+            raise ModelTimeoutError(f"no answer within {self.timeout_s:g} s") from None
 
     def _tokens_of(self, messages: Sequence[Message], prefix: str) -> list[int]:
         prompt = self._formatter(messages=neutralized(messages)).prompt + prefix
@@ -177,10 +177,16 @@ class LlamaCppChatModel:
                  for o in options]
         if len(set(first)) != len(first):
             raise ValueError(f"options {list(options)} do not start with distinct tokens")
-        with self._lock:
-            logits = self._decoder.next_logits(self._tokens_of(messages, prefix))
-        chosen = logits[first].astype(np.float64)
-        chosen -= chosen.max()
+        captured: list[np.ndarray] = []
+
+        def capture(_input_ids, scores):
+            captured.append(np.array(scores[first], dtype=np.float64))
+            return scores
+
+        decoding = Decoding(self._tokens_of(messages, prefix), 1, processor=capture)
+        for _ in self._decoder.run([decoding], time.monotonic() + self.timeout_s):
+            pass
+        chosen = captured[0] - captured[0].max()
         return (chosen - np.log(np.exp(chosen).sum())).tolist()
 
     def speed(self, batch_sizes: Sequence[int] = (1, 2, 3, 5, 8, 14)) -> dict:
@@ -189,22 +195,20 @@ class LlamaCppChatModel:
         tokens/s over all of them (32 tokens each, after one shared prompt)."""
         text = " ".join(["The Matrix (1999): Action, Sci-Fi, Thriller."] * 40)
         prompt = self._llama.tokenize(text.encode("utf-8"), add_bos=False)
-        with self._lock:
-            self._decoder.forget()
+        started = time.perf_counter()
+        for _ in self._decoder.run([Decoding(prompt, 1)]):
+            pass
+        result = {"prompt_tokens_per_s": round(len(prompt) / (time.perf_counter() - started))}
+        curve = {}
+        for size in batch_sizes:  # each after the prompt cached above
+            decodings = [Decoding(prompt + self._llama.tokenize(f" {n}".encode(), add_bos=False),
+                                  32, processor=_never_ending(self._llama))
+                         for n in range(size)]
             started = time.perf_counter()
-            self._decoder.cache(prompt)
-            result = {"prompt_tokens_per_s": round(len(prompt) / (time.perf_counter() - started))}
-            curve = {}
-            for size in batch_sizes:
-                decodings = [Decoding(prompt + self._llama.tokenize(f" {n}".encode(), add_bos=False),
-                                      32, processor=_never_ending(self._llama))
-                             for n in range(size)]
-                started = time.perf_counter()
-                for _ in self._decoder.run(decodings):
-                    pass
-                seconds = time.perf_counter() - started
-                curve[size] = round(sum(len(d.tokens) for d in decodings) / seconds)
-            self._decoder.forget()
+            for _ in self._decoder.run(decodings):
+                pass
+            seconds = time.perf_counter() - started
+            curve[size] = round(sum(len(d.tokens) for d in decodings) / seconds)
         result["generated_tokens_per_s"] = curve[batch_sizes[0]]
         result["generated_tokens_per_s_by_batch"] = curve
         return result
