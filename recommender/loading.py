@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -119,13 +120,20 @@ def load_recommender(settings: Settings, model: ChatModel | None = None,
                      embedder: Embeddings | None = None, embedder_name: str | None = None,
                      catalogs: Mapping[str, Catalog] | None = None,
                      progress: bool = True) -> Recommender:
-    """Everything a turn needs. The model loads first: a bad model path fails fast."""
+    """Everything a turn needs, warmed up (``Recommender.warm_up``), so the first turn waits on
+    nothing. The model loads first: a bad model path fails fast."""
     started = time.perf_counter()
     if model is None:
         model = load_model(settings)
+    warming = threading.Thread(target=getattr(model, "warm_up", lambda: None),
+                               name="model-warm-up", daemon=True)
+    warming.start()  # beside the catalogs' loading and MiniLM's
     if embedder is None:
         embedder, embedder_name = default_embedder(settings)
     domains = load_domains(settings, embedder, embedder_name or type(embedder).__name__,
                            catalogs, progress)
+    warming.join()
+    recommender = Recommender(settings, model, domains)
+    recommender.warm_up()
     log.info("recommender ready in %.1f s", time.perf_counter() - started)
-    return Recommender(settings, model, domains)
+    return recommender

@@ -386,6 +386,10 @@ class TitleLinker:
 
     # -- helpers ----------------------------------------------------------------------------
 
+    def warm_up(self) -> None:
+        """Build the spelling pass's table now rather than in the first turn."""
+        self._close_matcher()
+
     def _close_matcher(self) -> CloseMatcher:
         if self._matcher is None:
             self._matcher = CloseMatcher(self._key_list)

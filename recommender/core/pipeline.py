@@ -48,6 +48,19 @@ class Recommender:
         model and the shared domains are not copied, and this one is left as it was."""
         return Recommender(self.settings, self.model, {**self.domains, **extra})
 
+    def warm_up(self) -> None:
+        """Do once, at start-up, what a visitor's first turn would otherwise wait for: each
+        catalog's spelling table, a first embedding (MiniLM loads in the background), and a
+        first retrieval (Chroma opens its indexes, the collaborative model its weights)."""
+        warm = getattr(self.model, "warm_up", None)
+        if warm is not None:
+            warm()
+        for res in self.domains.values():
+            res.linker.warm_up()
+            popular = max(res.catalog.items, key=lambda i: i.popularity, default=None)
+            if popular is not None:
+                res.retriever.retrieve([popular.item_id], "warm-up", 1)
+
     def domain(self, name: str) -> Domain:
         if name not in self.domains:
             raise UnknownDomainError(name, list(self.domains))

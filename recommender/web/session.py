@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import copy
 import logging
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -69,6 +70,7 @@ class ChatSession:
         self.uploaded: UploadedCatalog | None = None
         self.picks: dict[str, str] = {}
         self.state = self._fresh(domain or next(iter(recommender.domains)))
+        self._turn = threading.Lock()  # the app runs turns at once: one at a time per visitor
 
     @property
     def engine(self) -> Recommender:
@@ -95,7 +97,12 @@ class ChatSession:
     def send(self, message: str | None, domain: str, count: float, diversity: float,
              history: ChatHistory) -> Iterator[ChatHistory]:
         """Answer a message, yielding the chat as it grows; on failure the state is as it was
-        before the message."""
+        before the message. A second message of the same visitor waits for the first."""
+        with self._turn:
+            yield from self._send(message, domain, count, diversity, history)
+
+    def _send(self, message: str | None, domain: str, count: float, diversity: float,
+              history: ChatHistory) -> Iterator[ChatHistory]:
         history = [*history, {"role": "user", "content": shown_message(message or "")}]
         base = len(history)
         history.append({"role": "assistant", "content": "…"})
