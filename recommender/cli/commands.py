@@ -436,9 +436,14 @@ def benchmark(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(report, indent=2) if args.json else report_text(report))
         return 0
 
+    try:
+        bursts = tuple(int(n) for n in args.load.split(",") if n.strip())
+    except ValueError:
+        print(f"error: --load {args.load!r}: give numbers of turns, e.g. 1,10,30", file=sys.stderr)
+        return 2
     report = run_benchmark(settings, conversations=args.conversations,
                            startup=not args.skip_startup, index_build=not args.skip_index_build,
-                           through_servers=args.through_servers)
+                           through_servers=args.through_servers, bursts=bursts)
     print(json.dumps(report, indent=2) if args.json else report_text(report))
     return 0
 

@@ -182,6 +182,9 @@ def _add_benchmark(sub) -> None:
     bench.add_argument("--through-servers", action="store_true",
                        help="start a Chroma server and an LLM server on loopback and measure "
                             "the app through them")
+    bench.add_argument("--load", default="",
+                       help="also send bursts of this many turns at once, in process, comma-"
+                            "separated (e.g. 1,10,30): each burst's p50 and p95 seconds")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--reading", action="store_true",
                        help="only measure how chat messages are read (rules, model, merged) "

@@ -11,8 +11,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -48,18 +50,21 @@ CONVERSATIONS: list[tuple[str, str]] = [
 
 
 def run_benchmark(settings: Settings, conversations: int = 20, startup: bool = True,
-                  index_build: bool = True, through_servers: bool = False) -> dict:
+                  index_build: bool = True, through_servers: bool = False,
+                  bursts: Sequence[int] = ()) -> dict:
     """Measure and return a flat report of numbers (seconds unless named otherwise).
     ``through_servers``: start a Chroma server and an LLM server on loopback first and
-    measure the app through them (``RECOMMENDER_CHROMA_URL``, ``RECOMMENDER_LLM_SERVER_URL``)."""
+    measure the app through them (``RECOMMENDER_CHROMA_URL``, ``RECOMMENDER_LLM_SERVER_URL``).
+    ``bursts``: after the turns, send that many turns at once for each number given
+    (``_bursts``)."""
     if not through_servers:
-        return _measure(settings, conversations, startup, index_build)
+        return _measure(settings, conversations, startup, index_build, bursts)
     with tempfile.TemporaryDirectory() as folder, \
             local_servers(Path(folder), settings.threads, settings.context_tokens,
                           settings.model_path) as servers:
         served = replace(settings, chroma_url=servers.chroma_url,
                          llm_server_url=servers.llm_url)
-        report = _measure(served, conversations, startup, index_build)
+        report = _measure(served, conversations, startup, index_build, bursts)
         for name, pid in (("chroma_server", servers.chroma_pid),
                           ("llm_server", servers.llm_pid)):
             memory = _process_memory_mib(pid)
@@ -68,7 +73,8 @@ def run_benchmark(settings: Settings, conversations: int = 20, startup: bool = T
         return report
 
 
-def _measure(settings: Settings, conversations: int, startup: bool, index_build: bool) -> dict:
+def _measure(settings: Settings, conversations: int, startup: bool, index_build: bool,
+             bursts: Sequence[int] = ()) -> dict:
     report: dict = {
         "machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
                    f"Python {platform.python_version()}",
@@ -89,6 +95,8 @@ def _measure(settings: Settings, conversations: int, startup: bool, index_build:
     report["model"] = recommender.model.name
     report.update(_throughput(recommender.model))
     report.update(_turns(recommender, conversations))
+    for size in bursts:
+        report.update(_burst(recommender, size))
     report["benchmark_process_memory_peak_mib"] = _process_memory_mib(os.getpid()).get("VmHWM")
     if index_build:
         report.update(_index_build(settings))
@@ -133,6 +141,30 @@ def _turns(recommender, count: int) -> dict:
         **{f"stage_{name}_median": _round(statistics.median(values), 3)
            for name, values in stages.items() if name != "total"},
     }
+
+
+def _burst(recommender, size: int) -> dict:
+    """``size`` turns sent at once from as many threads (the conversations above, round
+    robin), as the app's visitors do: seconds from sending to the whole answer. The app runs
+    ``RECOMMENDER_TURNS_AT_ONCE`` of them at once and queues the rest; so does this."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    running = threading.Semaphore(recommender.settings.turns_at_once)
+    sent = time.perf_counter()
+
+    def turn(n: int) -> float:
+        domain, message = CONVERSATIONS[n % len(CONVERSATIONS)]
+        with running:
+            recommender.recommend(domain, message=message)
+        return time.perf_counter() - sent
+
+    with ThreadPoolExecutor(size) as pool:
+        seconds = sorted(pool.map(turn, range(size)))
+    return {f"burst_{size}_p50": _round(statistics.median(seconds)),
+            f"burst_{size}_p95": _round(_quantile(seconds, 0.95)),
+            f"burst_{size}_max": _round(seconds[-1]),
+            f"burst_{size}_most_model_calls_together": getattr(recommender.model,
+                                                               "most_in_flight", None)}
 
 
 def _throughput(model) -> dict:

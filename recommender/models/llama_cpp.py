@@ -189,6 +189,11 @@ class LlamaCppChatModel:
         chosen = captured[0] - captured[0].max()
         return (chosen - np.log(np.exp(chosen).sum())).tolist()
 
+    @property
+    def most_in_flight(self) -> int:
+        """The most calls the model has decoded together so far (``batch_decoding``)."""
+        return self._decoder.most_in_flight
+
     def warm_up(self) -> None:
         """Build now what the first turn would otherwise wait for: every token's text, which the
         decoding guards read (about a second on two cores)."""
