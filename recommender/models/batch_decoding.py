@@ -313,6 +313,9 @@ class BatchDecoder:
         tokens, in the order the calls came, up to ``MAX_BATCH``."""
         for call in [c for c in self._active if c.cancelled]:
             self._finish(call)
+        for call in [c for c in self._active if all(d.done for d in c.decodings)]:
+            self._finish(call)  # nothing left to write
+            call.out.put(_END)
         entries: list[tuple[int, int, int, bool]] = []
         wanting: list[tuple[_Call, int]] = []
         for call in self._active:
