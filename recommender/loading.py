@@ -31,6 +31,7 @@ from recommender.core.retrieval import (
 from recommender.core.taste import SharedTaste
 from recommender.models.chat import ChatModel
 from recommender.models.llama_cpp import load_chat_model
+from recommender.vectors.embeddings import SERVING_TORCH_THREADS, torch_threads
 from recommender.vectors.index import ItemIndex
 from recommender.vectors.store import open_client
 
@@ -53,11 +54,36 @@ def load_domains(settings: Settings, embedder: Embeddings, embedder_name: str,
             load_catalog(name, settings.data_dir)
         linker = TitleLinker(catalog)
         index = ItemIndex(client, catalog, embedder, embedder_name)
-        index.ensure(progress=progress)
+        in_passing_thread(index.ensure, settings.threads, progress=progress)
         retriever, llm_weight = _retriever(settings, client, index, name)
         domains[name] = Domain(catalog, linker, index, GroundingChecker(catalog, linker),
                                retriever, llm_weight)
     return domains
+
+
+def in_passing_thread(work, threads: int, *args, **kwargs):
+    """Run ``work`` in a thread of its own with ``threads`` for torch, and return its result;
+    torch is back on ``SERVING_TORCH_THREADS`` after. torch's OpenMP threads stay with the
+    thread that used them: an index built in the app's own thread on two torch threads would
+    leave them beside llama.cpp's for good (``vectors.embeddings.torch_threads``)."""
+    result: list = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        torch_threads(threads)
+        try:
+            result.append(work(*args, **kwargs))
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+        finally:
+            torch_threads(SERVING_TORCH_THREADS)
+
+    thread = threading.Thread(target=run, name="passing-work")
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return result[0]
 
 
 def _retriever(settings: Settings, client, index: ItemIndex,
@@ -113,7 +139,7 @@ def default_embedder(settings: Settings) -> tuple[Embeddings, str]:
     )
 
     path = default_embedding_model_path()  # a missing package fails here, at start-up
-    return BackgroundEmbeddings(lambda: load_embedder(settings.threads, path)), EMBEDDER_NAME
+    return BackgroundEmbeddings(lambda: load_embedder(SERVING_TORCH_THREADS, path)), EMBEDDER_NAME
 
 
 def load_recommender(settings: Settings, model: ChatModel | None = None,
@@ -123,6 +149,7 @@ def load_recommender(settings: Settings, model: ChatModel | None = None,
     """Everything a turn needs, warmed up (``Recommender.warm_up``), so the first turn waits on
     nothing. The model loads first: a bad model path fails fast."""
     started = time.perf_counter()
+    torch_threads(SERVING_TORCH_THREADS)  # before torch runs anything in this thread
     if model is None:
         model = load_model(settings)
     warming = threading.Thread(target=getattr(model, "warm_up", lambda: None),

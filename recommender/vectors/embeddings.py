@@ -40,6 +40,24 @@ def load_embedder(threads: int, model_path: Path | None = None) -> Embeddings:
     return SentenceEmbeddings(model)
 
 
+SERVING_TORCH_THREADS = 1
+"""torch's threads while the app serves (``torch_threads``)."""
+
+
+def torch_threads(count: int) -> None:
+    """Give torch ``count`` threads from now on (it is imported here if it was not).
+
+    llama.cpp and torch share one OpenMP runtime here. With more of its threads alive than
+    cores (llama.cpp's two, and two of torch's for each thread that ran it with two), it stops
+    spinning at barriers, and every decode step waits on the kernel: a turn took 3.4 s so,
+    2.4 s with torch on one thread from the start (docs/benchmarks.md). So the app serves with
+    ``SERVING_TORCH_THREADS``, and bulk work (an index build) runs on more in a thread of its
+    own (``loading.in_passing_thread``), whose OpenMP threads end with it."""
+    import torch
+
+    torch.set_num_threads(count)
+
+
 class SentenceEmbeddings(Embeddings):
     """A sentence-transformers model behind LangChain's ``Embeddings`` interface (unit-length
     vectors, batches of 32), as langchain-huggingface's wrapper computes them, with the
