@@ -203,7 +203,8 @@ class LlamaCppChatModel:
         """This machine's speed now, as the turns use the model: prompt tokens/s (a 400-token
         prompt in ``MAX_BATCH`` pieces) and, per number of replies decoded together, generated
         tokens/s over all of them (32 tokens each, after one shared prompt)."""
-        text = " ".join(["The Matrix (1999): Action, Sci-Fi, Thriller."] * 40)
+        text = f"Run {time.monotonic_ns()}: " + " ".join(  # a prompt nothing has cached
+            ["The Matrix (1999): Action, Sci-Fi, Thriller."] * 40)
         prompt = self._llama.tokenize(text.encode("utf-8"), add_bos=False)
         started = time.perf_counter()
         for _ in self._decoder.run([Decoding(prompt, 1)]):
