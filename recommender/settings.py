@@ -111,7 +111,7 @@ class Settings:
     """Turns that may wait at once, besides those running; a visitor beyond them is told the
     app is busy and to try again in a moment."""
 
-    turns_at_once: int = 8
+    turns_at_once: int = 3
     """Turns the app runs at once. The model decodes them together (their steps share
     llama.cpp batches); the rest wait in the queue."""
 
