@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -66,24 +67,15 @@ def in_passing_thread(work, threads: int, *args, **kwargs):
     torch is back on ``SERVING_TORCH_THREADS`` after. torch's OpenMP threads stay with the
     thread that used them: an index built in the app's own thread on two torch threads would
     leave them beside llama.cpp's for good (``vectors.embeddings.torch_threads``)."""
-    result: list = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
+    def run():
         torch_threads(threads)
         try:
-            result.append(work(*args, **kwargs))
-        except BaseException as exc:  # re-raised in the caller's thread
-            errors.append(exc)
+            return work(*args, **kwargs)
         finally:
             torch_threads(SERVING_TORCH_THREADS)
 
-    thread = threading.Thread(target=run, name="passing-work")
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
-    return result[0]
+    with ThreadPoolExecutor(1, thread_name_prefix="passing-work") as pool:
+        return pool.submit(run).result()
 
 
 def _retriever(settings: Settings, client, index: ItemIndex,

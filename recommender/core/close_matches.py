@@ -1,7 +1,7 @@
 """``difflib.get_close_matches`` over a fixed list of names, with the same answers, faster.
 
 difflib tries every name in Python, three ratios each; over a catalog's ~26,000 title keys that
-took about 70 ms per phrase, and the grounding check links every explanation line (0.2 s a
+took about 30 ms per phrase, and the grounding check links every explanation line (0.2 s a
 line). Two of difflib's own bounds are computed here for all names at once with numpy, as
 supersets: the length bound (``real_quick_ratio``) exactly, and the shared-character bound
 (``quick_ratio``) over characters folded into 64 buckets, which can only count more in common.

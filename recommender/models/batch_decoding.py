@@ -101,13 +101,6 @@ class _Call:
     cancelled: bool = False
 
 
-@dataclass
-class _Prefix:
-    sequence: int
-    tokens: list[int]
-    call: _Call
-
-
 _END = object()
 
 
@@ -128,7 +121,7 @@ class BatchDecoder:
         self._changed = threading.Condition()
         self._waiting: deque[_Call] = deque()
         self._active: list[_Call] = []
-        self._prefixes: list[_Prefix] = []  # this epoch's, to copy from
+        self._prefixes: list[_Call] = []  # this epoch's calls, whose prefixes may be copied
         self._used = 0  # cells written this epoch
         self._next_sequence = 0
         self._worker: threading.Thread | None = None
@@ -147,7 +140,8 @@ class BatchDecoder:
             return
         if len(decodings) > MAX_REPLIES:
             raise ValueError(f"at most {MAX_REPLIES} replies at once")
-        yield from self._results(_Call(decodings), deadline)
+        call = _Call(decodings, shared=_common_prefix([d.prompt for d in decodings]))
+        yield from self._results(call, deadline)
 
     def run_alone(self, work: Callable[[], Iterator[str]],
                   deadline: float | None = None) -> Iterator[str]:
@@ -236,10 +230,9 @@ class BatchDecoder:
         return None
 
     def _fits(self, call: _Call) -> bool:
-        shared = _common_prefix([d.prompt for d in call.decodings])
-        reused = self._source(shared)[1]
-        cells = len(shared) - reused + sum(len(d.prompt) - len(shared) + d.max_tokens
-                                           for d in call.decodings)
+        reused = self._source(call.shared)[1]
+        cells = len(call.shared) - reused + sum(len(d.prompt) - len(call.shared) + d.max_tokens
+                                                for d in call.decodings)
         writing = sum(1 for c in self._active for d in c.decodings if not d.done)
         return (self._used + self._reserved() + cells < self._cells  # and a cell for the pad
                 and self._next_sequence + 1 + len(call.decodings) < PAD_SEQUENCE
@@ -253,29 +246,28 @@ class BatchDecoder:
             len(d.prompt) - len(call.shared) + d.max_tokens for call in self._active
             for d in call.decodings if not call.copied)
 
-    def _source(self, tokens: Sequence[int]) -> tuple[_Prefix | None, int]:
-        """The prefix of this epoch sharing the most of ``tokens`` (evaluated), and how much."""
+    def _source(self, tokens: Sequence[int]) -> tuple[_Call | None, int]:
+        """The call of this epoch whose prefix holds the most of ``tokens`` (evaluated), and
+        how much."""
         best, most = None, 0
-        for prefix in self._prefixes:
-            limit = min(len(prefix.tokens), prefix.call.prefix_evaluated)
+        for earlier in self._prefixes:
+            limit = min(earlier.prefix_evaluated, len(tokens))
             common = 0
-            while common < limit and common < len(tokens) and \
-                    prefix.tokens[common] == tokens[common]:
+            while common < limit and earlier.shared[common] == tokens[common]:
                 common += 1
             if common > most:
-                best, most = prefix, common
+                best, most = earlier, common
         return best, most
 
     def _start(self, call: _Call) -> None:
-        call.shared = _common_prefix([d.prompt for d in call.decodings])
         source, reused = self._source(call.shared)
         call.prefix = self._sequence()
         for decoding in call.decodings:
             decoding.sequence = self._sequence()
         if source is not None:
-            self._low.llama_memory_seq_cp(self._memory, source.sequence, call.prefix, 0, reused)
+            self._low.llama_memory_seq_cp(self._memory, source.prefix, call.prefix, 0, reused)
         call.prefix_evaluated = reused
-        self._prefixes.append(_Prefix(call.prefix, call.shared, call))
+        self._prefixes.append(call)
         self._active.append(call)
         self.most_in_flight = max(self.most_in_flight, len(self._active))
         self._copy_when_ready(call)

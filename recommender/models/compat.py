@@ -33,23 +33,9 @@ def without_amx_repacking() -> Iterator[None]:
     if "AMX_INT8 = 1" not in low.llama_print_system_info().decode(errors="replace"):
         yield
         return
-    with _LOAD_LOCK:
-        original = low.llama_model_default_params
-
-        def params_without_extra_buffers():
-            params = original()
-            params.use_extra_bufts = False
-            return params
-
-        low.llama_model_default_params = params_without_extra_buffers
-        try:
-            log.info("llama.cpp was built with AMX: loading without extra buffer types")
-            yield
-        finally:
-            low.llama_model_default_params = original
-
-
-_LOAD_LOCK = threading.RLock()  # the two patches below nest
+    with _defaults_changed("llama_model_default_params", use_extra_bufts=False):
+        log.info("llama.cpp was built with AMX: loading without extra buffer types")
+        yield
 
 
 @contextmanager
@@ -57,21 +43,35 @@ def with_parallel_sequences(count: int) -> Iterator[None]:
     """Make the context a ``Llama`` builds here hold ``count`` sequences in one shared (unified)
     cache, so a prompt cached once serves several replies; ``Llama()`` has no argument for
     either (``batch_decoding``)."""
+    with _defaults_changed("llama_context_default_params", n_seq_max=count, kv_unified=True):
+        yield
+
+
+_LOAD_LOCK = threading.RLock()  # the patches nest
+
+
+@contextmanager
+def _defaults_changed(function: str, **fields) -> Iterator[None]:
+    """While inside, llama.cpp's ``function`` (``llama_model_default_params`` or
+    ``llama_context_default_params``, which ``Llama()`` calls) returns its defaults with
+    ``fields`` changed."""
     import llama_cpp.llama_cpp as low
 
     with _LOAD_LOCK:
-        original = low.llama_context_default_params
+        original = getattr(low, function)
 
-        def params_for_sequences():
+        def changed():
             params = original()
-            params.n_seq_max, params.kv_unified = count, True
+            for name, value in fields.items():
+                setattr(params, name, value)
             return params
 
-        low.llama_context_default_params = params_for_sequences
+        setattr(low, function, changed)
         try:
             yield
         finally:
-            low.llama_context_default_params = original
+            setattr(low, function, original)
+
 
 def serve(argv: Sequence[str], adapter_setting: Path | None = None) -> None:
     """``python -m llama_cpp.server`` with three differences: ``--model`` defaults to the

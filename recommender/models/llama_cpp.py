@@ -108,7 +108,7 @@ class LlamaCppChatModel:
         if json_schema is not None:
             yield from self._stream_constrained(prompt, max_tokens, json_schema, stop, avoid)
             return
-        yield from (piece for _, piece in self._decode(messages, max_tokens, [Reply(
+        yield from (piece for _, piece in self._decode(max_tokens, [Reply(
             prefix, stop, avoid, no_repeats, only_words, quoted_words)], [prompt]) if piece)
 
     def stream_many(self, messages: Sequence[Message], max_tokens: int,
@@ -116,9 +116,9 @@ class LlamaCppChatModel:
         """Every reply decoded at once, one batch per step (``stream_replies``); ``(index,
         piece)`` as each reply's text is final. A reply reads the same as ``stream`` alone."""
         prompts = [self._tokens_of(messages, reply.prefix) for reply in replies]
-        yield from self._decode(messages, max_tokens, replies, prompts)
+        yield from self._decode(max_tokens, replies, prompts)
 
-    def _decode(self, messages: Sequence[Message], max_tokens: int, replies: Sequence[Reply],
+    def _decode(self, max_tokens: int, replies: Sequence[Reply],
                 prompts: Sequence[list[int]]) -> Iterator[tuple[int, str | None]]:
         decodings = [
             Decoding(prompt, max_tokens, stop=[*reply.stop, self._end_of_turn],
@@ -210,10 +210,10 @@ class LlamaCppChatModel:
         for _ in self._decoder.run([Decoding(prompt, 1)]):
             pass
         result = {"prompt_tokens_per_s": round(len(prompt) / (time.perf_counter() - started))}
-        curve = {}
+        curve, never_ending = {}, _never_ending(self._llama)
         for size in batch_sizes:  # each after the prompt cached above
             decodings = [Decoding(prompt + self._llama.tokenize(f" {n}".encode(), add_bos=False),
-                                  32, processor=_never_ending(self._llama))
+                                  32, processor=never_ending)
                          for n in range(size)]
             started = time.perf_counter()
             for _ in self._decoder.run(decodings):

@@ -11,7 +11,7 @@ evaluates only the new tokens.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 
 from recommender.models.chat import ChatModel, Message, Reply, stream_replies
 
@@ -48,25 +48,23 @@ class GuardedModel:
                quoted_words: Collection[str] | None = None) -> Iterator[str]:
         """The model's reply piece by piece; nothing once the model has failed. A failure
         ends the reply where it happened: check ``failed`` before using what came."""
-        if self.failed:
-            return
-        try:
-            yield from self.model.stream(messages, max_tokens, json_schema=json_schema,
-                                         prefix=prefix, stop=stop, avoid=avoid,
-                                         no_repeats=no_repeats, only_words=only_words,
-                                         quoted_words=quoted_words)
-        except Exception as exc:  # the model failing must not end the turn
-            log.exception("%s step failed", step)
-            self.error, self.failure = exc, describe_failure(exc)
-
+        yield from self._guarded(step, lambda: self.model.stream(
+            messages, max_tokens, json_schema=json_schema, prefix=prefix, stop=stop,
+            avoid=avoid, no_repeats=no_repeats, only_words=only_words,
+            quoted_words=quoted_words))
 
     def stream_many(self, messages: Sequence[Message], max_tokens: int, step: str,
                     replies: Sequence[Reply]) -> Iterator[tuple[int, str | None]]:
         """Several replies to the same messages (``stream_replies``), guarded as ``stream``."""
+        yield from self._guarded(step, lambda: stream_replies(self.model, messages, max_tokens,
+                                                              replies))
+
+    def _guarded(self, step: str, call: Callable[[], Iterator]) -> Iterator:
+        """What ``call()`` yields, unless the model has failed; a failure is recorded here."""
         if self.failed:
             return
         try:
-            yield from stream_replies(self.model, messages, max_tokens, replies)
+            yield from call()
         except Exception as exc:  # the model failing must not end the turn
             log.exception("%s step failed", step)
             self.error, self.failure = exc, describe_failure(exc)
