@@ -13,14 +13,31 @@ import gzip
 import hashlib
 import html
 import json
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
 from .errors import CatalogError, UnknownDomainError
+from .fact_kinds import (
+    ALWAYS_SPECIFIC_KINDS,
+    DISTINCTIVE_FLOOR,
+    DISTINCTIVE_SHARE,
+    LANGUAGES,
+    RECORD_KEYWORDS,
+    SPECIFIC_KINDS,
+    UNSAID_TAGS,
+    Fact,
+    FactKind,
+)
+from .product_facts import ProductFactReader, read_attribute_names
+from .vocabulary import genre_synonyms, normalize
+
+_GENRE_NAMES = frozenset(genre_synonyms()) | {"animation", "sci fi", "children"}
 
 __all__ = [
     "Item",
@@ -61,6 +78,28 @@ class Item:
     description: str = ""
     popularity: int = 0
     aliases: tuple[str, ...] = ()
+    facts: tuple[Fact, ...] = ()
+    """What the catalog states about the item beyond the fields above (``fact_kinds``): TMDB
+    keywords, studios and language for films; brand, line, type, attributes and sizes read
+    from a product's title. Empty for a catalog that states nothing more."""
+    tagline: str = ""
+    short_name: str = ""
+    """A readable name to repeat in a sentence (products: brand and product); "" when the
+    title is short enough."""
+
+    def stated_facts(self) -> tuple[Fact, ...]:
+        """Every fact of the item: its genres, year, decade and tags, and ``facts``."""
+        return self._stated
+
+    @cached_property
+    def _stated(self) -> tuple[Fact, ...]:
+        out = [Fact(FactKind.GENRE, g) for g in self.genres]
+        if self.year:
+            out += [Fact(FactKind.YEAR, str(self.year)),
+                    Fact(FactKind.DECADE, f"{self.year // 10 * 10}s")]
+        out += [Fact(FactKind.TAG, t) for t in self.tags
+                if t not in UNSAID_TAGS and normalize(t) not in _GENRE_NAMES]
+        return tuple(dict.fromkeys([*out, *self.facts]))
 
     @property
     def label(self) -> str:
@@ -92,6 +131,9 @@ class Catalog:
     _by_id: dict[str, Item] = field(init=False, repr=False)
     _genres: tuple[str, ...] = field(init=False, repr=False)
     _latest_year: int | None = field(init=False, repr=False)
+    _fact_items: dict[tuple[FactKind, str], frozenset[str]] | None = field(
+        init=False, repr=False, default=None)
+    _distinct_facts: tuple[Fact, ...] = field(init=False, repr=False, default=())
 
     def __post_init__(self) -> None:
         self._by_id = {item.item_id: item for item in self.items}
@@ -124,6 +166,46 @@ class Catalog:
     def latest_year(self) -> int | None:
         """The newest item's year; ``None`` when the catalog has no years."""
         return self._latest_year
+
+    def items_of(self, fact: Fact) -> frozenset[str]:
+        """The ids of the items that state ``fact`` (by kind and ``Fact.key``)."""
+        return self._fact_index()[0].get((fact.kind, fact.key), frozenset())
+
+    def distinct_facts(self) -> tuple[Fact, ...]:
+        """One of each fact the catalog's items state (by kind and key), as first written."""
+        return self._fact_index()[1]
+
+    def _fact_index(self) -> tuple[dict[tuple[FactKind, str], frozenset[str]], tuple[Fact, ...]]:
+        if self._fact_items is None:
+            ids: dict[tuple[FactKind, str], set[str]] = {}
+            first: dict[tuple[FactKind, str], Fact] = {}
+            for item in self.items:
+                for fact in item.stated_facts():
+                    key = (fact.kind, fact.key)
+                    ids.setdefault(key, set()).add(item.item_id)
+                    first.setdefault(key, fact)
+            self._fact_items = {key: frozenset(v) for key, v in ids.items()}
+            self._distinct_facts = tuple(first.values())
+        return self._fact_items, self._distinct_facts
+
+    def items_with(self, fact: Fact) -> int:
+        """How many items of the catalog state ``fact``."""
+        return len(self.items_of(fact))
+
+    def rarity(self, fact: Fact) -> float:
+        """How much ``fact`` tells about an item: the log of the catalog's size over the items
+        stating it (inverse document frequency); a genre of thousands of films is near 1, a
+        studio of a dozen near 7."""
+        return math.log(max(len(self.items), 1) / max(self.items_with(fact), 1))
+
+    def is_distinctive(self, fact: Fact) -> bool:
+        """Is ``fact`` specific enough to be worth saying: of a specific kind (``fact_kinds``),
+        and a brand or line, or carried by at most ``DISTINCTIVE_SHARE`` of the items (no big
+        distributor, no keyword thousands of films carry)?"""
+        if fact.kind not in SPECIFIC_KINDS:
+            return False
+        return fact.kind in ALWAYS_SPECIFIC_KINDS or \
+            self.items_with(fact) <= max(DISTINCTIVE_SHARE * len(self.items), DISTINCTIVE_FLOOR)
 
     def fingerprint(self) -> str:
         """Hash of every id and document: changes whenever the indexed text would change."""
@@ -189,21 +271,20 @@ def load_movies(data_dir: Path) -> Catalog:
     links = _read_csv(ml / "links.csv", ["movieId", "tmdbId"])
     ratings = _read_csv(ml / "ratings.csv.gz", ["movieId"])
     tmdb_path = data_dir / "tmdb-5000" / "tmdb_5000_movies.csv.gz"
-    tmdb = _read_csv(tmdb_path, ["id", "overview"]) if tmdb_path.exists() else None
+    tmdb = _read_csv(tmdb_path, list(_TMDB_COLUMNS)) if tmdb_path.exists() else None
 
     popularity = ratings.groupby("movieId").size()
     top_tags = _top_tags(tags)
-    overviews: dict[int, str] = {}
+    tmdb_rows: dict[int, _TmdbRow] = {}
     if tmdb is not None:
-        joined = links.dropna(subset=["tmdbId"]).merge(
-            tmdb.dropna(subset=["overview"]), left_on="tmdbId", right_on="id"
-        )
-        overviews = dict(zip(joined["movieId"], joined["overview"].astype(str)))
+        joined = links.dropna(subset=["tmdbId"]).merge(tmdb, left_on="tmdbId", right_on="id")
+        tmdb_rows = {int(row.movieId): _tmdb_row(row) for row in joined.itertuples(index=False)}
 
     items = []
     for movie_id, raw_title, genres in movies.itertuples(index=False):
         title, year, aliases = parse_movie_title(str(raw_title))
         genre_list = tuple(g for g in str(genres).split("|") if g and g != "(no genres listed)")
+        extra = tmdb_rows.get(int(movie_id), _NO_TMDB)
         items.append(
             Item(
                 item_id=str(movie_id),
@@ -211,12 +292,60 @@ def load_movies(data_dir: Path) -> Catalog:
                 year=year,
                 genres=genre_list,
                 tags=top_tags.get(movie_id, ()),
-                description=overviews.get(movie_id, "").strip(),
+                description=extra.overview,
                 popularity=int(popularity.get(movie_id, 0)),
                 aliases=aliases,
+                facts=extra.facts,
+                tagline=extra.tagline,
             )
         )
     return Catalog("movies", tuple(items), kind="movies")
+
+
+_TMDB_COLUMNS = ("id", "overview", "keywords", "production_companies", "tagline",
+                 "original_language")
+
+
+@dataclass(frozen=True)
+class _TmdbRow:
+    overview: str = ""
+    tagline: str = ""
+    facts: tuple[Fact, ...] = ()
+
+
+_NO_TMDB = _TmdbRow()
+
+
+def _tmdb_row(row) -> _TmdbRow:
+    """A film's TMDB 5000 overview, tagline, and its keywords (not those about the record),
+    studios and original language (when not English) as facts."""
+    facts = [Fact(FactKind.KEYWORD, k) for k in _names(row.keywords)
+             if k.lower() not in RECORD_KEYWORDS]
+    facts += [Fact(FactKind.STUDIO, _PARENTHESES.sub("", c).strip() or c)
+              for c in _names(row.production_companies)]  # "Metro-Goldwyn-Mayer (MGM)"
+    language = LANGUAGES.get(str(row.original_language))
+    if language:
+        facts.append(Fact(FactKind.LANGUAGE, language))
+    overview = row.overview.strip() if isinstance(row.overview, str) else ""  # as indexed
+    return _TmdbRow(overview=overview, tagline=_text(row.tagline),
+                    facts=tuple(dict.fromkeys(facts)))
+
+
+_PARENTHESES = re.compile(r"\s*\([^()]*\)")
+
+
+def _names(cell: object) -> list[str]:
+    """The ``name`` of each entry of a TMDB JSON list cell ("[{"id": 1, "name": "mafia"}]")."""
+    if not isinstance(cell, str) or not cell.startswith("["):
+        return []
+    try:
+        return [str(e["name"]).strip() for e in json.loads(cell) if str(e.get("name", "")).strip()]
+    except (ValueError, TypeError, KeyError):
+        return []
+
+
+def _text(cell: object) -> str:
+    return " ".join(str(cell).split()) if isinstance(cell, str) else ""
 
 
 def _top_tags(tags: pd.DataFrame) -> dict[int, tuple[str, ...]]:
@@ -235,13 +364,20 @@ def load_beauty(data_dir: Path) -> Catalog:
     asin_to_int = _read_json(folder / "item_id_to_int.json.gz")
     popularity = _count_sequences(folder / "user_sequence.txt.gz")
     names = dict(zip(lookup["global_product_id"], lookup["name"]))
-    items = []
+    rows = []
     for asin, global_id in sorted(asin_to_int.items(), key=lambda kv: kv[1]):
         name = names.get(global_id)
         # Titles come from scraped pages: some carry HTML entities such as "&#9733;".
         text = " ".join(html.unescape(name).split()) if isinstance(name, str) else ""
-        title = text or f"Product {asin}"
-        items.append(Item(item_id=asin, title=title, popularity=popularity.get(asin, 0)))
+        rows.append((asin, text or f"Product {asin}"))
+    reader = ProductFactReader([title for _, title in rows],
+                               read_attribute_names(folder / "datamaps_P5.json.gz"))
+    items = []
+    for asin, title in rows:
+        short = reader.readable_name(title)
+        items.append(Item(item_id=asin, title=title, popularity=popularity.get(asin, 0),
+                          facts=reader.facts(title),
+                          short_name=short if short != title else ""))
     return Catalog("beauty", tuple(items), kind="products")
 
 

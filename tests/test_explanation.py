@@ -132,7 +132,7 @@ def test_a_pick_sharing_nothing_with_the_title_named_is_not_called_like_it():
     essie = Item("N", "Essie Nail Lacquer, Ballet Slippers")
     sharing = choose_anchor(opi, [hydro, essie])  # a name word shared keeps the comparison
     assert explanation_opening(opi, sharing) == \
-        "Like Essie Nail Lacquer, Ballet Slippers, OPI Nail Lacquer, Big Apple Red is"
+        "Like Essie Nail Lacquer, Ballet Slippers, OPI Nail Lacquer, Big Apple Red"
 
 
 @pytest.mark.parametrize("text, repeats", [

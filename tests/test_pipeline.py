@@ -35,7 +35,7 @@ HISTORY = "I loved Alien, Blade Runner and The Matrix"
 
 def _script_good_turn(model):
     model.enqueue(" dark science fiction.", pick_reversed(3),
-                  " Sci-Fi.\n2. Like", " Sci-Fi.", " Sci-Fi.")
+                  " is Sci-Fi.\n2. Like", " is Sci-Fi.", " is Sci-Fi.")
 
 
 def test_turn_recommends_from_candidates_only(recommender, model):
@@ -103,7 +103,7 @@ def test_each_step_extends_one_conversation(recommender, model):
     # each explanation line is its own reply to the same request, so all are decoded together,
     # opening with its number and a history item
     for n, call in enumerate(explain, 1):
-        assert re.fullmatch(rf"{n}\. Like (Alien|Blade Runner|The Matrix), [^\n]+ is", call.prefix)
+        assert re.fullmatch(rf"{n}\. Like (Alien|Blade Runner|The Matrix), [^\n]+", call.prefix)
     assert [e.stop[:2] for e in explain] == [("\n", " 2."), ("\n", " 3."), ("\n", " 4.")]
     assert all(e.quoted_words is not None for e in explain)  # the quotation guard is on
     assert profile.quoted_words is None and select.quoted_words is None

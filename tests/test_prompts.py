@@ -22,7 +22,7 @@ def test_missing_values_are_listed():
 
 def test_openings_read_as_the_start_of_a_reply():
     assert render("profile_opening", noun="movie") == "You enjoy movies with"
-    assert render("explain_opening", anchor="Alien", pick="Aliens") == "Like Alien, Aliens is"
+    assert render("explain_opening", anchor="Alien", pick="Aliens") == "Like Alien, Aliens"
 
 
 def test_prompt_conversation_appends_each_step_to_one_chat():

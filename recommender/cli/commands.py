@@ -306,7 +306,8 @@ def finetune(args: argparse.Namespace, settings: Settings) -> int:
     from recommender.models.llama_cpp import SHIPPED_ADAPTER
 
     for name, value, least in (("--examples", args.examples, 1), ("--batch-size",
-                               args.batch_size, 1), ("--rank", args.rank, 1)):
+                               args.batch_size, 1), ("--rank", args.rank, 1),
+                               ("--max-tokens", args.max_tokens, 64)):
         if value < least:
             raise RecommenderError(f"{name} must be at least {least}.")
     if args.profiles < 0 or args.selection < 0:
@@ -314,7 +315,8 @@ def finetune(args: argparse.Namespace, settings: Settings) -> int:
     if args.epochs <= 0 or args.learning_rate <= 0:
         raise RecommenderError("--epochs and --learning-rate must be more than 0.")
     config = LoraConfig(rank=args.rank, alpha=2.0 * args.rank, epochs=args.epochs,
-                        batch_size=args.batch_size, learning_rate=args.learning_rate)
+                        batch_size=args.batch_size, learning_rate=args.learning_rate,
+                        max_tokens=args.max_tokens)
     out = Path(args.out) if args.out else SHIPPED_ADAPTER
     meta = run_finetune(settings, args.dataset or ["movielens", "beauty"], args.examples,
                         config, out, device=args.device, users=args.users,
@@ -344,22 +346,31 @@ def explanations(args: argparse.Namespace, settings: Settings) -> int:
             raise RecommenderError(f"Cannot read the audit labels in {args.audit}: {exc}") from exc
         print(json.dumps(checker_agreement(rows), indent=2))
         return 0
+    if args.score:
+        return _score_report(Path(args.score), settings)
     adapter = resolve_adapter(Path(args.adapter) if args.adapter else
                               settings.adapter_path or Path("shipped"), settings.model_path)
     if adapter is None:
         raise RecommenderError("No adapter to compare with: train one (python -m recommender "
                                "finetune) or name it with --adapter.")
     base = load_recommender(replace(settings, adapter_path=Path("none")), progress=not args.json)
-    tuned_model = load_chat_model(settings.model_path, settings.threads,
-                                  settings.context_tokens, settings.llm_timeout_s, adapter)
-    models = {"base": base, "tuned": Recommender(settings, tuned_model, base.domains)}
-    report = {"adapter": str(adapter), "part": args.part, "history": args.history}
+
+    def tuned(path: Path) -> Recommender:
+        model = load_chat_model(settings.model_path, settings.threads, settings.context_tokens,
+                                settings.llm_timeout_s, path)
+        return Recommender(settings, model, base.domains)
+
+    models = {"base": base, "tuned": tuned(adapter)}
+    if args.also_adapter:
+        models["other"] = tuned(resolve_adapter(Path(args.also_adapter), settings.model_path))
+    report = {"adapter": str(adapter), "part": args.part, "history": list(args.history),
+              "other": args.also_adapter}
     for domain in settings.domains:
         dataset = dataset_of(domain)
         if dataset is None or (args.domain and domain not in args.domain):
             continue
         histories = held_out_histories(dataset, settings.data_dir, args.users, args.part,
-                                       size=args.history)
+                                       size=tuple(args.history))
         report[domain] = measure_explanations(models, domain, histories)
     if args.audit_sample:
         from recommender.evaluation.audit import sample_lines, write_sample
@@ -380,10 +391,49 @@ def explanations(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{domain} {name}: kept {row['kept_from_model']:.0%} of {row['shown']}, "
                   f"naming a shared fact {row['kept_naming_a_shared_fact']:.0%}, distinct-2 "
                   f"{row['distinct_2']}, {row['seconds_per_turn']} s a turn")
+            print("    " + _quality_text(row["quality"]))
             for reason, count in row["replaced"].items():
                 print(f"    replaced {count}: {reason}")
             for example in row["examples"][:5]:
                 print(f"    {example['pick']}: {example['explanation']}")
+    return 0
+
+
+def _quality_text(measured: dict) -> str:
+    if not measured.get("lines"):
+        return "no lines"
+    return (f"of {measured['lines']} shown: only genre/year/type {measured['only_broad']:.0%}, "
+            f"a distinctive shared fact {measured['distinctive_shared']:.0%}, distinct-2 "
+            f"without titles {measured['distinct_2_untitled']}, top opening "
+            f"“{measured['top_opening']}” {measured['top_opening_share']:.0%}, from the model "
+            f"{measured['kept_from_model']:.0%}, ungrounded shown {measured['ungrounded_shown']}")
+
+
+def _score_report(path: Path, settings: Settings) -> int:
+    """Score each model's lines of a saved ``explanations --json`` report with today's catalog
+    facts and checker (``evaluation.explanation_quality``) and print them as JSON."""
+    from recommender.catalog import load_catalog
+    from recommender.core.grounding import GroundingChecker
+    from recommender.evaluation.explanation_quality import quality
+
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RecommenderError(f"Cannot read the report {path}: {exc}") from exc
+    scored = {}
+    for domain, rows in report.items():
+        if not isinstance(rows, dict) or domain not in settings.domains:
+            continue
+        catalog = load_catalog(domain, settings.data_dir)
+        checker = GroundingChecker(catalog)
+        scored[domain] = {}
+        for name, row in rows.items():
+            if "lines" not in row or any("pick_id" not in line for line in row["lines"]):
+                raise RecommenderError(f"{path}: the {domain} {name} lines carry no item ids; "
+                                       "score a report written with --json by this version.")
+            scored[domain][name] = quality(row["lines"], catalog, checker)
+            print(f"{domain} {name}: " + _quality_text(scored[domain][name]), file=sys.stderr)
+    print(json.dumps(scored, indent=2))
     return 0
 
 

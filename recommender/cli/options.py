@@ -141,11 +141,27 @@ def _add_finetune(sub) -> None:
     tune.add_argument("--batch-size", type=int, default=8)
     tune.add_argument("--rank", type=int, default=16)
     tune.add_argument("--learning-rate", type=float, default=5e-4)
+    tune.add_argument("--max-tokens", type=int, default=512,
+                      help="tokens an example keeps, its end (default 512: five picks' facts "
+                           "and the history fit)")
     tune.add_argument("--out", help="the adapter file to write (default: the shipped one, "
                                     "assets/models/adapter/smollm2-135m-instruct.gguf)")
     tune.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     tune.add_argument("--users", type=int, help="only the first N users (small-data mode)")
     tune.set_defaults(run=commands.finetune)
+
+
+def _size_range(text: str) -> tuple[int, int]:
+    """``"3"`` → (3, 3); ``"2-5"`` → (2, 5)."""
+    low, _, high = text.partition("-")
+    try:
+        sizes = (int(low), int(high or low))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: write a number of titles, or a range "
+                                         "such as 2-5") from None
+    if not 1 <= sizes[0] <= sizes[1]:
+        raise argparse.ArgumentTypeError(f"{text!r}: the range must run from 1 upwards")
+    return sizes
 
 
 def _add_explanations(sub) -> None:
@@ -157,9 +173,15 @@ def _add_explanations(sub) -> None:
     exp.add_argument("--part", choices=["validation", "test"], default="validation",
                      help="the half of the held-out users that chooses (default) or the "
                           "half only reported")
-    exp.add_argument("--history", type=int, default=3, metavar="N",
-                     help="liked titles per history (default 3, as a person types them; the "
-                          "offline evaluation gives the model whole histories)")
+    exp.add_argument("--history", type=_size_range, default=(3, 3), metavar="N[-M]",
+                     help="liked titles per history, or a range drawn from per user (default "
+                          "3, as a person types them; issue 35 measures 2-5)")
+    exp.add_argument("--also-adapter", metavar="GGUF",
+                     help="a second adapter measured beside the first (as 'other'), on the "
+                          "same histories and candidates")
+    exp.add_argument("--score", metavar="FILE.json",
+                     help="run nothing: score the lines of an earlier --json report (from any "
+                          "version of the app) with today's catalog facts and checker")
     exp.add_argument("--domain", action="append", choices=["movies", "beauty"],
                      help="measure only this catalog (repeatable; default both)")
     exp.add_argument("--json", action="store_true", help="print one JSON object")

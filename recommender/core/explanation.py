@@ -19,6 +19,7 @@ from recommender.core.facts import (
 from recommender.core.grounding import NOVELTY_STOPS, GroundingChecker
 from recommender.core.turn import (
     CALLED_NEW,
+    CLAIMED_SHARED,
     MISWORDED,
     NO_FACT,
     NO_TEXT,
@@ -54,9 +55,11 @@ def explain(chat: PromptConversation, picks: Sequence[Item], history: Sequence[I
     the lines before it are done, and the rest as soon as they are."""
     if not picks:
         return
-    facts = "\n".join(f"{n}. {facts_line(item)}" for n, item in enumerate(picks, 1))
+    catalog = checker.catalog
+    anchors = [choose_anchor(item, history, catalog) for item in picks]
+    facts = "\n".join(f"{n}. {facts_line(item, anchor, catalog)}"
+                      for n, (item, anchor) in enumerate(zip(picks, anchors), 1))
     request = render("explain", noun=noun, facts=facts)
-    anchors = [choose_anchor(item, history) for item in picks]
     openings = [opening(item, anchor) for item, anchor in zip(picks, anchors)]
     replies = [Reply(prefix=f"{n}. {start}", stop=_stops(n, item, anchor),
                      avoid=tuple(checker.avoid_words(item, anchor)),
@@ -125,11 +128,14 @@ def checked(item: Item, anchor: Anchor, start: str, generated: str, history: Seq
     elif shares_any(item, anchor) and not checker.names_a_shared_fact(generated, item,
                                                                         anchor.item):
         reason = NOT_SHARED
+    elif shares_any(item, anchor) and checker.unshared_claims(generated, item, anchor.item):
+        reason = CLAIMED_SHARED  # "Like Vertigo, North by Northwest is another Cary Grant film"
     else:
         return Recommendation(item.item_id, item.label, text, ExplanationSource.LLM,
                               anchor.item.item_id, model_text=text)
     log.info("explanation for %s replaced (%s): %r", item.item_id, reason, text)
-    return Recommendation(item.item_id, item.label, template_explanation(item, anchor),
+    return Recommendation(item.item_id, item.label,
+                          template_explanation(item, anchor, checker.catalog),
                           ExplanationSource.CATALOG_FACTS, anchor.item.item_id, claims, reason,
                           model_text=text)
 
@@ -144,6 +150,10 @@ def opening(item: Item, anchor: Anchor) -> str:
 
 
 def shares_any(item: Item, anchor: Anchor) -> bool:
-    """Do ``item`` and its anchor share a genre, tag, name word or decade?"""
+    """Do ``item`` and its anchor share a fact (genre, tag, studio, keyword, brand, type ...)
+    or a decade? A name word counts only in a catalog that states no more about its items
+    (an upload): a product whose brand, type and attributes are known is not "like" another
+    for a word both names use ("is also named “color”")."""
     years = item.year and anchor.item.year and item.year // 10 == anchor.item.year // 10
-    return bool(anchor.genres or anchor.tags or anchor.words or years)
+    words = anchor.words and not item.facts
+    return bool(anchor.genres or anchor.tags or words or anchor.facts or years)

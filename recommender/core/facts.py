@@ -8,7 +8,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from recommender.catalog import Item
+from recommender.catalog import Catalog, Item
+from recommender.fact_kinds import (
+    BROAD_KINDS,
+    KIND_NOUNS,
+    SET_APART_KINDS,
+    SPECIFIC_KINDS,
+    Fact,
+    FactKind,
+)
+from recommender.core.fact_phrases import own_clause, prompt_label, shared_clause
 from recommender.vocabulary import PACKAGING_WORDS, STOPWORDS, normalize
 
 __all__ = [
@@ -23,6 +32,10 @@ __all__ = [
     "detailed_template",
     "shared_features",
     "shared_with",
+    "shared_facts",
+    "ranked",
+    "worth_saying",
+    "own_distinctive",
 ]
 
 _SHORT_TITLE_WORDS = 8
@@ -37,11 +50,20 @@ class Anchor:
     genres: tuple[str, ...]
     tags: tuple[str, ...]
     words: tuple[str, ...]  # shared significant title words (products)
+    facts: tuple[Fact, ...] = ()
+    """Every fact the two share (no sizes), most worth saying first (``ranked``)."""
+
+    def worth_saying(self, catalog: Catalog, most: int = 3) -> tuple[Fact, ...]:
+        """The shared facts an explanation should state (``worth_saying``)."""
+        return worth_saying(self.facts, catalog, most)
 
 
 def short_title(item: Item) -> str:
-    """A title short enough to repeat in a sentence: long ones (mostly product names) are cut
-    at their first comma, dash or bracket, or else after eight words."""
+    """A title short enough to repeat in a sentence: a product's readable name (brand and
+    product, ``product_facts``) when the catalog made one; else long titles are cut at their
+    first comma, dash or bracket, or else after eight words."""
+    if item.short_name:
+        return item.short_name
     words = item.title.split()
     if len(words) <= _SHORT_TITLE_WORDS:
         return item.title
@@ -65,25 +87,102 @@ def _title_words(item: Item) -> set[str]:
     return {w for w in words if not (w.endswith("s") and w[:-1] in words)}
 
 
-def shared_with(item: Item, other: Item) -> Anchor:
-    """What ``item`` has in common with ``other`` according to the catalog."""
+def shared_facts(item: Item, other: Item) -> tuple[Fact, ...]:
+    """The facts ``item`` states that ``other`` states too (by kind and key), sizes aside, in
+    ``item``'s order."""
+    theirs = {(f.kind, f.key) for f in other.stated_facts()}
+    return tuple(f for f in item.stated_facts()
+                 if f.kind not in SET_APART_KINDS and (f.kind, f.key) in theirs)
+
+
+def ranked(facts: Sequence[Fact], catalog: Catalog | None) -> tuple[Fact, ...]:
+    """``facts`` most worth saying first: distinctive ones (``Catalog.is_distinctive``) by how
+    few items carry them, then other specific ones, then genres, types, languages, years."""
+    if catalog is None:
+        return tuple(sorted(facts, key=lambda f: (f.kind not in SPECIFIC_KINDS,
+                                                  f.kind in BROAD_KINDS)))
+
+    def order(fact: Fact) -> tuple[int, float]:
+        tier = 0 if catalog.is_distinctive(fact) else 1 if fact.kind in SPECIFIC_KINDS else 2
+        return tier, -catalog.rarity(fact)
+
+    return tuple(sorted(facts, key=order))
+
+
+def worth_saying(facts: Sequence[Fact], catalog: Catalog, most: int = 3) -> tuple[Fact, ...]:
+    """Of ranked shared ``facts``, those an explanation should state: up to ``most``
+    distinctive ones; only when there is none, the broad ones (genres first, then the decade
+    or type), as a genre or a year is said only when nothing more specific is shared."""
+    distinctive = _unsubsumed([f for f in facts if catalog.is_distinctive(f)], catalog)
+    if distinctive:
+        return tuple(distinctive[:most])
+    specific = [f for f in facts if f.kind in SPECIFIC_KINDS]
+    broad = sorted((f for f in facts if f.kind in BROAD_KINDS),
+                   key=lambda f: (f.kind != FactKind.GENRE, f.kind != FactKind.TYPE,
+                                  f.kind == FactKind.YEAR))
+    return tuple([*specific[:1], *broad][:most])
+
+
+def _unsubsumed(facts: Sequence[Fact], catalog: Catalog) -> list[Fact]:
+    """``facts`` less each one whose items all state another of ``facts`` of its kind that more
+    items state: Mitsubishi co-produced only Studio Ghibli films, so "Studio Ghibli" says it."""
+    return [f for f in facts
+            if not any(o.kind == f.kind and o != f and
+                       catalog.items_with(o) > catalog.items_with(f) and
+                       catalog.items_of(f) <= catalog.items_of(o) for o in facts)]
+
+
+_OWN_KINDS = (FactKind.TAG, FactKind.KEYWORD, FactKind.LINE, FactKind.ATTRIBUTE,
+              FactKind.STUDIO, FactKind.BRAND)
+"""The kinds of a pick's own fact worth saying, the people's words (tags) first."""
+
+
+def own_distinctive(item: Item, catalog: Catalog, exclude: Sequence[Fact] = ()) -> Fact | None:
+    """A fact of the pick's own to say when it shares nothing distinctive: a distinctive tag,
+    keyword, line, attribute, studio or brand not in ``exclude``, of the first kind it has,
+    the one most items carry (a known theme rather than trivia a single film has)."""
+    skip = {(f.kind, f.key) for f in exclude}
+    own = [f for f in item.stated_facts()
+           if f.kind in _OWN_KINDS and catalog.is_distinctive(f) and (f.kind, f.key) not in skip
+           and catalog.items_with(f) >= 2]
+    if not own:
+        return None
+    return min(own, key=lambda f: (_OWN_KINDS.index(f.kind), -catalog.items_with(f)))
+
+
+def shared_with(item: Item, other: Item, catalog: Catalog | None = None) -> Anchor:
+    """What ``item`` has in common with ``other`` according to the catalog; the shared facts
+    are ranked by how distinctive they are in ``catalog`` (by kind alone without one)."""
     return Anchor(
         item=other,
         genres=tuple(g for g in item.genres if g in other.genres),
         tags=tuple(t for t in item.tags if t in other.tags),
         words=tuple(w for w in dict.fromkeys(normalize(item.title).split())
                     if w in _title_words(item) & _title_words(other)),
+        facts=ranked(shared_facts(item, other), catalog),
     )
 
 
-def choose_anchor(item: Item, history: Sequence[Item]) -> Anchor:
-    """The history item sharing the most catalog facts with ``item`` (first on ties), other
-    than one with the pick's own short title while there is another: "Like The Patriot, The
-    Patriot is a war film" reads as a slip, whichever of the two films each name meant."""
+_SCORED_FACTS = 3
+
+
+def choose_anchor(item: Item, history: Sequence[Item], catalog: Catalog | None = None) -> Anchor:
+    """The history item whose shared facts say the most (first on ties): the sum of the
+    rarities of its three facts most worth saying, so one studio or keyword few films carry
+    outranks three genres thousands do; without a catalog, the count of shared tags (twice),
+    genres and name words. Never one with the pick's own short title while there is another:
+    "Like The Patriot, The Patriot is a war film" reads as a slip."""
     mine = short_title(item)
-    options = [shared_with(item, h) for h in history]
-    return max(options, key=lambda a: (short_title(a.item) != mine,
-                                       2 * len(a.tags) + len(a.genres) + len(a.words)))
+    options = [shared_with(item, h, catalog) for h in history]
+    if catalog is None:
+        return max(options, key=lambda a: (short_title(a.item) != mine,
+                                           2 * len(a.tags) + len(a.genres) + len(a.words)))
+
+    def score(anchor: Anchor) -> tuple[bool, float, int]:
+        said = sum(catalog.rarity(f) for f in anchor.facts[:_SCORED_FACTS])
+        return short_title(anchor.item) != mine, said, len(anchor.words)
+
+    return max(options, key=score)
 
 
 def history_line(item: Item) -> str:
@@ -94,19 +193,37 @@ def history_line(item: Item) -> str:
     return f"- {short_title(item)}" + (f": {'; '.join(facts)}" if facts else "")
 
 
-def facts_line(item: Item) -> str:
-    """The facts an explanation may use, in few tokens:
-    ``Aliens (1986): Action, Horror; tags aliens``.
+def facts_line(item: Item, anchor: Anchor | None = None, catalog: Catalog | None = None) -> str:
+    """The facts an explanation may use, in few tokens: ``Aliens (1986): Action, Horror; tags
+    aliens``; with the ``anchor`` it is compared with and the ``catalog``, what the two share
+    that is most worth saying (``worth_saying``), and a distinctive fact of the pick's own
+    when they share nothing distinctive: ``Finding Nemo (2003), with Monsters, Inc.: Pixar
+    Animation Studios (studio), father son relationship (theme)``.
 
     With the year: without it the tuned model wrote years from memory ("from 1994"), and the
     checker replaced them."""
-    parts = []
-    if item.genres:
-        parts.append(", ".join(item.genres))
-    if item.tags:
-        parts.append("tags " + ", ".join(item.tags[:2]))
     year = f" ({item.year})" if item.year and str(item.year) not in item.title else ""
-    return short_title(item) + year + (": " + "; ".join(parts) if parts else "")
+    if anchor is None or catalog is None:
+        parts = []
+        if item.genres:
+            parts.append(", ".join(item.genres))
+        if item.tags:
+            parts.append("tags " + ", ".join(item.tags[:2]))
+        return short_title(item) + year + (": " + "; ".join(parts) if parts else "")
+    said = anchor.worth_saying(catalog, _PROMPT_FACTS)
+    line = short_title(item) + year
+    if said:
+        line += f", with {short_title(anchor.item)}: " + ", ".join(map(prompt_label, said))
+    if not any(catalog.is_distinctive(f) for f in said):
+        own = own_distinctive(item, catalog, said)
+        if own is not None:
+            line += f"; its own: {prompt_label(own)}"
+        elif not said and item.genres:
+            line += ": " + ", ".join(item.genres)
+    return line
+
+
+_PROMPT_FACTS = 3
 
 
 def finished_reply(start: str, generated: str) -> tuple[str, str]:
@@ -133,9 +250,17 @@ def finish_sentence(text: str, opening: str = "") -> str:
     return text
 
 
-def template_explanation(item: Item, anchor: Anchor) -> str:
-    """An explanation from catalog facts only, used when the model's cannot be."""
+def template_explanation(item: Item, anchor: Anchor, catalog: Catalog | None = None) -> str:
+    """An explanation from catalog facts only, used when the model's cannot be: with the
+    ``catalog``, the two shared facts most worth saying (``worth_saying``) in plain clauses
+    ("Like Monsters, Inc., it comes from Pixar Animation Studios too and is also about a
+    father son relationship.")."""
     name = short_title(anchor.item)
+    if catalog is not None and anchor.facts:
+        said = anchor.worth_saying(catalog, 3)
+        clauses = _clauses(said, anchor)
+        if clauses:
+            return f"Like {name}, it {' and '.join(clauses[:2])}."
     if anchor.genres or anchor.tags:
         pieces = []
         if anchor.genres:
@@ -151,6 +276,20 @@ def template_explanation(item: Item, anchor: Anchor) -> str:
         return (f"A {_join(item.genres)} title{year}; its catalog description is close to "
                 f"{name}.")
     return f"Its catalog description is close to {name}."
+
+
+def _clauses(facts: Sequence[Fact], anchor: Anchor) -> list[str]:
+    """A shared clause per kind of fact (the genres said together)."""
+    out: list[str] = []
+    kinds: set[FactKind] = set()
+    for fact in facts:
+        if fact.kind in kinds:
+            continue
+        kinds.add(fact.kind)
+        clause = shared_clause(fact, genres=anchor.genres[:2])
+        if clause:
+            out.append(clause)
+    return out
 
 
 def _join(words: Sequence[str]) -> str:
@@ -182,11 +321,40 @@ def detailed_template(item: Item, anchor: Anchor, history: Sequence[Item]) -> st
     return " ".join(sentences)
 
 
-def shared_features(item: Item, history: Sequence[Item], most: int = 3) -> str:
-    """What ``item`` shares with the history according to the catalog (``shared_with`` each
-    history item), attribute by attribute, each with up to ``most`` history titles that have
-    it: the ``features`` explanation of a user study. No model is involved, so every word of
-    it is a catalog fact."""
+def shared_features(item: Item, history: Sequence[Item], most: int = 3,
+                    catalog: Catalog | None = None) -> str:
+    """What ``item`` shares with the history according to the catalog, fact by fact, each with
+    up to ``most`` history titles that have it: the ``features`` explanation of a user study.
+    With the ``catalog``, the same facts the explanation step gives the model, most worth
+    saying first (``worth_saying``: studios, themes, tags, brands, lines, attributes; a genre
+    or type only when nothing more specific is shared). No model is involved, so every word
+    of it is a catalog fact."""
+    if catalog is None:
+        return _shared_features_by_field(item, history, most)
+    having: dict[tuple, list[str]] = {}
+    facts: dict[tuple, Fact] = {}
+    for h in history:
+        for fact in shared_facts(item, h):
+            key = (fact.kind, fact.key)
+            facts.setdefault(key, fact)
+            having.setdefault(key, []).append(short_title(h))
+    said = worth_saying(ranked(list(facts.values()), catalog), catalog, 4)
+    if not said:
+        return "It shares no studio, theme, tag, genre, brand or type with the titles you named."
+    parts = [f"{_feature_name(f)} (like {_join(having[(f.kind, f.key)][:most])})" for f in said]
+    return "Shares with what you liked: " + "; ".join(parts) + "."
+
+
+def _feature_name(fact: Fact) -> str:
+    noun = KIND_NOUNS[fact.kind]
+    if fact.kind in (FactKind.GENRE, FactKind.TYPE, FactKind.DECADE, FactKind.YEAR):
+        return fact.value
+    if fact.kind in (FactKind.KEYWORD, FactKind.TAG, FactKind.ATTRIBUTE):
+        return f"{noun} “{fact.value}”"
+    return f"{noun} {fact.value}"
+
+
+def _shared_features_by_field(item: Item, history: Sequence[Item], most: int) -> str:
     shared = [shared_with(item, h) for h in history]
 
     def having(kind: str, value: str) -> list[str]:

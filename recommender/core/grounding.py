@@ -23,7 +23,9 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from recommender.catalog import Catalog, Item
-from recommender.core.facts import Anchor, shared_with, short_title
+from recommender.core.fact_phrases import CONTRAST_MARKERS, GENRE_NOUNS, OWN, SHARED
+from recommender.core.facts import Anchor, shared_facts, shared_with, short_title
+from recommender.fact_kinds import ATTRIBUTE_WORDS, SPECIFIC_KINDS, Fact, FactKind
 from recommender.core.linking import TitleLinker
 from recommender.vocabulary import (
     DECADE_PATTERN,
@@ -205,6 +207,9 @@ class GroundingChecker:
             genre = self.vocabulary.genres.get(phrase)
             if (genre and genre.lower() in own) or phrase in tags:
                 return True
+        padded = f" {' '.join(words)} "
+        if any(f" {name} " in padded for f in item.facts for name in f.names):
+            return True  # a studio, keyword, language, brand, line, type or attribute
         content = {_singular(w) for w in normalize(f"{item.title} {item.description}").split()
                    if len(w) >= 3 and w not in STOPWORDS}  # 3: "oil", "gel", "lip"
         return bool(content & {_singular(w) for w in words})  # "moisturizers": a Moisturizer
@@ -217,7 +222,7 @@ class GroundingChecker:
         several words are left to the checker: their first word ("based", "bad") is often
         plain English. For a pick with a year, the beginnings of the years it may not name
         (``wrong_year_starts``): "The Fugitive (1993) is a thriller from 199", then "3" or "0"."""
-        allowed_text = f" {normalize(item.document(10_000))} "
+        allowed_text = f" {normalize(item.document(10_000))} {_fact_text(item)} "
         genres = set(anchor.genres) or set(item.genres)
         words = self._avoid(lambda phrase, genre: genre in genres or (
             genre not in item.genres and f" {phrase} " in allowed_text), allowed_text)
@@ -233,12 +238,15 @@ class GroundingChecker:
         words and tag words the pick shares with it (“nail”, “dystopia”), none when they share
         neither: a quoted word reads as a shared name or tag, and "another “hand” product" of a
         toe-nail clipper beside a hand soap says what is not so (``QuotationGuard``)."""
-        return frozenset({*anchor.words, *(w for t in anchor.tags for w in normalize(t).split())})
+        return frozenset({*anchor.words, *(w for t in anchor.tags for w in normalize(t).split()),
+                          *(w for f in anchor.facts if f.kind in SPECIFIC_KINDS
+                            for w in f.key.split())})
 
     def avoid_profile_words(self, history: Sequence[Item]) -> list[str]:
         """The guard's words for a taste profile of ``history``: the one-word genre names and
         catalog terms no history item holds (``unsupported_profile_claims`` would flag them)."""
-        allowed_text = f" {' '.join(normalize(h.document(10_000)) for h in history)} "
+        allowed_text = " ".join(["", *(f"{normalize(h.document(10_000))} {_fact_text(h)}"
+                                       for h in history), ""])
         genres = {g for h in history for g in h.genres}
         return self._avoid(lambda phrase, genre: genre in genres or f" {phrase} " in allowed_text,
                            allowed_text)
@@ -248,7 +256,7 @@ class GroundingChecker:
         for phrase, genre in self.vocabulary.genres.items():
             (keep if genre_allowed(phrase, genre) else avoid).update(phrase.split())
         for phrase in self.vocabulary.terms:
-            (keep if f" {phrase} " in allowed_text else avoid).update(phrase.split())
+            (keep if _in_text(phrase, allowed_text) else avoid).update(phrase.split())
         return sorted((avoid - keep) & self._one_word_claims)
 
     def names_a_shared_fact(self, text: str, item: Item, other: Item) -> bool:
@@ -264,11 +272,36 @@ class GroundingChecker:
             return True
         if any(f" {w} " in padded for w in shared.words):
             return True
+        if any(f" {name} " in padded for f in shared.facts if f.kind in SPECIFIC_KINDS
+               or f.kind in (FactKind.TYPE, FactKind.LANGUAGE) for name in f.names):
+            return True
         if item.year and other.year and item.year // 10 == other.year // 10:
             decade = item.year // 10 % 10
             return str(item.year) in words or any(int(m["decade"]) == decade
                                                   for m in _DECADE.finditer(text))
         return False
+
+    def unshared_claims(self, text: str, item: Item, other: Item) -> list[str]:
+        """The studios, themes, tags, brands, lines and attributes of ``item`` that ``text``
+        says before any contrast ("this one", "while", ``CONTRAST_MARKERS``) though ``other``,
+        the item it is compared with, lacks them: "Like Vertigo, North by Northwest is another
+        Cary Grant film" when only the pick is tagged so. After a contrast a fact is the
+        pick's alone ("...; this one about time travel")."""
+        words = normalize(text).split()
+        cut = min((i for i, w in enumerate(words)
+                   for marker in CONTRAST_MARKERS
+                   if words[i:i + len(marker.split())] == marker.split()), default=len(words))
+        before = f" {' '.join(words[:cut])} "
+        shared = {(f.kind, f.key) for f in shared_facts(item, other)}
+        shared_names = {n for f in shared_facts(item, other) for n in f.names}
+        out = []
+        for fact in item.facts + tuple(Fact(FactKind.TAG, t) for t in item.tags):
+            if fact.kind not in SPECIFIC_KINDS or (fact.kind, fact.key) in shared:
+                continue
+            out += [name for name in fact.names if f" {name} " in before
+                    and name not in shared_names and name not in self._plain_words
+                    and not any(f" {name} " in f" {s} " for s in shared_names)]
+        return list(dict.fromkeys(out))
 
     # -- kinds of claim -----------------------------------------------------------------------
 
@@ -289,7 +322,7 @@ class GroundingChecker:
 
     def _terms(self, text: str, item: Item) -> list[str]:
         words = normalize(text).split()
-        allowed_text = f" {normalize(item.document(10_000))} "
+        allowed_text = f" {normalize(item.document(10_000))} {_fact_text(item)} "
         allowed_genres = set(item.genres)
         out = []
         for phrase in _ngrams(words, self._max_term_words):
@@ -297,7 +330,7 @@ class GroundingChecker:
             if genre is not None:
                 if genre not in allowed_genres and f" {phrase} " not in allowed_text:
                     out.append(phrase)
-            elif phrase in self.vocabulary.terms and f" {phrase} " not in allowed_text:
+            elif phrase in self.vocabulary.terms and not _in_text(phrase, allowed_text):
                 out.append(phrase)
         return out
 
@@ -406,4 +439,65 @@ def _build_vocabulary(catalog: Catalog) -> _Vocabulary:
         if n >= minimum and len(t) >= 4 and t not in STOPWORDS and not t.isdigit()
         and t not in genres and t not in generic
     }
+    terms |= _fact_terms(catalog, genres.keys() | generic)
     return _Vocabulary(genres=genres, terms=frozenset(terms))
+
+
+_MIN_FACT_ITEMS = {FactKind.KEYWORD: _MIN_TERM_ITEMS, FactKind.STUDIO: 1, FactKind.BRAND: 2,
+                   FactKind.LINE: 2, FactKind.LANGUAGE: 1, FactKind.ATTRIBUTE: 1}
+"""Items that must carry a fact for its names to be claims the checker holds to the pick: a
+keyword of a film or two reads as plain English more often than as a claim."""
+
+
+def _phrasing_words() -> frozenset[str]:
+    """The words of the fact clauses (``fact_phrases``) and genre nouns: the phrasing, never a
+    claim ("story", "theme", "scent", "line")."""
+    text = " ".join([*(p for ps in (*SHARED.values(), *OWN.values()) for p in ps),
+                     *(n for pair in GENRE_NOUNS.values() for n in pair)])
+    return frozenset(normalize(text.replace("{", " ").replace("}", " ")).split())
+
+
+def _fact_terms(catalog: Catalog, excluded: Collection[str]) -> set[str]:
+    """The names of the catalog's studios, keywords, languages, brands, lines and attribute
+    words carried by enough items (``_MIN_FACT_ITEMS``): claims the pick must hold."""
+    plain = _phrasing_words() | STOPWORDS
+    english = _lower_case_words(catalog)
+    out: set[str] = set()
+    for fact in catalog.distinct_facts():
+        least = _MIN_FACT_ITEMS.get(fact.kind)
+        if least is None or (least > 1 and catalog.items_with(fact) < least):
+            continue
+        names = fact.names if fact.kind != FactKind.STUDIO else \
+            [n for n in fact.names if n == fact.key or n not in english]
+        out.update(n for n in names if len(n) >= 4 and n not in plain
+                   and n not in excluded and not n.isdigit())
+    if catalog.kind == "products":
+        out.update(normalize(w) for ws in ATTRIBUTE_WORDS.values() for w in ws
+                   if normalize(w) not in plain and len(normalize(w)) >= 4)
+    return out
+
+
+def _in_text(phrase: str, padded: str) -> bool:
+    """Is the term ``phrase`` in the normalised, space-padded ``padded``, or, for a describing
+    word in "-ing", the word it is made from ("moisturizing" of a Moisturizer, "hydrating" of
+    a "Hydrate" cream)?"""
+    if f" {phrase} " in padded:
+        return True
+    return phrase.endswith("ing") and " " not in phrase and len(phrase) > 7 and \
+        f" {phrase[:-3]}" in padded
+
+
+_LOWER_WORD = re.compile(r"(?<![\w'])[a-z]+\b")
+
+
+def _lower_case_words(catalog: Catalog) -> frozenset[str]:
+    """Words the catalog's overviews write in lower case: plain English, so a studio's short
+    name that is one ("legendary" of Legendary Pictures, "imagine") is no claim."""
+    return frozenset(w for item in catalog.items if item.description
+                     for w in _LOWER_WORD.findall(item.description))
+
+
+def _fact_text(item: Item) -> str:
+    """The names of ``item``'s facts and its tagline, normalised: text its claims may use."""
+    names = " ".join(n for f in item.facts for n in f.names)
+    return f"{names} {normalize(item.tagline)}" if item.tagline else names

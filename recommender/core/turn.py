@@ -13,7 +13,8 @@ from recommender.core.retrieval import Steering
 from recommender.core.selection import Selection
 
 __all__ = ["HISTORY_LIMIT", "ExplanationSource", "TurnPlan", "Recommendation", "Profile", "TurnResult",
-           "NO_TEXT", "UNSUPPORTED", "CALLED_NEW", "NO_FACT", "NOT_SHARED", "NO_HISTORY_FACT", "Linked",
+           "NO_TEXT", "UNSUPPORTED", "CALLED_NEW", "NO_FACT", "NOT_SHARED", "CLAIMED_SHARED", "NO_HISTORY_FACT",
+           "Linked",
            "ProfileDelta", "ProfileDone", "Retrieved", "ExplanationStart", "ExplanationDelta", "Recommended",
            "Finished",
            "Event"]
@@ -38,6 +39,7 @@ REPEATED = "it named one thing twice in a row"
 MISWORDED = "it used a describing word as a thing (“another cleansing”)"
 WRONG_ARTICLE = "it wrote “a” or “an” before the wrong sound (“an drama”)"
 CALLED_NEW = "it called the pick new to the list, though it is like the title it names"
+CLAIMED_SHARED = "it said the pick shares a fact that only the pick has"
 """Why a model explanation was replaced (``Recommendation.replaced_because``)."""
 NO_HISTORY_FACT = "it named no catalog fact of the titles liked"
 """Why a model profile was replaced (``TurnResult.profile_replaced_because``), besides
@@ -169,6 +171,7 @@ class TurnResult:
                                                if r.unsupported_claims),
                 "explanations_without_fact": reasons.count(NO_FACT),
                 "explanations_not_shared": reasons.count(NOT_SHARED),
+                "explanations_claiming_shared": reasons.count(CLAIMED_SHARED),
                 "explanations_from_llm": reasons.count(None),
                 "profile_from_llm": self.profile_source == ExplanationSource.LLM, **selection}
 

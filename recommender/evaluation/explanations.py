@@ -21,15 +21,10 @@ from recommender.catalog import Item
 from recommender.core.explanation import opening, shares_any
 from recommender.core.facts import shared_with
 from recommender.core.turn import ExplanationSource
+from recommender.evaluation.explanation_quality import distinct_2, quality
 
 __all__ = ["measure_explanations", "distinct_2", "held_out_histories",
            "PARTS"]
-
-
-def distinct_2(sentences: Sequence[str]) -> float:
-    pairs = [tuple(w[i:i + 2]) for w in (s.lower().split() for s in sentences)
-             for i in range(len(w) - 1)]
-    return round(len(set(pairs)) / len(pairs), 3) if pairs else 0.0
 
 
 def _models_words(text: str, pick: Item, anchor: Item) -> str:
@@ -55,6 +50,7 @@ def measure_explanations(recommenders: dict, domain: str, histories: Sequence[Se
             result = recommender.recommend(domain, history_ids=list(history))
             seconds.append(time.perf_counter() - started)
             labels = [catalog.get(i).label for i in history]
+            ids = list(history)
             profiles[result.profile_replaced_because or str(result.profile_source)] += 1
             profile_lines.append({"history": labels,
                                   "model_text": result.profile_model_text,
@@ -62,7 +58,8 @@ def measure_explanations(recommenders: dict, domain: str, histories: Sequence[Se
                                   "replaced_because": result.profile_replaced_because})
             for rec in result.recommendations:
                 shown += 1
-                lines.append({"history": labels,
+                lines.append({"history": labels, "history_ids": ids, "pick_id": rec.item_id,
+                              "anchor_id": rec.anchor_id,
                               "pick": rec.title, "anchor": catalog.get(rec.anchor_id).label,
                               "model_text": rec.model_text, "shown": rec.explanation,
                               "replaced_because": rec.replaced_because,
@@ -95,6 +92,7 @@ def measure_explanations(recommenders: dict, domain: str, histories: Sequence[Se
                      "openings": openings.most_common(10),
                      "seconds_per_turn": round(sum(seconds) / len(seconds), 2) if seconds else 0,
                      "replaced": dict(replaced.most_common()),
+                     "quality": quality(lines, catalog, checker),
                      "examples": examples, "lines": lines}
     return out
 
@@ -103,10 +101,13 @@ PARTS = ("validation", "test")
 
 
 def held_out_histories(dataset: str, data_dir, users: int, part: str = "validation",
-                       size: int = 3, seed: int = 0) -> list[tuple[str, ...]]:
-    """``users`` histories of ``size`` liked training items from users kept out of
-    fine-tuning, drawn with ``seed``: from its ``validation`` half (which chooses between
-    adapters and settings) or its ``test`` half (only reported)."""
+                       size: int | tuple[int, int] = 3,
+                       seed: int = 0) -> list[tuple[str, ...]]:
+    """``users`` histories of ``size`` liked training items (or a size drawn from the range
+    ``size`` for each user) from users kept out of fine-tuning, drawn with ``seed``: from its
+    ``validation`` half (which chooses between adapters and settings) or its ``test`` half
+    (only reported)."""
+    low, high = (size, size) if isinstance(size, int) else size
     if part not in PARTS:
         raise ValueError(f"part must be one of {PARTS}")
     from recommender.collaborative.interactions import (
@@ -127,7 +128,8 @@ def held_out_histories(dataset: str, data_dir, users: int, part: str = "validati
         own = ratings.get(split.user, {}) if ratings is not None else None
         liked = [i for i in dict.fromkeys((*split.history, split.validation))
                  if own is None or own.get(i, 0.0) >= LIKED_RATING]
-        if len(liked) >= size:
-            histories.append(tuple(rng.sample(liked, size)))
+        drawn = rng.randint(low, high) if high > low else low
+        if len(liked) >= drawn:
+            histories.append(tuple(rng.sample(liked, drawn)))
     rng.shuffle(histories)
     return histories[:users]

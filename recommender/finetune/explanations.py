@@ -19,7 +19,10 @@ import re
 from collections.abc import Mapping, Sequence
 
 from recommender.catalog import Catalog, Item
-from recommender.core.facts import Anchor, choose_anchor, facts_line, history_line
+from recommender.core.fact_phrases import GENRE_NOUNS, TYPE_NOUNS, article, genre_phrase, \
+    own_clause, shared_clause
+from recommender.core.facts import Anchor, choose_anchor, facts_line, history_line, own_distinctive
+from recommender.fact_kinds import SPECIFIC_KINDS, Fact, FactKind
 from recommender.core.explanation import checked, opening, shares_any
 from recommender.core.grounding import GroundingChecker
 from recommender.core.turn import ExplanationSource
@@ -31,20 +34,6 @@ from recommender.vocabulary import PACKAGING_WORDS, PRODUCT_TYPES, STOPWORDS, no
 __all__ = ["explanation_examples", "movie_sentence", "product_sentence", "GENRE_NOUNS",
            "type_words", "shared_brand", "shared_phrase", "profile_chat", "HISTORY_SIZE"]
 
-GENRE_NOUNS = {
-    "Action": ("action film", "action"), "Adventure": ("adventure film", "adventure"),
-    "Animation": ("animated film", "animated"), "Children": ("children's film", "children's"),
-    "Comedy": ("comedy", "comedy"), "Crime": ("crime film", "crime"),
-    "Documentary": ("documentary", "documentary"), "Drama": ("drama", "dramatic"),
-    "Fantasy": ("fantasy film", "fantasy"), "Film-Noir": ("film noir", "noir"),
-    "Horror": ("horror film", "horror"), "Musical": ("musical", "musical"),
-    "Mystery": ("mystery", "mystery"), "Romance": ("romance", "romantic"),
-    "Sci-Fi": ("science fiction film", "science fiction"), "Thriller": ("thriller", "thriller"),
-    "War": ("war film", "war"), "Western": ("Western", "Western"),
-}
-"""Genre → (a noun phrase for it, the word that qualifies another genre's noun)."""
-
-
 HISTORY_SIZE = (2, 8)
 """Liked items in a training history, fewest and most. Run 4 trained on 2-5 and kept 72.0% of
 Beauty validation lines at 3 items but 40.0% at 8, and the offline evaluation gives whole
@@ -52,69 +41,82 @@ histories."""
 
 
 def _a(phrase: str) -> str:
-    return ("an " if phrase[:1].lower() in "aeiou" else "a ") + phrase
+    return article(phrase)
 
 
-def _genres_phrase(genres: Sequence[str]) -> str:
-    """"a Western", "an action and science fiction film", "a romantic comedy"."""
-    known = [g for g in genres if g in GENRE_NOUNS]
-    if len(known) == 1:
-        return _a(GENRE_NOUNS[known[0]][0])
-    first, second = known[0], known[1]
-    if {first, second} == {"Comedy", "Romance"}:
-        return "a romantic comedy"
-    noun = GENRE_NOUNS[second][0]
-    qualifier = GENRE_NOUNS[first][1]
-    return _a(f"{qualifier} and {noun}" if " " in noun else f"{qualifier} {noun}")
+PICKS = 5
+"""Picks a training turn explains, as the app shows five: each line's phrasing follows its
+number (``fact_sentence``)."""
+
+MAX_WORDS = 25
+"""Words a target sentence may have, its opening included."""
 
 
-def movie_sentence(pick: Item, anchor: Anchor, rng: random.Random) -> str | None:
-    """One continuation of the pick's opening (``explanation.opening``) from what the two
-    share: genres, tags or decade after "Like <anchor>, <pick> is"; the pick's own genres and
-    year after "<pick> is" when they share nothing. ``None`` when there is nothing to say."""
-    genres = [g for g in anchor.genres if g in GENRE_NOUNS]
-    tags = list(anchor.tags)
-    year = pick.year
-    own = [g for g in pick.genres if g in GENRE_NOUNS][:2]
+def fact_sentence(pick: Item, anchor: Anchor, catalog: Catalog, position: int = 1) -> str | None:
+    """One continuation of the pick's opening ("Like <anchor>, <pick>") stating what the two
+    share that is most worth saying (``facts.worth_saying``: a studio, theme, tag, brand, line
+    or attribute few items carry; a genre, type or decade only when nothing more specific is
+    shared), the first two such facts when there are two, and the pick's own most distinctive
+    fact after "this one" when the two share nothing distinctive (as the prompt lists them).
+
+    The phrasing of each kind (``fact_phrases.SHARED``) follows the line's ``position`` in the
+    turn: the app decodes greedily, so a phrasing the prompt does not determine would collapse
+    to the likeliest one; tied to the line's number, which the model sees, the five lines of a
+    turn say their facts five ways. ``None`` when there is nothing to say."""
     if not shares_any(pick, anchor):
-        return _movie_alone(own, year, rng)
-    options = []
-    if not genres and not tags and year and own:  # the decade alone
-        decade = year // 10 * 10
-        options += [f" another film from the {decade}s, {_genres_phrase(own)}.",
-                    f" {_genres_phrase(own)} from the {decade}s too."]
-    if genres:
-        phrase = _genres_phrase(genres[:2])
-        one = _a(GENRE_NOUNS[genres[0]][0])
-        options += [f" {phrase} too.", f" {one} as well.", f" also {phrase}."]
-        if year:
-            options += [f" {phrase} too, this one from {year}.",
-                        f" another {GENRE_NOUNS[genres[0]][0]}, made in {year}.",
-                        f" {one} from {year}.", f" {one} from the {year // 10 * 10}s.",
-                        f" {phrase} of {year}."]
-        if len(genres) >= 2:
-            options.append(f" {_a(GENRE_NOUNS[genres[0]][0])} and "
-                           f"{_a(GENRE_NOUNS[genres[1]][0])} at once.")
-    if tags:
-        tag = tags[0]
-        options += [f" tagged “{tag}” too.", f" also tagged “{tag}” by viewers.",
-                    f" one more that viewers call “{tag}”."]
-        if genres:
-            options += [f" {_a(GENRE_NOUNS[genres[0]][0])} that viewers also tag “{tag}”.",
-                        f" another {GENRE_NOUNS[genres[0]][0]}, and both are tagged “{tag}”."]
-    return rng.choice(options) if options else None
-
-
-def _movie_alone(genres: Sequence[str], year: int | None, rng: random.Random) -> str | None:
-    """A line about a film that shares nothing with the history: what it is, and that it is a
-    change (no "too" or "also": nothing is the same)."""
-    if not genres:
         return None
-    phrase = _genres_phrase(genres)
+    said = list(anchor.worth_saying(catalog, 2))
+    if not said:
+        return None
+    turn = position - 1
+    clauses = [_shared(said[0], anchor, turn)]
+    if len(said) > 1 and said[1].kind in SPECIFIC_KINDS:  # genres are said together
+        clauses.append(_shared(said[1], anchor, turn + 1 + (said[0].kind == said[1].kind)))
+    clauses = [c for c in clauses if c]
+    if not clauses:
+        return None
+    sentence = " " + " and ".join(clauses)
+    if not any(catalog.is_distinctive(f) for f in said):  # as the prompt gives it
+        own = own_distinctive(pick, catalog, anchor.facts)
+        clause = own_clause(own, turn) if own is not None else None
+        if clause:
+            sentence += ("; ", ", ")[turn % 2] + clause
+    return sentence + "."
+
+
+def _shared(fact: Fact, anchor: Anchor, turn: int) -> str | None:
+    """A shared clause for ``fact`` in phrasing ``turn``; for a brand with a shared product
+    type, on every other line the two together ("is another Revlon lipstick")."""
+    types = [f for f in anchor.facts if f.kind == FactKind.TYPE]
+    if fact.kind == FactKind.BRAND and types and turn % 2:
+        kind = TYPE_NOUNS.get(types[0].value, types[0].value)
+        return (f"is another {fact.value} {kind}", f"is {_a(fact.value + ' ' + kind)} too",
+                f"is also {_a(kind)} by {fact.value}")[turn // 2 % 3]
+    return shared_clause(fact, turn, genres=[g for g in anchor.genres if g in GENRE_NOUNS][:2])
+
+
+def movie_sentence(pick: Item, anchor: Anchor, rng: random.Random,
+                   catalog: Catalog | None = None, position: int = 1) -> str | None:
+    """A film's target (``fact_sentence``); after "<pick> is" when the two share nothing: its
+    own genres and year, and that it is a change (no "too" or "also": nothing is the same)."""
+    if not shares_any(pick, anchor):
+        return _movie_alone([g for g in pick.genres if g in GENRE_NOUNS][:2], pick.year,
+                            position)
+    if catalog is None:
+        catalog = Catalog("one", (pick, anchor.item), kind="movies")
+    return fact_sentence(pick, anchor, catalog, position)
+
+
+def _movie_alone(genres: Sequence[str], year: int | None, position: int) -> str | None:
+    """A line about a film that shares nothing with the history: what it is, and that it is a
+    change (no "too" or "also": nothing is the same), phrased by the line's ``position``."""
+    phrase = genre_phrase(genres)
+    if phrase is None:
+        return None
     options = [f" {phrase}, a change from your list.", f" {phrase} to try for something new."]
     if year:
         options += [f" {phrase} from {year}.", f" {phrase} from {year}, something different."]
-    return rng.choice(options)
+    return options[(position - 1) % len(options)]
 
 
 _FREE_OF = re.compile(r"\b[a-z]+ free\b")
@@ -140,48 +142,33 @@ _NOT_BRAND = frozenset({w for phrases in PRODUCT_TYPES.values() for p in phrases
 """Words a name may start with that are not a brand ("10 Pair", "Nail Soakers")."""
 
 
-def product_sentence(pick: Item, anchor: Anchor, rng: random.Random) -> str | None:
-    """One continuation of the pick's opening (``explanation.opening``) from the words the two
-    names share (a product type, a brand, another name word); the pick's own kind after
-    "<pick> is" when they share none. ``None`` when there is nothing to say."""
-    own_types = type_words(pick.title)
-    anchor_types = {normalize(t) for t in type_words(anchor.item.title)}
-    shared_types = [t for t in own_types if normalize(t) in anchor_types]
-    brand = shared_brand(pick.title, anchor.item.title, own_types)
+def product_sentence(pick: Item, anchor: Anchor, rng: random.Random,
+                     catalog: Catalog | None = None, position: int = 1) -> str | None:
+    """A product's target (``fact_sentence``: a shared line, brand or attribute before a shared
+    type); after "<pick> is" when the two share nothing: its own kind, and that the list has
+    none yet. ``None`` when there is nothing to say."""
     if not shares_any(pick, anchor):
-        return _product_alone(own_types, rng)
-    options = []
-    if shared_types:
-        kind = shared_types[0]
-        options += [f" {_a(kind)} too.", f" another {kind}.", f" also {_a(kind)}."]
-        if brand:
-            options += [f" another {kind} from {brand}.", f" {_a(kind)} by {brand} too.",
-                        f" also {_a(brand + ' ' + kind)}."]
-    elif brand:
-        if own_types:
-            options += [f" from {brand} too, here {_a(own_types[0])}.",
-                        f" another {brand} product, this time {_a(own_types[0])}."]
-        options += [f" by {brand} as well.", f" also made by {brand}."]
-    elif phrase := shared_phrase(pick.title, anchor.words):
-        # a name word and no type or brand ("Body" of a body scrub and a body shampoo)
-        options += [f" also named “{phrase}”.", f" another “{phrase}” product."]
-        if own_types:
-            kind = own_types[0]
-            options += [f" {_a(kind)}, with “{phrase}” in its name too.",
-                        f" another “{phrase}” product, this time {_a(kind)}.",
-                        f" {_a(kind)}, and its name says “{phrase}” as well."]
-    return rng.choice(options) if options else None
+        return _product_alone(pick, type_words(pick.title), position)
+    if catalog is None:
+        catalog = Catalog("one", (pick, anchor.item), kind="products")
+    sentence = fact_sentence(pick, anchor, catalog, position)
+    if sentence is None and (phrase := shared_phrase(pick.title, anchor.words)):
+        # a name word and no fact ("Body" of a body scrub and a body shampoo)
+        sentence = (f" is also named “{phrase}”.", f" is another “{phrase}” product.")[position % 2]
+    return sentence
 
 
-def _product_alone(types: Sequence[str], rng: random.Random) -> str | None:
-    """A line about a product whose name shares no word with the history's: its kind, and
-    that the list has none yet (no "too" or "also": nothing is the same)."""
+def _product_alone(pick: Item, types: Sequence[str], position: int) -> str | None:
+    """A line about a product whose facts the history shares none of: its kind and brand, and
+    that the list has none yet (no "too" or "also": nothing is the same), phrased by the
+    line's ``position``."""
     if not types:
         return None
-    kind = _a(types[0])
-    return rng.choice([f" {kind}, new to your list.", f" {kind}, something different to try.",
-                       f" {kind}, a kind your list does not have yet.",
-                       f" {kind} for a change."])
+    brand = next((f.value for f in pick.facts if f.kind == FactKind.BRAND), None)
+    kind = _a(types[0]) + (f" by {brand}" if brand else "")
+    options = [f" {kind}, new to your list.", f" {kind}, something different to try.",
+               f" {kind}, a kind your list does not have yet.", f" {kind} for a change."]
+    return options[(position - 1) % len(options)]
 
 
 def shared_phrase(title: str, words: Sequence[str]) -> str | None:
@@ -215,7 +202,7 @@ def shared_brand(title: str, other: str, types: Sequence[str]) -> str | None:
 def explanation_examples(catalog: Catalog, liked: Mapping[str, Sequence[str]],
                          checker: GroundingChecker, count: int, seed: int = 0,
                          history_size: tuple[int, int] = HISTORY_SIZE,
-                         picks: int = 3) -> list[ChatExample]:
+                         picks: int = PICKS) -> list[ChatExample]:
     """Up to ``count`` examples, one per (user, pick line), from ``liked`` (user → their liked
     training items, in any order): a history of ``history_size`` of them, the next ``picks`` of them as the
     picks. Targets the checker would replace are dropped."""
@@ -243,13 +230,14 @@ def _round(users, catalog, liked, checker, count, rng, noun, write, history_size
             continue
         rng.shuffle(items)
         history, chosen = items[:size], items[size:size + picks]
-        messages = _messages(noun, history, chosen, _shown_profile(catalog, history, checker, rng))
-        for position, pick in enumerate(chosen, 1):
-            anchor = choose_anchor(pick, history)
+        anchors = [choose_anchor(pick, history, catalog) for pick in chosen]
+        messages = _messages(catalog, history, chosen, anchors,
+                             _shown_profile(catalog, history, checker, rng))
+        for position, (pick, anchor) in enumerate(zip(chosen, anchors), 1):
             start = opening(pick, anchor)
-            sentence = write(pick, anchor, rng)
-            if sentence is None or not _grounded(checker, start, sentence, pick, anchor,
-                                                 history):
+            sentence = write(pick, anchor, rng, catalog, position)
+            if sentence is None or len(f"{start}{sentence}".split()) > MAX_WORDS or \
+                    not _grounded(checker, start, sentence, pick, anchor, history):
                 continue  # only lines a person would be shown
             # each line is its own reply to the request, as the app asks for them all at once
             # (``core.explanation``): its number and opening, not the lines before it
@@ -259,11 +247,13 @@ def _round(users, catalog, liked, checker, count, rng, noun, write, history_size
     return examples
 
 
-def _messages(noun: str, history: Sequence[Item], picks: Sequence[Item],
-              profile: str) -> tuple[dict, ...]:
+def _messages(catalog: Catalog, history: Sequence[Item], picks: Sequence[Item],
+              anchors: Sequence[Anchor], profile: str) -> tuple[dict, ...]:
     """The chat the app has at its explanation step (``pipeline``: no selection call when the
     model's choice weighs nothing), with ``profile`` as the profile shown."""
-    facts = "\n".join(f"{n}. {facts_line(item)}" for n, item in enumerate(picks, 1))
+    noun = catalog.noun
+    facts = "\n".join(f"{n}. {facts_line(item, anchor, catalog)}"
+                      for n, (item, anchor) in enumerate(zip(picks, anchors), 1))
     return (*profile_chat(noun, history),
             {"role": "assistant", "content": profile},
             {"role": "user", "content": render("explain", noun=noun, facts=facts)})

@@ -41,7 +41,7 @@ class LoraConfig:
     learning_rate: float = 5e-4
     epochs: float = 1.0
     batch_size: int = 8
-    max_tokens: int = 384
+    max_tokens: int = 512
     """Longer examples are cut from the left (the system text and the oldest history go)."""
     save_every: int = 20
     seed: int = 0

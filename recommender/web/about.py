@@ -39,8 +39,10 @@ something the catalog does not hold is replaced by one built from catalog facts,
 Everything runs on this machine; nothing is sent anywhere.
 
 **Data.** Movies: MovieLens ml-latest-small (F. M. Harper and J. A. Konstan, ACM TiiS 2015),
-with overviews from TMDB 5000. *This product uses the TMDB API but is not endorsed or certified
-by TMDB.* Products: Amazon Beauty 5-core (McAuley et al., SIGIR 2015; He and McAuley, WWW 2016).
+with overviews, taglines, plot keywords and studios from TMDB 5000 (themoviedb.org). *This
+product uses the TMDB API but is not endorsed or certified by TMDB.* Products: Amazon Beauty
+5-core (McAuley et al., SIGIR 2015; He and McAuley, WWW 2016), brands matched against Amazon's
+brand names as P5 (Geng et al., RecSys 2022) lists them.
 Research and non-commercial use.
 """
 

@@ -1,0 +1,194 @@
+"""Issue 35: the facts an explanation may state, how they are ranked, and how they are held to
+the catalog."""
+
+from collections import namedtuple
+
+import pytest
+
+from recommender.catalog import Catalog, Item, _tmdb_row
+from recommender.core.explanation import checked, opening
+from recommender.core.facts import (
+    choose_anchor,
+    facts_line,
+    own_distinctive,
+    shared_features,
+    template_explanation,
+)
+from recommender.core.grounding import GroundingChecker
+from recommender.core.turn import CLAIMED_SHARED, UNSUPPORTED, ExplanationSource
+from recommender.fact_kinds import Fact, FactKind
+from recommender.product_facts import ProductFactReader
+
+Row = namedtuple("Row", "overview keywords production_companies tagline original_language")
+
+PIXAR = Fact(FactKind.STUDIO, "Pixar Animation Studios")
+GHIBLI = Fact(FactKind.STUDIO, "Studio Ghibli")
+
+
+def _film(item_id, title, genres, *facts, year=2000, tags=()):
+    return Item(item_id, title, year, genres, tags, facts=tuple(facts))
+
+
+def film_catalog() -> Catalog:
+    """Twenty-one films: most of them comedies or dramas, three Pixar films, three about the
+    mafia, three Ghibli films (two co-produced by Tokuma, a partner of Ghibli's alone)."""
+    mafia = Fact(FactKind.KEYWORD, "mafia")
+    undercover = Fact(FactKind.KEYWORD, "undercover")
+    tokuma = Fact(FactKind.STUDIO, "Tokuma Shoten")
+    items = [
+        _film("1", "Toy Story", ("Animation", "Comedy"), PIXAR, Fact(FactKind.KEYWORD, "toy")),
+        _film("2", "Finding Nemo", ("Animation", "Comedy"), PIXAR,
+              Fact(FactKind.KEYWORD, "father son relationship")),
+        _film("3", "Cars", ("Animation", "Comedy"), PIXAR),
+        _film("4", "Shrek", ("Animation", "Comedy"), Fact(FactKind.STUDIO, "DreamWorks Animation")),
+        _film("5", "The Departed", ("Crime", "Drama"), mafia, undercover,
+              Fact(FactKind.STUDIO, "Warner Bros.")),
+        _film("6", "Donnie Brasco", ("Crime", "Drama"), mafia, undercover),
+        _film("21", "Goodfellas", ("Crime", "Drama"), mafia),
+        _film("7", "Spirited Away", ("Animation", "Fantasy"), GHIBLI, tokuma,
+              Fact(FactKind.LANGUAGE, "Japanese")),
+        _film("8", "Ponyo", ("Animation", "Fantasy"), GHIBLI, tokuma,
+              Fact(FactKind.LANGUAGE, "Japanese")),
+        _film("9", "Totoro", ("Animation", "Fantasy"), GHIBLI, Fact(FactKind.LANGUAGE, "Japanese")),
+    ]
+    items += [_film(str(n), f"Comedy {n}", ("Comedy", "Drama"),
+                    Fact(FactKind.STUDIO, "Warner Bros.")) for n in range(10, 21)]
+    return Catalog("movies", tuple(items), kind="movies")
+
+
+def test_tmdb_rows_give_keywords_studios_and_language_but_not_record_keywords():
+    row = Row(" A mole in the police. ", '[{"id": 1, "name": "mafia"}, {"id": 2, "name": '
+              '"duringcreditsstinger"}, {"id": 3, "name": "undercover cop"}]',
+              '[{"name": "Warner Bros.", "id": 6194}]', "Lies. Betrayal.", "en")
+    read = _tmdb_row(row)
+    assert read.overview == "A mole in the police." and read.tagline == "Lies. Betrayal."
+    assert read.facts == (Fact(FactKind.KEYWORD, "mafia"), Fact(FactKind.KEYWORD, "undercover cop"),
+                          Fact(FactKind.STUDIO, "Warner Bros."))
+    japanese = _tmdb_row(Row(float("nan"), "[]", "not json", float("nan"), "ja"))
+    assert japanese.facts == (Fact(FactKind.LANGUAGE, "Japanese"),) and japanese.overview == ""
+
+
+def test_a_studio_is_named_with_or_without_its_corporate_ending():
+    assert PIXAR.names == ("pixar animation studios", "pixar")
+    assert GHIBLI.names == ("studio ghibli",)
+    assert Fact(FactKind.DECADE, "1990s").names == ("1990s", "90s")
+
+
+TITLES = [
+    "Revlon ColorStay Lipstick, Red, 0.1 Ounce",
+    "Revlon ColorStay Liquid Eyeliner, Black",
+    "Revlon Super Lustrous Lipstick, Certainly Red",
+    "Pure Poison By Christian Dior For Women. Eau De Parfum Spray 3.4 Oz",
+    "Dior J'adore Eau de Parfum Spray for Women, 1.7 Ounce",
+    "Argan Oil Hair Mask by Nature's Gate, Lavender, 2 Pack",
+    "Nail Polish Remover Pads, 32 Count",
+    "Nail Polish Top Coat, Clear",
+    "OPI Nail Polish, Big Apple Red",
+    "Essie Nail Polish, Ballet Slippers",
+    "Sally Hansen Nail Polish, Red",
+]
+
+
+@pytest.fixture(scope="module")
+def reader():
+    return ProductFactReader(TITLES, ["Revlon", "Christian Dior", "Dior", "Nail Polish",
+                                      "Nature&#39;s Gate", "Makeup"])
+
+
+def test_product_titles_give_brand_line_type_attributes_and_sizes_apart(reader):
+    facts = reader.facts(TITLES[0])
+    assert Fact(FactKind.BRAND, "Revlon") in facts
+    assert Fact(FactKind.LINE, "ColorStay") in facts  # two ColorStay titles: a line
+    assert Fact(FactKind.TYPE, "lipstick") in facts
+    assert Fact(FactKind.SIZE, "0.1 Ounce") in facts
+    lustrous = reader.facts(TITLES[2])
+    assert not any(f.kind == FactKind.LINE for f in lustrous)  # one title: not a line
+    poison = reader.facts(TITLES[3])
+    assert Fact(FactKind.BRAND, "Christian Dior") in poison  # after "by"
+    assert Fact(FactKind.TYPE, "perfume") in poison and Fact(FactKind.SIZE, "3.4 Oz") in poison
+    mask = reader.facts(TITLES[5])
+    assert {Fact(FactKind.ATTRIBUTE, "argan oil"), Fact(FactKind.ATTRIBUTE, "lavender")} <= \
+        set(mask)
+    assert Fact(FactKind.ATTRIBUTE, "argan") not in mask  # the longer phrase wins
+    assert Fact(FactKind.SIZE, "2 Pack") in mask
+    # a category name that starts a title is no brand: titles hold it elsewhere as often
+    assert not any(f.kind == FactKind.BRAND for f in reader.facts(TITLES[6]))
+
+
+@pytest.mark.parametrize("title, name", [
+    ("Olay Total Effects Advanced Anti-Aging Deep Penetrating Moisture Body Wash 15.2 Oz "
+     "(Pack of 2)", "Olay Body Wash"),
+    ("Mizani Kerafuse Intense Strengthening Treatment for Unisex, 15 Ounce",
+     "Mizani Kerafuse Intense Strengthening Treatment"),
+    ("Pure Poison By Christian Dior For Women. Eau De Parfum Spray 3.4 Oz",
+     "Pure Poison by Christian Dior"),
+    ("Sleep Lavender Bath Salts 20 Lbs", "Sleep Lavender Bath Salts"),
+    ("Agedefy Shampoo 10.1 Fl Oz", "Agedefy Shampoo"),
+    ("Babyliss Pro BABNT100S Professional Nano Titanium Spring Curling Iron, 1 Inch",
+     "Babyliss Pro Curling Iron"),
+])
+def test_product_titles_shorten_to_a_readable_name_never_cut_mid_phrase(title, name):
+    reader = ProductFactReader([title, "Olay Regenerist Cream", "Babyliss Pro Dryer"],
+                               ["Olay", "Christian Dior", "Mizani", "Babyliss Pro"])
+    assert reader.readable_name(title) == name
+
+
+def test_a_rare_shared_studio_outranks_genres_thousands_share():
+    catalog = film_catalog()
+    nemo, toy, shrek = catalog.get("2"), catalog.get("1"), catalog.get("4")
+    assert catalog.is_distinctive(PIXAR)
+    assert not catalog.is_distinctive(Fact(FactKind.STUDIO, "Warner Bros."))  # 12 of 20
+    assert catalog.rarity(PIXAR) > catalog.rarity(Fact(FactKind.GENRE, "Comedy"))
+    anchor = choose_anchor(nemo, [shrek, toy], catalog)  # both share Animation and Comedy
+    assert anchor.item is toy and anchor.worth_saying(catalog) == (PIXAR,)
+    assert "Pixar Animation Studios (studio)" in facts_line(nemo, anchor, catalog)
+    assert template_explanation(nemo, anchor, catalog) == \
+        "Like Toy Story, it comes from Pixar Animation Studios too."
+    genres_only = choose_anchor(nemo, [shrek], catalog)
+    broad = [f.kind for f in genres_only.worth_saying(catalog)]
+    assert broad == [FactKind.GENRE, FactKind.GENRE, FactKind.DECADE]  # genres first
+    # sharing nothing distinctive, the pick's own distinctive fact is given (a theme of one
+    # film alone is trivia: the studio three films share is said)
+    assert facts_line(nemo, genres_only, catalog).endswith(
+        "; its own: Pixar Animation Studios (studio)")
+
+
+def test_a_partner_of_one_studio_alone_gives_way_to_the_studio():
+    catalog = film_catalog()
+    spirited, ponyo = catalog.get("7"), catalog.get("8")
+    said = choose_anchor(spirited, [ponyo], catalog).worth_saying(catalog)
+    assert GHIBLI in said and Fact(FactKind.STUDIO, "Tokuma Shoten") not in said
+
+
+def test_own_fact_and_features_list_the_distinctive_facts():
+    catalog = film_catalog()
+    departed, brasco, toy = catalog.get("5"), catalog.get("6"), catalog.get("1")
+    assert own_distinctive(departed, catalog).kind == FactKind.KEYWORD
+    features = shared_features(departed, [brasco, toy], catalog=catalog)
+    assert features.startswith("Shares with what you liked: theme “mafia” (like Donnie Brasco)")
+    assert "Drama" not in features  # a genre only when nothing more specific is shared
+
+
+def test_the_checker_holds_studios_and_keywords_to_the_pick():
+    catalog = film_catalog()
+    checker = GroundingChecker(catalog)
+    nemo, toy, departed, brasco = (catalog.get(i) for i in ("2", "1", "5", "6"))
+    anchor = choose_anchor(nemo, [toy], catalog)
+    start = opening(nemo, anchor)
+    assert start == "Like Toy Story, Finding Nemo"
+    kept = checked(nemo, anchor, start, " comes from Pixar too.", [toy], checker)
+    assert kept.source == ExplanationSource.LLM
+    wrong = checked(nemo, anchor, start, " comes from DreamWorks Animation too.", [toy], checker)
+    assert wrong.replaced_because == UNSUPPORTED and "dreamworks animation" in \
+        wrong.unsupported_claims
+    mafia = checked(nemo, anchor, start, " is another Pixar film about the mafia.", [toy], checker)
+    assert mafia.replaced_because == UNSUPPORTED and "mafia" in mafia.unsupported_claims
+    # a fact of the pick alone said as shared is replaced; after "this one" it is the pick's
+    like = choose_anchor(departed, [brasco], catalog)
+    said_shared = checked(departed, like, opening(departed, like),
+                          " is also about the mafia and comes from Warner Bros. too.", [brasco],
+                          checker)
+    assert said_shared.replaced_because == CLAIMED_SHARED
+    contrasted = checked(departed, like, opening(departed, like),
+                         " is also about the mafia; this one from Warner Bros.", [brasco], checker)
+    assert contrasted.source == ExplanationSource.LLM
