@@ -26,7 +26,7 @@ import re
 from recommender.vocabulary import PRODUCT_TYPES, normalize
 
 __all__ = ["FactKind", "Fact", "SPECIFIC_KINDS", "BROAD_KINDS", "SET_APART_KINDS",
-           "ALWAYS_SPECIFIC_KINDS", "DISTINCTIVE_SHARE", "DISTINCTIVE_FLOOR", "RECORD_KEYWORDS", "UNSAID_TAGS", "LANGUAGES",
+           "ALWAYS_SPECIFIC_KINDS", "DISTINCTIVE_SHARE", "DISTINCTIVE_FLOOR", "RECORD_KEYWORDS", "UNSAID_TAGS", "PLAIN_WORDS", "LANGUAGES",
            "ATTRIBUTE_WORDS", "KIND_NOUNS",
            "attribute_group"]
 
@@ -92,6 +92,19 @@ UNSAID_TAGS = frozenset({
 })
 """MovieLens tags that judge, rate or file a film rather than describe it: not said as what
 two films share (a tag naming a genre is not said either: the genre says it)."""
+
+PLAIN_WORDS = frozenset("""
+    life love time friends friend true work past return change chance fall deal single classic
+    hope night city house plan control power search heart dark star game book class rock train
+    party company reality history identity future truth trouble summer dream dreams lost
+    beautiful dangerous deadly epic secret evil escape destroy world home family young old new
+    man men woman women girl girls boy boys people person child children kids father mother son
+    daughter brother sister wife husband night day days year years death dead die live living
+    way end begin beginning story stories real fun funny great good best big little small
+    """.split())
+"""Plain English words that are also TMDB keywords ("life", "time", "true"): in a sentence
+they are seldom a claim about the film, so the checker does not hold them to its keywords and
+the decoding guard does not block them (they are still facts a film may share)."""
 
 LANGUAGES = {
     "fr": "French", "es": "Spanish", "de": "German", "it": "Italian", "ja": "Japanese",

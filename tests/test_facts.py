@@ -192,3 +192,47 @@ def test_the_checker_holds_studios_and_keywords_to_the_pick():
     contrasted = checked(departed, like, opening(departed, like),
                          " is also about the mafia; this one from Warner Bros.", [brasco], checker)
     assert contrasted.source == ExplanationSource.LLM
+
+
+def test_the_catalog_facts_profile_names_what_the_titles_share_beyond_genre():
+    from recommender.core.profile import fact_profile
+
+    catalog = film_catalog()
+    ghibli = [catalog.get(i) for i in ("7", "8", "1")]
+    assert fact_profile(ghibli, catalog) == \
+        "You enjoy films from Studio Ghibli and Animation, Fantasy, such as Spirited Away, Ponyo."
+    assert fact_profile([catalog.get("1"), catalog.get("5")], catalog).startswith(
+        "You enjoy Animation, Comedy, Crime")  # nothing distinctive shared: the genres
+
+
+def test_why_gives_the_model_the_shared_facts_tagline_and_overview():
+    from recommender.conversation.why import why_facts
+    from recommender.core.facts import detailed_template
+
+    catalog = film_catalog()
+    nemo = Item("2", "Finding Nemo", 2003, ("Animation", "Comedy"), (),
+                "A clownfish searches the ocean for his son.", facts=(PIXAR,),
+                tagline="There are 3.7 trillion fish in the ocean.")
+    toy, cars = catalog.get("1"), catalog.get("3")
+    anchor = choose_anchor(nemo, [toy, cars], catalog)
+    facts = why_facts(nemo, anchor, catalog)
+    assert "Pixar Animation Studios (studio)" in facts
+    assert "tagline: There are 3.7 trillion fish" in facts
+    assert "overview: A clownfish searches the ocean for his son." in facts
+    long = detailed_template(nemo, anchor, [toy, cars], catalog)
+    assert long.startswith("Like Toy Story, it comes from Pixar Animation Studios too. "
+                           "Like Cars, it comes from Pixar Animation Studios too.")
+    assert long.endswith("Its tagline: “There are 3.7 trillion fish in the ocean.”")
+    checker = GroundingChecker(catalog)
+    assert not checker.unsupported_claims(long, nemo, [toy, cars])
+
+
+def test_an_attribute_slot_holds_only_the_catalogs_words():
+    catalog = film_catalog()
+    checker = GroundingChecker(catalog)
+    toy, nemo = catalog.get("1"), catalog.get("2")
+    assert checker.unsupported_claims(" is another educational film.", nemo, [toy]) == \
+        ["educational"]
+    for fine in (" is another animated film.", " is one more Pixar film.",
+                 " is another comedy film.", " is a similar film."):
+        assert not checker.unsupported_claims(fine, nemo, [toy]), fine

@@ -296,6 +296,33 @@ def test_the_audit_samples_lines_and_scores_the_checker_against_labels(tmp_path)
         read_labels(path)
 
 
+def test_a_reading_sample_takes_shown_lines_and_counts_each_label(tmp_path):
+    from recommender.evaluation.audit import (
+        READING_FIELDS,
+        read_labels,
+        reading_shares,
+        sample_shown,
+        write_sample,
+    )
+
+    def line(n, replaced=None):
+        return {"history": ["A"], "pick": f"P{n}", "anchor": "A", "shown": f"Like A, P{n} x.",
+                "replaced_because": replaced, "model_text": ""}
+
+    report = {"adapter": "x", "movies": {"before": {"lines": [line(1), line(2, "no text")]},
+                                         "after": {"lines": [line(3), line(4)]}}}
+    rows = sample_shown(report, per_group=2, start=101)
+    assert [r["id"] for r in rows] == [101, 102, 103, 104]
+    assert {r["source"] for r in rows if r["model"] == "before"} == {"model", "catalog facts"}
+    for row, labels in zip(rows, ("nyy", "nyy", "yyy", "yny")):
+        row["informative"], row["true"], row["fluent"] = labels
+    path = tmp_path / "reading.csv"
+    write_sample(rows, path, READING_FIELDS)
+    shares = reading_shares(read_labels(path, labels=READING_FIELDS[-3:], optional=()))
+    assert shares["movies before"] == {"lines": 2, "informative": 0.0, "true": 1.0, "fluent": 1.0}
+    assert shares["movies after"] == {"lines": 2, "informative": 1.0, "true": 0.5, "fluent": 1.0}
+
+
 def test_every_profile_target_is_one_the_app_would_show(movies):
     from recommender.core.profile import checked_profile
     from recommender.core.turn import ExplanationSource

@@ -346,8 +346,17 @@ def explanations(args: argparse.Namespace, settings: Settings) -> int:
             raise RecommenderError(f"Cannot read the audit labels in {args.audit}: {exc}") from exc
         print(json.dumps(checker_agreement(rows), indent=2))
         return 0
+    if args.reading:
+        from recommender.evaluation.audit import READING_FIELDS, read_labels, reading_shares
+
+        try:
+            rows = read_labels(Path(args.reading), labels=READING_FIELDS[-3:], optional=())
+        except (OSError, ValueError, KeyError) as exc:
+            raise RecommenderError(f"Cannot read the labels in {args.reading}: {exc}") from exc
+        print(json.dumps(reading_shares(rows), indent=2))
+        return 0
     if args.score:
-        return _score_report(Path(args.score), settings)
+        return _score_report(Path(args.score), settings, args.reading_sample)
     adapter = resolve_adapter(Path(args.adapter) if args.adapter else
                               settings.adapter_path or Path("shipped"), settings.model_path)
     if adapter is None:
@@ -376,6 +385,8 @@ def explanations(args: argparse.Namespace, settings: Settings) -> int:
         from recommender.evaluation.audit import sample_lines, write_sample
 
         write_sample(sample_lines(report, per_group=25), Path(args.audit_sample))
+    if args.reading_sample:
+        _write_reading_sample(report, Path(args.reading_sample))
     if args.report:
         from recommender.evaluation.explanations_report import write_explanations_report
 
@@ -409,7 +420,14 @@ def _quality_text(measured: dict) -> str:
             f"{measured['kept_from_model']:.0%}, ungrounded shown {measured['ungrounded_shown']}")
 
 
-def _score_report(path: Path, settings: Settings) -> int:
+def _write_reading_sample(report: dict, path: Path) -> None:
+    from recommender.evaluation.audit import READING_FIELDS, sample_shown, write_sample
+
+    write_sample(sample_shown(report, per_group=25), path, READING_FIELDS)
+    print(f"wrote {path}", file=sys.stderr)
+
+
+def _score_report(path: Path, settings: Settings, reading_sample: str | None = None) -> int:
     """Score each model's lines of a saved ``explanations --json`` report with today's catalog
     facts and checker (``evaluation.explanation_quality``) and print them as JSON."""
     from recommender.catalog import load_catalog
@@ -433,6 +451,8 @@ def _score_report(path: Path, settings: Settings) -> int:
                                        "score a report written with --json by this version.")
             scored[domain][name] = quality(row["lines"], catalog, checker)
             print(f"{domain} {name}: " + _quality_text(scored[domain][name]), file=sys.stderr)
+    if reading_sample:
+        _write_reading_sample(report, Path(reading_sample))
     print(json.dumps(scored, indent=2))
     return 0
 

@@ -191,6 +191,13 @@ def _add_explanations(sub) -> None:
     exp.add_argument("--audit-sample", metavar="FILE.csv",
                      help="also write 25 of each model's lines per catalog there, for a person "
                           "to label grounded / relevant / fluent (y or n)")
+    exp.add_argument("--reading-sample", metavar="FILE.csv",
+                     help="also write 25 of the lines each model showed per catalog there (with "
+                          "--score: of that report), for a person to label informative / true "
+                          "/ fluent")
+    exp.add_argument("--reading", metavar="FILE.csv",
+                     help="run nothing: the shares of lines labelled informative, true and "
+                          "fluent in FILE, per catalog and model")
     exp.add_argument("--audit", metavar="FILE.csv",
                      help="run nothing: score the grounding checker against the labels in FILE")
     exp.set_defaults(run=commands.explanations)

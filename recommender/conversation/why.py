@@ -8,7 +8,9 @@ from collections.abc import Generator
 from recommender.conversation.result import Detailed
 from recommender.conversation.state import ConversationState
 from recommender.core.domain import Domain
+from recommender.catalog import Catalog, Item
 from recommender.core.facts import (
+    Anchor,
     choose_anchor,
     detailed_template,
     facts_line,
@@ -20,7 +22,7 @@ from recommender.core.turn import HISTORY_LIMIT, ExplanationDelta, ExplanationSo
 from recommender.models.prompting import GuardedModel, PromptConversation
 from recommender.models.prompts import render
 
-__all__ = ["explain_at_length", "WHY_TOKENS"]
+__all__ = ["explain_at_length", "why_facts", "WHY_TOKENS"]
 
 WHY_TOKENS = 60
 
@@ -31,8 +33,10 @@ def explain_at_length(model: GuardedModel, domain: Domain, state: ConversationSt
     catalog = domain.catalog
     item = catalog.get(item_id)
     history = [catalog.get(i) for i in state.liked][-HISTORY_LIMIT:]
+    anchor = choose_anchor(item, history, catalog)
     opening = render("why_opening", pick=short_title(item))
-    request = render("why", noun=catalog.noun, pick=short_title(item), facts=facts_line(item),
+    request = render("why", noun=catalog.noun, pick=short_title(item),
+                     facts=why_facts(item, anchor, catalog),
                      history="\n".join(history_line(h) for h in history),
                      profile=state.profile or "(none yet)")
     chat = PromptConversation(model, render("system", noun=catalog.noun))
@@ -46,5 +50,24 @@ def explain_at_length(model: GuardedModel, domain: Domain, state: ConversationSt
             not domain.checker.unsupported_claims(text, item, history) and \
             domain.checker.states_a_fact(generated, item):
         return Detailed(item_id, text, ExplanationSource.LLM)
-    return Detailed(item_id, detailed_template(item, choose_anchor(item, history), history),
+    return Detailed(item_id, detailed_template(item, anchor, history, catalog),
                     ExplanationSource.CATALOG_FACTS)
+
+
+_OVERVIEW_WORDS = 45
+
+
+def why_facts(item: Item, anchor: Anchor, catalog: Catalog) -> str:
+    """The facts a longer explanation may use: what the pick shares with the title it is
+    compared with (``facts_line``), its tagline, and the start of its overview."""
+    parts = [facts_line(item, anchor, catalog)]
+    if item.genres:
+        parts.append("genres: " + ", ".join(item.genres))
+    if item.tagline:
+        parts.append(f"tagline: {item.tagline}")
+    if item.description:
+        words = item.description.split()
+        overview = " ".join(words[:_OVERVIEW_WORDS]) + (" ..." if len(words) > _OVERVIEW_WORDS
+                                                         else "")
+        parts.append(f"overview: {overview}")
+    return "\n".join(parts)

@@ -13,6 +13,7 @@ from recommender.core.facts import (
     choose_anchor,
     facts_line,
     finished_reply,
+    line_facts,
     short_title,
     template_explanation,
 )
@@ -61,10 +62,12 @@ def explain(chat: PromptConversation, picks: Sequence[Item], history: Sequence[I
                       for n, (item, anchor) in enumerate(zip(picks, anchors), 1))
     request = render("explain", noun=noun, facts=facts)
     openings = [opening(item, anchor) for item, anchor in zip(picks, anchors)]
+    owns = [line_facts(item, anchor, catalog)[1] for item, anchor in zip(picks, anchors)]
     replies = [Reply(prefix=f"{n}. {start}", stop=_stops(n, item, anchor),
                      avoid=tuple(checker.avoid_words(item, anchor)),
-                     quoted_words=checker.quotable_words(anchor))
-               for n, (item, anchor, start) in enumerate(zip(picks, anchors, openings), 1)]
+                     quoted_words=checker.quotable_words(anchor, own))
+               for n, (item, anchor, start, own) in enumerate(zip(picks, anchors, openings, owns),
+                                                              1)]
     pieces: list[list[str]] = [[] for _ in picks]
     finished = [False] * len(picks)
     shown = 0  # the line on screen now; those before it are done

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from recommender.fact_kinds import KIND_NOUNS, Fact, FactKind, attribute_group
 
 __all__ = ["SHARED", "OWN", "shared_clause", "own_clause", "prompt_label", "genre_phrase",
-           "GENRE_NOUNS", "TYPE_NOUNS", "article", "CONTRAST_MARKERS"]
+           "GENRE_NOUNS", "TYPE_NOUNS", "article", "CONTRAST_MARKERS", "TASTE", "taste_phrase"]
 
 GENRE_NOUNS = {
     "Action": ("action film", "action"), "Adventure": ("adventure film", "adventure"),
@@ -86,6 +86,21 @@ OWN: dict[str, tuple[str, ...]] = {
 }
 """Clauses stating a fact of the pick alone, after a comma or semicolon: "this one" marks the
 contrast, so the checker does not read it as shared (``CONTRAST_MARKERS``)."""
+
+TASTE: dict[str, str] = {
+    "studio": "films from {v}", "keyword": "stories with the theme “{v}”",
+    "tag": "films viewers tag “{v}”", "language": "{v}-language films", "brand": "{v} products",
+    "line": "the {v} line", "scent": "{v} scents", "finish": "{v} finishes",
+    "concern": "products for {v}", "quality": "{v} products", "ingredient": "products with {v}",
+}
+"""How a profile names a fact several liked titles share ("films from Studio Ghibli")."""
+
+
+def taste_phrase(fact: Fact) -> str | None:
+    """A fact shared by several liked titles as a profile says it, or ``None``."""
+    template = TASTE.get(_slot(fact))
+    return template.format(v=_value(fact)) if template else None
+
 
 CONTRAST_MARKERS = ("this one", "this time", "while", "but", "though", "unlike", "here")
 """Words after which a fact is the pick's alone, not said to be shared."""

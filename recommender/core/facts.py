@@ -36,6 +36,8 @@ __all__ = [
     "ranked",
     "worth_saying",
     "own_distinctive",
+    "unsubsumed",
+    "line_facts",
 ]
 
 _SHORT_TITLE_WORDS = 8
@@ -113,7 +115,7 @@ def worth_saying(facts: Sequence[Fact], catalog: Catalog, most: int = 3) -> tupl
     """Of ranked shared ``facts``, those an explanation should state: up to ``most``
     distinctive ones; only when there is none, the broad ones (genres first, then the decade
     or type), as a genre or a year is said only when nothing more specific is shared."""
-    distinctive = _unsubsumed([f for f in facts if catalog.is_distinctive(f)], catalog)
+    distinctive = unsubsumed([f for f in facts if catalog.is_distinctive(f)], catalog)
     if distinctive:
         return tuple(distinctive[:most])
     specific = [f for f in facts if f.kind in SPECIFIC_KINDS]
@@ -123,7 +125,7 @@ def worth_saying(facts: Sequence[Fact], catalog: Catalog, most: int = 3) -> tupl
     return tuple([*specific[:1], *broad][:most])
 
 
-def _unsubsumed(facts: Sequence[Fact], catalog: Catalog) -> list[Fact]:
+def unsubsumed(facts: Sequence[Fact], catalog: Catalog) -> list[Fact]:
     """``facts`` less each one whose items all state another of ``facts`` of its kind that more
     items state: Mitsubishi co-produced only Studio Ghibli films, so "Studio Ghibli" says it."""
     return [f for f in facts
@@ -210,17 +212,26 @@ def facts_line(item: Item, anchor: Anchor | None = None, catalog: Catalog | None
         if item.tags:
             parts.append("tags " + ", ".join(item.tags[:2]))
         return short_title(item) + year + (": " + "; ".join(parts) if parts else "")
-    said = anchor.worth_saying(catalog, _PROMPT_FACTS)
+    said, own = line_facts(item, anchor, catalog)
     line = short_title(item) + year
     if said:
         line += f", with {short_title(anchor.item)}: " + ", ".join(map(prompt_label, said))
-    if not any(catalog.is_distinctive(f) for f in said):
-        own = own_distinctive(item, catalog, said)
-        if own is not None:
-            line += f"; its own: {prompt_label(own)}"
-        elif not said and item.genres:
-            line += ": " + ", ".join(item.genres)
+    if own is not None:
+        line += f"; its own: {prompt_label(own)}"
+    elif not said and item.genres:
+        line += ": " + ", ".join(item.genres)
     return line
+
+
+def line_facts(item: Item, anchor: Anchor, catalog: Catalog) -> tuple[tuple[Fact, ...],
+                                                                      Fact | None]:
+    """What a pick's explanation is given to say: the shared facts most worth saying
+    (``worth_saying``), and the pick's own most distinctive fact when none of those is
+    distinctive (``None`` otherwise)."""
+    said = anchor.worth_saying(catalog, _PROMPT_FACTS)
+    if any(catalog.is_distinctive(f) for f in said):
+        return said, None
+    return said, own_distinctive(item, catalog, said)
 
 
 _PROMPT_FACTS = 3
@@ -299,9 +310,22 @@ def _join(words: Sequence[str]) -> str:
     return ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def detailed_template(item: Item, anchor: Anchor, history: Sequence[Item]) -> str:
-    """A longer explanation from catalog facts only ("why the third one?")."""
-    sentences = [template_explanation(item, anchor)]
+def detailed_template(item: Item, anchor: Anchor, history: Sequence[Item],
+                      catalog: Catalog | None = None) -> str:
+    """A longer explanation from catalog facts only ("why the third one?"): what the pick
+    shares with the title it is compared with; with the ``catalog``, what it shares with the
+    other titles liked that is worth saying, and its own most distinctive fact and tagline."""
+    sentences = [template_explanation(item, anchor, catalog)]
+    if catalog is not None:
+        sentences += _more_shared(item, anchor, history, catalog)
+        own = own_distinctive(item, catalog, anchor.facts)
+        clause = own_clause(own) if own is not None else None
+        if clause:
+            sentences.append(f"Of its own, it is {clause.removeprefix('this one ')}."
+                             if clause.startswith("this one ") else f"It is {clause}.")
+        if item.tagline:
+            sentences.append(f"Its tagline: “{item.tagline.rstrip()}”")
+        return " ".join(sentences)
     facts = []
     if item.genres:
         facts.append(_join(item.genres))
@@ -319,6 +343,21 @@ def detailed_template(item: Item, anchor: Anchor, history: Sequence[Item]) -> st
                          if anchor.genres else
                          f"Titles you liked that share a genre with it: {_join(sharing[:3])}.")
     return " ".join(sentences)
+
+
+def _more_shared(item: Item, anchor: Anchor, history: Sequence[Item],
+                 catalog: Catalog) -> list[str]:
+    """A sentence for each other liked title the pick shares a distinctive fact with."""
+    out = []
+    for other in history:
+        if other.item_id == anchor.item.item_id or len(out) >= 2:
+            continue
+        said = [f for f in worth_saying(ranked(shared_facts(item, other), catalog), catalog, 1)
+                if catalog.is_distinctive(f)]
+        clause = shared_clause(said[0]) if said else None
+        if clause:
+            out.append(f"Like {short_title(other)}, it {clause}.")
+    return out
 
 
 def shared_features(item: Item, history: Sequence[Item], most: int = 3,

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from recommender.catalog import Catalog, Item
 from recommender.core.fact_phrases import CONTRAST_MARKERS, GENRE_NOUNS, OWN, SHARED
 from recommender.core.facts import Anchor, shared_facts, shared_with, short_title
-from recommender.fact_kinds import ATTRIBUTE_WORDS, SPECIFIC_KINDS, Fact, FactKind
+from recommender.fact_kinds import ATTRIBUTE_WORDS, PLAIN_WORDS, SPECIFIC_KINDS, Fact, FactKind
 from recommender.core.linking import TitleLinker
 from recommender.vocabulary import (
     DECADE_PATTERN,
@@ -81,6 +81,13 @@ _LINKING_WORDS = frozenset({"for", "with", "and", "by", "in", "of", "to", "the",
 _TITLES_FOLLOW = re.compile(r"\b(?:such as|like|including|for example)\b", re.IGNORECASE)
 _LIST_TAIL = frozenset({"too", "also", "as", "well", "again", "film", "films", "movie", "movies"})
 
+_ATTRIBUTE_SLOT = re.compile(
+    r"\b(?:a|an|another|one more|also a|also an)\s+([A-Za-z][A-Za-z'-]+)\s+"
+    r"(?:film|movie|one|product|story|title|pick)s?\b", re.IGNORECASE)
+"""An adjective slot: "another <word> film", "a <word> product"."""
+_SLOT_PLAIN = frozenset("""more other similar same new different kind sort beauty""".split())
+"""Words an attribute slot may hold that claim nothing."""
+
 _PROFILE_PHRASING = frozenset(
     """you enjoy products product with focus leaning toward towards mix more than once often
     loyalty again plenty taste like such mostly range variety""".split())
@@ -106,6 +113,7 @@ class GroundingChecker:
         self._plain_words = STOPWORDS | {catalog.noun, catalog.noun + "s", catalog.kind,
                                           "film", "films", "movie", "movies", "product"}
         self._ing_nouns = _ING_NOUNS | _ing_nouns(catalog)
+        self._slot_plain = self._plain_words | _phrasing_words() | _SLOT_PLAIN
         self._max_term_words = max((len(t.split()) for t in (*self.vocabulary.terms,
                                                               *self.vocabulary.genres)), default=1)
 
@@ -114,8 +122,22 @@ class GroundingChecker:
         allowed = [item, *history]
         claims = self._years(explanation, _named_years(allowed, item.year), film=bool(item.year))
         claims += self._terms(explanation, item)
+        claims += self._slot_words(explanation, item)
         claims += self._titles(explanation, allowed)
         return list(dict.fromkeys(claims))
+
+    def _slot_words(self, text: str, item: Item) -> list[str]:
+        """The words in an attribute slot ("another educational film", "a soothing product")
+        that are not the catalog's: no genre name, no word of the pick's title, description
+        or facts. What a film or product is *like* must be said in the catalog's words."""
+        own = f" {normalize(item.document(10_000))} {_fact_text(item)} "
+        out = []
+        for match in _ATTRIBUTE_SLOT.finditer(text):
+            word = normalize(match.group(1))
+            if word and word not in self.vocabulary.genres and word not in self._slot_plain \
+                    and not _in_text(word, own) and not _in_text(_singular(word), own):
+                out.append(word)
+        return out
 
     def unsupported_profile_claims(self, profile: str, history: Sequence[Item]) -> list[str]:
         """Every claim in a taste profile that no item of ``history`` supports: a genre or
@@ -233,14 +255,17 @@ class GroundingChecker:
                                          _NUMBER.findall(" ".join(i.title for i in named)))
 
     @staticmethod
-    def quotable_words(anchor: Anchor) -> frozenset[str]:
+    def quotable_words(anchor: Anchor, own: Fact | None = None) -> frozenset[str]:
         """The words an explanation that names ``anchor`` may put in quotation marks: the name
-        words and tag words the pick shares with it (“nail”, “dystopia”), none when they share
-        neither: a quoted word reads as a shared name or tag, and "another “hand” product" of a
-        toe-nail clipper beside a hand soap says what is not so (``QuotationGuard``)."""
+        words, tags, themes and other specific facts the pick shares with it (“nail”,
+        “dystopia”), and the words of the pick's ``own`` fact it is given ("this one with the
+        theme “bomb”"); none else: a quoted word reads as a shared name or tag, and "another
+        “hand” product" of a toe-nail clipper beside a hand soap says what is not so
+        (``QuotationGuard``)."""
         return frozenset({*anchor.words, *(w for t in anchor.tags for w in normalize(t).split()),
                           *(w for f in anchor.facts if f.kind in SPECIFIC_KINDS
-                            for w in f.key.split())})
+                            for w in f.key.split()),
+                          *(own.key.split() if own is not None else ())})
 
     def avoid_profile_words(self, history: Sequence[Item]) -> list[str]:
         """The guard's words for a taste profile of ``history``: the one-word genre names and
@@ -460,7 +485,7 @@ def _phrasing_words() -> frozenset[str]:
 def _fact_terms(catalog: Catalog, excluded: Collection[str]) -> set[str]:
     """The names of the catalog's studios, keywords, languages, brands, lines and attribute
     words carried by enough items (``_MIN_FACT_ITEMS``): claims the pick must hold."""
-    plain = _phrasing_words() | STOPWORDS
+    plain = _phrasing_words() | STOPWORDS | PLAIN_WORDS
     english = _lower_case_words(catalog)
     out: set[str] = set()
     for fact in catalog.distinct_facts():

@@ -16,10 +16,19 @@ import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["FIELDS", "sample_lines", "write_sample", "read_labels", "checker_agreement"]
+__all__ = ["FIELDS", "READING_FIELDS", "sample_lines", "sample_shown", "write_sample",
+           "read_labels", "checker_agreement", "reading_shares"]
 
 FIELDS = ("id", "catalog", "model", "history", "pick", "anchor", "model_text", "checker",
-          "replaced_because", "grounded", "relevant", "fluent")
+          "replaced_because", "grounded", "relevant", "fluent", "informative")
+"""``informative`` (issue 35): the line tells something about the pair beyond a genre, a year
+or a product type. Optional in a file labelled before it existed."""
+
+READING_FIELDS = ("id", "catalog", "model", "history", "pick", "anchor", "shown", "source",
+                  "informative", "true", "fluent")
+"""A person's reading of the lines a turn showed (from the model or from catalog facts):
+informative (beyond genre, year or type), true (of the pick and, where said to be shared, of
+the title named), fluent."""
 
 
 def sample_lines(report: Mapping, per_group: int, seed: int = 0) -> list[dict]:
@@ -38,24 +47,59 @@ def sample_lines(report: Mapping, per_group: int, seed: int = 0) -> list[dict]:
                     "anchor": line["anchor"], "model_text": line["model_text"],
                     "checker": "replaced" if line["replaced_because"] else "kept",
                     "replaced_because": line["replaced_because"] or "",
-                    "grounded": "", "relevant": "", "fluent": ""})
+                    "grounded": "", "relevant": "", "fluent": "", "informative": ""})
     return rows
 
 
-def write_sample(rows: Sequence[dict], path: Path) -> None:
+def sample_shown(report: Mapping, per_group: int, seed: int = 0, start: int = 1) -> list[dict]:
+    """``per_group`` of the lines each (catalog, model) of ``report`` showed, for a person's
+    reading (``READING_FIELDS``); ids from ``start`` on."""
+    rng = random.Random(seed)
+    rows: list[dict] = []
+    for catalog, models in report.items():
+        if not isinstance(models, Mapping):
+            continue
+        for model, measured in models.items():
+            lines = list(measured["lines"])
+            for line in rng.sample(lines, min(per_group, len(lines))):
+                rows.append({"id": start + len(rows), "catalog": catalog, "model": model,
+                             "history": " | ".join(line["history"]), "pick": line["pick"],
+                             "anchor": line["anchor"], "shown": line["shown"],
+                             "source": "catalog facts" if line["replaced_because"] else "model",
+                             "informative": "", "true": "", "fluent": ""})
+    return rows
+
+
+def reading_shares(rows: Sequence[Mapping]) -> dict:
+    """Per (catalog, model): lines read, and the share labelled informative, true, fluent."""
+    out = {}
+    for key in dict.fromkeys((r["catalog"], r["model"]) for r in rows):
+        group = [r for r in rows if (r["catalog"], r["model"]) == key]
+        out[f"{key[0]} {key[1]}"] = {"lines": len(group), **{
+            label: round(sum(r[label] == "y" for r in group) / len(group), 3)
+            for label in ("informative", "true", "fluent")}}
+    return out
+
+
+def write_sample(rows: Sequence[dict], path: Path, fields: Sequence[str] = FIELDS) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=FIELDS)
+        writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
 
 
-def read_labels(path: Path) -> list[dict]:
-    """The labelled rows; a label other than ``y`` or ``n`` is an error naming the row."""
+def read_labels(path: Path, labels: Sequence[str] = ("grounded", "relevant", "fluent"),
+                optional: Sequence[str] = ("informative",)) -> list[dict]:
+    """The labelled rows; a label other than ``y`` or ``n`` is an error naming the row (an
+    ``optional`` one may also be missing or empty)."""
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     for row in rows:
-        for label in ("grounded", "relevant", "fluent"):
-            if row[label] not in ("y", "n"):
+        for label in labels:
+            if row.get(label) not in ("y", "n"):
+                raise ValueError(f"row {row['id']}: {label} is {row.get(label)!r}; write y or n")
+        for label in optional:
+            if row.get(label) not in (None, "", "y", "n"):
                 raise ValueError(f"row {row['id']}: {label} is {row[label]!r}; write y or n")
     return rows
 
@@ -79,7 +123,8 @@ def checker_agreement(rows: Sequence[Mapping]) -> dict:
         group = [r for r in rows if (r["catalog"], r["model"]) == key]
         shares[f"{key[0]} {key[1]}"] = {
             label: round(sum(r[label] == "y" for r in group) / len(group), 3)
-            for label in ("grounded", "relevant", "fluent")}
+            for label in ("grounded", "relevant", "fluent", "informative")
+            if label != "informative" or all(r.get(label) for r in group)}
     out["labels"] = shares
     return out
 

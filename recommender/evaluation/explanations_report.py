@@ -9,7 +9,7 @@ from pathlib import Path
 
 __all__ = ["explanations_markdown", "side_by_side", "write_explanations_report"]
 
-_META = ("adapter", "part", "history")
+_META = ("adapter", "part", "history", "other")
 
 
 def _cell(text: str | None) -> str:
@@ -50,6 +50,22 @@ def _summary(rows: Mapping[str, Mapping]) -> list[str]:
     return out
 
 
+def _quality(rows: Mapping[str, Mapping]) -> list[str]:
+    """Issue 35's measures of the lines shown (``explanation_quality``)."""
+    out = ["| model | only genre, year or type | a distinctive shared fact | distinct-2, "
+           "titles out | most common opening | from the model | ungrounded shown |",
+           "|---|---|---|---|---|---|---|"]
+    for name, row in rows.items():
+        q = row.get("quality") or {}
+        if not q.get("lines"):
+            continue
+        out.append(f"| {name} | {q['only_broad']:.1%} | {q['distinctive_shared']:.1%} | "
+                   f"{q['distinct_2_untitled']} | “{_cell(q['top_opening'])}” "
+                   f"{q['top_opening_share']:.1%} | {q['kept_from_model']:.1%} | "
+                   f"{q['ungrounded_shown']} |")
+    return out
+
+
 def _openings(rows: Mapping[str, Mapping]) -> list[str]:
     out = []
     for name, row in rows.items():
@@ -71,9 +87,10 @@ def explanations_markdown(report: Mapping, side: int = 20, profiles: int = 5,
         if domain in _META:
             continue
         names = list(rows)
-        lines += ["", f"## {domain}", "", *_summary(rows), "", *_openings(rows)]
-        if len(names) == 2:
-            before, after = names
+        lines += ["", f"## {domain}", "", *_summary(rows), "", *_quality(rows), "",
+                  *_openings(rows)]
+        if len(names) >= 2:
+            before, after = names[:2]
             lines += ["", f"### {side} picks side by side", "",
                       f"| history | pick | {before} | {after} |", "|---|---|---|---|"]
             for pair in side_by_side(rows, side, before, after):

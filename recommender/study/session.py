@@ -190,7 +190,8 @@ class StudyRunner:
         for position, rec in enumerate(result.recommendations, 1):
             item = catalog.get(rec.item_id)
             texts = {"none": None, "generic": self.study.generic_text,
-                     "llm": rec.explanation, "features": shared_features(item, history)}
+                     "llm": rec.explanation,
+                     "features": shared_features(item, history, catalog=catalog)}
             items.append({"item_id": item.item_id, "title": item.label, "position": position,
                           "facts": _facts(item), "explanation": texts[person.condition],
                           "llm_explanation_source": rec.source, "explanations": texts})
