@@ -236,3 +236,21 @@ def test_an_attribute_slot_holds_only_the_catalogs_words():
     for fine in (" is another animated film.", " is one more Pixar film.",
                  " is another comedy film.", " is a similar film."):
         assert not checker.unsupported_claims(fine, nemo, [toy]), fine
+
+
+def test_a_product_line_names_only_the_picks_own_maker():
+    eo = Item("E", "EO Hand Soap, Lavender", facts=(Fact(FactKind.BRAND, "EO"),
+                                                   Fact(FactKind.TYPE, "soap")))
+    meyer = Item("M", "Mrs. Meyer's Clean Day Liquid Hand Soap",
+                 facts=(Fact(FactKind.BRAND, "Mrs. Meyer's Clean Day"),))
+    catalog = Catalog("beauty", (eo, meyer), kind="products")
+    checker = GroundingChecker(catalog)
+    assert checker.unsupported_claims(" is another Mrs. Meyer's Hand Soap.", eo, [meyer]) == \
+        ["Mrs. Meyer's Hand Soap"]
+    assert checker.unsupported_claims(" is a soap by EO Lavender, new to your list.", eo, []) == \
+        ["EO Lavender"]
+    assert not checker.unsupported_claims(" is another EO soap.", eo, [meyer])
+    assert not checker.unsupported_claims(" is also by Mrs. Meyer's.", meyer, [eo])
+    assert checker.unsupported_claims(" is a lavender (attribute) too.", eo, [meyer]) == \
+        ["(attribute)"]
+    assert GroundingChecker.repeats_itself(" is another film with “star star” as a theme.")

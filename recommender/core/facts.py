@@ -143,9 +143,9 @@ def own_distinctive(item: Item, catalog: Catalog, exclude: Sequence[Fact] = ()) 
     """A fact of the pick's own to say when it shares nothing distinctive: a distinctive tag,
     keyword, line, attribute, studio or brand not in ``exclude``, of the first kind it has,
     the one most items carry (a known theme rather than trivia a single film has)."""
-    skip = {(f.kind, f.key) for f in exclude}
+    skip = {f.key for f in exclude}  # "mafia" the tag when "mafia" the keyword is shared
     own = [f for f in item.stated_facts()
-           if f.kind in _OWN_KINDS and catalog.is_distinctive(f) and (f.kind, f.key) not in skip
+           if f.kind in _OWN_KINDS and catalog.is_distinctive(f) and f.key not in skip
            and catalog.items_with(f) >= 2]
     if not own:
         return None

@@ -29,6 +29,7 @@ from recommender.fact_kinds import ATTRIBUTE_WORDS, PLAIN_WORDS, SPECIFIC_KINDS,
 from recommender.core.linking import TitleLinker
 from recommender.vocabulary import (
     DECADE_PATTERN,
+    PRODUCT_TYPES,
     STOPWORDS,
     genre_synonyms,
     normalize,
@@ -85,6 +86,45 @@ _ATTRIBUTE_SLOT = re.compile(
     r"\b(?:a|an|another|one more|also a|also an)\s+([A-Za-z][A-Za-z'-]+)\s+"
     r"(?:film|movie|one|product|story|title|pick)s?\b", re.IGNORECASE)
 """An adjective slot: "another <word> film", "a <word> product"."""
+_MAKER = re.compile(r"\b(?:by|from|another|one more pick from)\s+((?:[A-Z0-9][\w'.&!+-]*)"
+                    r"(?:\s+(?:[A-Z0-9][\w'.&!+-]*|and|&|of|de|la))*)")
+"""A maker named in a product line: "by Dr Song", "from Banana Boat", "another Olay ..."."""
+_QUOTED = re.compile(r"[“\"]([^”\"]+)[”\"]")
+_KIND_LABEL = re.compile(r"\((?:genre|theme|tag|studio|brand|line|type|attribute|decade|year|"
+                         r"language|size)\)", re.IGNORECASE)
+"""A prompt's label copied into a sentence: "a lavender (attribute) too"."""
+
+
+def _kind_labels(text: str) -> list[str]:
+    return [m.group(0) for m in _KIND_LABEL.finditer(text)]
+
+
+def _foreign_makers(text: str, item: Item) -> list[str]:
+    """The makers a product line names that are not the pick's brand or line (or the start of
+    one: "Mrs. Meyer's" of Mrs. Meyer's Clean Day): "another Mrs. Meyer's hand soap" of an EO
+    soap, "a mask by Clear Deep Nourishing Treatment" of a Clear mask."""
+    if not item.facts:
+        return []  # a catalog that states no brands (an upload): nothing to hold it to
+    own = [f.key for f in item.facts if f.kind in (FactKind.BRAND, FactKind.LINE)]
+    out = []
+    for match in _MAKER.finditer(text):
+        named = normalize(match.group(1))
+        if not named or named.isdigit():
+            continue
+        if not any(f"{key} ".startswith(f"{named} ") or f"{named} ".startswith(f"{key} ")
+                   and _made_of_type_words(named[len(key):]) for key in own):
+            out.append(match.group(1).rstrip(".!,;:"))
+    return out
+
+
+def _made_of_type_words(rest: str) -> bool:
+    """Is ``rest`` (what follows a brand: "hand soap", "") made only of product-type words?"""
+    return all(w in _TYPE_WORDS for w in rest.split())
+
+
+_TYPE_WORDS = frozenset(w for phrases in PRODUCT_TYPES.values() for p in phrases
+                        for w in normalize(p).split()) | {"product", "products"}
+
 _SLOT_PLAIN = frozenset("""more other similar same new different kind sort beauty""".split())
 """Words an attribute slot may hold that claim nothing."""
 
@@ -123,6 +163,9 @@ class GroundingChecker:
         claims = self._years(explanation, _named_years(allowed, item.year), film=bool(item.year))
         claims += self._terms(explanation, item)
         claims += self._slot_words(explanation, item)
+        claims += _kind_labels(explanation)
+        if self.catalog.kind == "products":
+            claims += _foreign_makers(explanation, item)
         claims += self._titles(explanation, allowed)
         return list(dict.fromkeys(claims))
 
@@ -195,6 +238,10 @@ class GroundingChecker:
         words = normalize(text).split()
         if any(a == b and a in STOPWORDS for a, b in zip(words, words[1:])):
             return True
+        for quoted in _QUOTED.findall(text):  # “star star”
+            inside = normalize(quoted).split()
+            if any(a == b for a, b in zip(inside, inside[1:])):
+                return True
         named = _TITLES_FOLLOW.split(text)[0]  # "..., such as Toy Story and Toy Story 2"
         parts = [[_singular(w) for w in normalize(p).split()
                   if w not in _LIST_TAIL and w not in STOPWORDS]

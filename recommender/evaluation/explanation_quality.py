@@ -14,13 +14,13 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from recommender.catalog import Catalog, Item
-from recommender.core.facts import shared_facts, short_title
+from recommender.core.facts import shared_facts, shared_features, short_title
 from recommender.core.grounding import GroundingChecker
 from recommender.fact_kinds import SPECIFIC_KINDS, Fact
 from recommender.vocabulary import normalize
 
 __all__ = ["without_titles", "named_facts", "line_quality", "quality", "distinct_2",
-           "OPENING_WORDS"]
+           "against_features", "OPENING_WORDS"]
 
 OPENING_WORDS = 3
 """Words of a line, after its titles, that count as its opening ("is also about")."""
@@ -114,4 +114,34 @@ def quality(lines: Sequence[Mapping], catalog: Catalog, checker: GroundingChecke
             "distinct_2_untitled": distinct_2([r["said"] for r in rows]),
             "top_opening": top, "top_opening_share": round(top_count / n, 3),
             "kept_from_model": round(len(model) / n, 3),
-            "ungrounded_shown": ungrounded}
+            "ungrounded_shown": ungrounded,
+            "against_features": against_features(lines, catalog)}
+
+
+def against_features(lines: Sequence[Mapping], catalog: Catalog) -> dict:
+    """How the lines shown differ from what a study's ``features`` condition shows for the same
+    picks and histories (``facts.shared_features``): words per line, distinct-2, and the share
+    of lines whose specific facts the features list names too (the same truths in other words)
+    or that name a specific fact it leaves out."""
+    shown, listed, same, more, specific = [], [], 0, 0, 0
+    for line in lines:
+        pick = catalog.get(line["pick_id"])
+        history = [catalog.get(i) for i in line.get("history_ids", ()) if i in catalog]
+        anchor = catalog.get(line["anchor_id"]) if line.get("anchor_id") in catalog else None
+        features = shared_features(pick, history, catalog=catalog)
+        said = without_titles(line["shown"], pick, anchor)
+        shown.append(said)
+        listed.append(normalize(features))
+        mine = {(f.kind, f.key) for f in named_facts(said, pick) if f.kind in SPECIFIC_KINDS}
+        theirs = {(f.kind, f.key) for f in named_facts(normalize(features), pick)
+                  if f.kind in SPECIFIC_KINDS}
+        if mine:
+            specific += 1
+            same += mine <= theirs
+            more += bool(mine - theirs)
+    n = len(lines) or 1
+    return {"words_per_line": round(sum(len(t.split()) for t in shown) / n, 1),
+            "features_words_per_line": round(sum(len(t.split()) for t in listed) / n, 1),
+            "distinct_2": distinct_2(shown), "features_distinct_2": distinct_2(listed),
+            "lines_naming_a_specific_fact": specific,
+            "of_those_all_in_features": same, "of_those_naming_one_features_leave_out": more}

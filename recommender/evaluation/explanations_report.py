@@ -50,6 +50,15 @@ def _summary(rows: Mapping[str, Mapping]) -> list[str]:
     return out
 
 
+def _sizes(history) -> str:
+    """"3" or "2 to 5" from a report's ``history`` setting (a number or a [low, high] pair)."""
+    if isinstance(history, (list, tuple)) and len(history) == 2 and history[0] != history[1]:
+        return f"{history[0]} to {history[1]}"
+    if isinstance(history, (list, tuple)) and history:
+        return str(history[0])
+    return str(history) if history else "3"
+
+
 def _quality(rows: Mapping[str, Mapping]) -> list[str]:
     """Issue 35's measures of the lines shown (``explanation_quality``)."""
     out = ["| model | only genre, year or type | a distinctive shared fact | distinct-2, "
@@ -71,7 +80,8 @@ def _openings(rows: Mapping[str, Mapping]) -> list[str]:
     for name, row in rows.items():
         shown = ", ".join(f"“{_cell(o)}” {n}" for o, n in row["openings"]) or "none kept"
         reasons = ", ".join(f"{r} {n}" for r, n in row["replaced"].items()) or "none"
-        out += [f"- **{name}**, the 10 most frequent openings after “Like X, Y is”: {shown}.",
+        out += [f"- **{name}**, the 10 most frequent openings of its kept lines after “Like X, "
+                f"Y”: {shown}.",
                 f"  Replaced: {reasons}."]
     return out
 
@@ -80,7 +90,8 @@ def explanations_markdown(report: Mapping, side: int = 20, profiles: int = 5,
                           command: str = "") -> str:
     lines = [f"# Explanations shown, base model against the adapter ({report['part']} half)",
              "", f"Adapter: `{report['adapter']}`." + (f" Command: `{command}`." if command else ""),
-             "The same histories (three liked training items of users kept out of fine-tuning) "
+             f"The same histories ({_sizes(report.get('history'))} liked training items of users "
+             "kept out of fine-tuning) "
              "and the same retrieved picks for both models. *(from catalog facts)* marks a line "
              "the grounding checker replaced, as the chat does."]
     for domain, rows in report.items():
