@@ -254,3 +254,47 @@ def test_a_product_line_names_only_the_picks_own_maker():
     assert checker.unsupported_claims(" is a lavender (attribute) too.", eo, [meyer]) == \
         ["(attribute)"]
     assert GroundingChecker.repeats_itself(" is another film with “star star” as a theme.")
+
+
+def test_a_phrase_of_the_picks_genres_is_no_keyword_claim():
+    drama = Fact(FactKind.KEYWORD, "romantic drama")
+    others = tuple(_film(str(n), f"Film {n}", ("Drama",), drama) for n in range(3))
+    beauty = _film("b", "American Beauty", ("Drama", "Romance"))
+    checker = GroundingChecker(Catalog("movies", (*others, beauty), kind="movies"))
+    assert not checker.unsupported_claims(" is a romantic drama too.", beauty, [])
+    assert checker.unsupported_claims(" is a romantic drama too.", _film(
+        "c", "Heat", ("Drama",)), []) == ["romantic", "romantic drama"]
+
+
+def test_the_maker_as_the_title_writes_it_is_no_foreign_maker():
+    bee = Item("N", "Naked Bee Orange Blossom Honey Hand Lotion", facts=(
+        Fact(FactKind.TYPE, "body lotion"),))
+    nyx = Item("X", "NYX Cosmetics Concealer Jar", facts=(Fact(FactKind.BRAND, "NYX"),))
+    one = Item("O", "The One By Dolce and Gabbana For Women", facts=(
+        Fact(FactKind.TYPE, "perfume"),))
+    opi = Item("P", "OPI RapiDry Top Coat", facts=(Fact(FactKind.BRAND, "OPI"),))
+    checker = GroundingChecker(Catalog("beauty", (bee, nyx, one, opi), kind="products"))
+    for text, item in ((" is a lotion by Naked Bee, new to your list.", bee),
+                       (" is a concealer by NYX Cosmetics.", nyx),
+                       (" is a perfume by Dolce and Gabbana.", one),
+                       (" is a top coat by OPI, new to your list.", opi)):
+        assert not checker.unsupported_claims(text, item, []), text
+    assert "ConAir" in checker.unsupported_claims(" is another ConAir product.", nyx, [])
+
+
+def test_what_a_product_line_says_the_pick_is_must_be_its_own_word():
+    spray = Item("J", "Johnson's No More Tangles Spray Detangler", facts=(
+        Fact(FactKind.BRAND, "Johnson's"),))
+    lotion = Item("A", "Aveeno Moisturizing Lotion", facts=(
+        Fact(FactKind.BRAND, "Aveeno"), Fact(FactKind.TYPE, "body lotion")))
+    checker = GroundingChecker(Catalog("beauty", (spray, lotion), kind="products"))
+    assert checker.unsupported_claims(" is a blotter by Johnson's, new to your list.", spray,
+                                      []) == ["blotter"]
+    assert checker.unsupported_claims(" is a cleansel by Johnson's.", spray, []) == ["cleansel"]
+    assert not checker.unsupported_claims(" is a detangler by Johnson's.", spray, [])
+    assert not checker.unsupported_claims(" is another body lotion.", lotion, [spray])
+    # after the opening "<pick> is", the line starts at its article
+    spray_line = checked(spray, choose_anchor(spray, [lotion]), "Johnson's No More Tangles Spray "
+                         "Detangler is", " a blotter by Johnson's, new to your list.", [lotion],
+                         checker)
+    assert spray_line.replaced_because == UNSUPPORTED

@@ -105,16 +105,27 @@ def _foreign_makers(text: str, item: Item) -> list[str]:
     soap, "a mask by Clear Deep Nourishing Treatment" of a Clear mask."""
     if not item.facts:
         return []  # a catalog that states no brands (an upload): nothing to hold it to
-    own = [f.key for f in item.facts if f.kind in (FactKind.BRAND, FactKind.LINE)]
+    own = [_no_the(f.key) for f in item.facts if f.kind in (FactKind.BRAND, FactKind.LINE)]
+    brands = [_no_the(f.key) for f in item.facts if f.kind == FactKind.BRAND]
+    title = f"{_no_the(normalize(item.title))} "
     out = []
     for match in _MAKER.finditer(text):
-        named = normalize(match.group(1))
+        named = _no_the(normalize(match.group(1)))
         if not named or named.isdigit():
             continue
-        if not any(f"{key} ".startswith(f"{named} ") or f"{named} ".startswith(f"{key} ")
-                   and _made_of_type_words(named[len(key):]) for key in own):
-            out.append(match.group(1).rstrip(".!,;:"))
+        if any(f"{key} ".startswith(f"{named} ") or f"{named} ".startswith(f"{key} ")
+               and _made_of_type_words(named[len(key):]) for key in own):
+            continue  # the brand or line, or its start ("Mrs. Meyer's"), with a type
+        if title.startswith(f"{named} ") and (not brands or any(
+                f"{named} ".startswith(f"{b} ") for b in brands)) or f" by {named} " in title:
+            continue  # the maker as the title writes it ("Naked Bee", "NYX Cosmetics", "... By
+            # Dolce and Gabbana For Women")
+        out.append(match.group(1).rstrip(".!,;:"))
     return out
+
+
+def _no_the(text: str) -> str:
+    return text[4:] if text.startswith("the ") else text
 
 
 def _made_of_type_words(rest: str) -> bool:
@@ -125,7 +136,13 @@ def _made_of_type_words(rest: str) -> bool:
 _TYPE_WORDS = frozenset(w for phrases in PRODUCT_TYPES.values() for p in phrases
                         for w in normalize(p).split()) | {"product", "products"}
 
-_SLOT_PLAIN = frozenset("""more other similar same new different kind sort beauty""".split())
+_PRODUCT_SLOT = re.compile(
+    r"(?:^\s*|\b(?:is|also)\s+)(?:a|an|another|one more)\s+((?:[a-z][a-z-]+\s+)?[a-z][a-z-]+)"
+    r"(?=\s+(?:by|from|too|as well)\b|\s*[.,;])")
+"""What a product line says the pick is: "is a blotter by Johnson's", "is another body
+lotion." Its words must be the pick's own (title, type, facts)."""
+_SLOT_PLAIN = frozenset("""more other similar same new different kind sort beauty product
+products one""".split())
 """Words an attribute slot may hold that claim nothing."""
 
 _PROFILE_PHRASING = frozenset(
@@ -175,6 +192,11 @@ class GroundingChecker:
         or facts. What a film or product is *like* must be said in the catalog's words."""
         own = f" {normalize(item.document(10_000))} {_fact_text(item)} "
         out = []
+        if self.catalog.kind == "products":
+            for match in _PRODUCT_SLOT.finditer(text):  # "is a blotter by Johnson's"
+                out += [w for w in normalize(match.group(1)).split()
+                        if w not in self._slot_plain and not _in_text(w, own)
+                        and not _in_text(_singular(w), own)]
         for match in _ATTRIBUTE_SLOT.finditer(text):
             word = normalize(match.group(1))
             if word and word not in self.vocabulary.genres and word not in self._slot_plain \
@@ -402,12 +424,20 @@ class GroundingChecker:
             if genre is not None:
                 if genre not in allowed_genres and f" {phrase} " not in allowed_text:
                     out.append(phrase)
-            elif phrase in self.vocabulary.terms and not _in_text(phrase, allowed_text):
+            elif phrase in self.vocabulary.terms and not _in_text(phrase, allowed_text) and \
+                    not self._genres_of(phrase, allowed_genres):
                 out.append(phrase)
         return out
 
+    def _genres_of(self, phrase: str, genres: set[str]) -> bool:
+        """Is ``phrase`` made of names of ``genres`` only ("romantic drama" of a film that is a
+        drama and a romance, though "romantic drama" is also a keyword)?"""
+        words = phrase.split()
+        return len(words) > 1 and all(self.vocabulary.genres.get(w) in genres for w in words)
+
     def _titles(self, text: str, allowed: Sequence[Item]) -> list[str]:
         allowed_ids = {i.item_id for i in allowed}
+        fact_names = {n for i in allowed for f in i.facts for n in f.names}
         written = f" {normalize(text)} "
         allowed_titles = [f" {t} " for i in allowed for t in {normalize(i.title),
                                                              normalize(short_title(i))}]
@@ -422,6 +452,8 @@ class GroundingChecker:
             if len(words) == 1 and (text.startswith(mention.text) or
                                     normalize(mention.text) in self.vocabulary.terms):
                 continue  # a capital at the start of the sentence, or a plain catalog word
+            if normalize(mention.text) in fact_names:
+                continue  # a brand, line or studio of the pick or a title liked ("OPI")
             out.append(mention.text)
         return out
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import replace
 from collections.abc import Mapping, Sequence
 
 from recommender.catalog import Catalog, Item
@@ -38,8 +39,8 @@ def distinct_2(sentences: Sequence[str]) -> float:
 def without_titles(text: str, pick: Item, anchor: Item | None) -> str:
     """``text`` with its opening ("Like <anchor>, <pick>" or "Like <anchor>, it") and every
     other mention of the two titles taken out, normalised: what the line itself says."""
-    names = sorted({n for i in (pick, anchor) if i is not None
-                    for n in (i.title, short_title(i), i.label)}, key=len, reverse=True)
+    names = sorted({n for i in (pick, anchor) if i is not None for n in _names(i)},
+                   key=len, reverse=True)
     rest = text
     if anchor is not None and _OPENING_START.match(rest):
         rest = _OPENING_START.sub("", rest, count=1)
@@ -51,6 +52,12 @@ def without_titles(text: str, pick: Item, anchor: Item | None) -> str:
     for name in names:
         rest = rest.replace(name, " ")
     return normalize(rest)
+
+
+def _names(item: Item) -> tuple[str, ...]:
+    """The ways a line may write ``item``: its title, label, short title, and the short title
+    of before readable product names (a report written by an earlier version)."""
+    return (item.title, item.label, short_title(item), short_title(replace(item, short_name="")))
 
 
 def named_facts(said: str, item: Item) -> list[Fact]:
@@ -79,11 +86,12 @@ def _after_opening(line: Mapping, catalog: Catalog) -> str:
     """A shown line without its opening ("Like <anchor>, <pick>", with or without "is"): the
     model's words, which are the claims."""
     text = line["shown"]
-    pick = short_title(catalog.get(line["pick_id"]))
-    starts = [pick]
+    picks = _names(catalog.get(line["pick_id"]))
+    starts = list(picks)
     if line.get("anchor_id") in catalog:
-        starts.insert(0, f"Like {short_title(catalog.get(line['anchor_id']))}, {pick}")
-    for start in starts:
+        starts = [f"Like {a}, {p}" for a in _names(catalog.get(line["anchor_id"]))
+                  for p in picks] + starts
+    for start in sorted(starts, key=len, reverse=True):
         if text.startswith(start):
             return text[len(start):]
     return text
