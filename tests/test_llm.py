@@ -33,6 +33,13 @@ def model():
     return load_chat_model(None, threads=2, context_tokens=1024)
 
 
+@pytest.fixture(scope="module")
+def base_model():
+    from pathlib import Path
+
+    return load_chat_model(None, threads=2, context_tokens=1024, adapter_path=Path("none"))
+
+
 def test_real_model_obeys_the_selection_schema(model):
     messages = [{"role": "user", "content": "Pick two of: 1. Alien 2. Heat 3. Up. Answer in JSON."}]
     text = "".join(model.stream(messages, 32, json_schema=selection_schema(3, 2)))
@@ -255,7 +262,10 @@ def test_the_year_guard_lets_only_the_picks_year_or_decade_be_written(model):
     assert years and all(y in ("1995", "1990") for y in years)
 
 
-def test_the_quotation_guard_quotes_only_the_words_given(model):
+def test_the_quotation_guard_quotes_only_the_words_given(base_model):
+    """On the base model, which repeats what it was shown (the shipped adapter has learnt to
+    quote only what it is given, so unguarded it may not quote at all)."""
+    model = base_model
     messages = [{"role": "user", "content": "Repeat exactly: Seki Edge Toe Nail Clipper is "
                  "another “hand” product."}]
     prefix = "Seki Edge Toe Nail Clipper is another"

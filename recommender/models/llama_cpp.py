@@ -370,11 +370,16 @@ class LlamaCppChatModel:
         return block
 
     def _word_pieces(self, word: str) -> list[tuple[int, ...]]:
+        """The token sequences that write ``word`` as a word: after a space or an opening
+        quotation mark (“action”), in lower case or capitalised. A quoted word is one token
+        longer, so only its last token is ruled out, after the quotation mark."""
         pieces = self._pieces.get(word)
         if pieces is None:
-            pieces = self._pieces[word] = [
-                tuple(self._llama.tokenize(f" {w}".encode("utf-8"), add_bos=False, special=False))
-                for w in dict.fromkeys((word, word.capitalize()))]
+            pieces = self._pieces[word] = list(dict.fromkeys(
+                tuple(self._llama.tokenize(f"{before}{w}".encode("utf-8"), add_bos=False,
+                                           special=False))
+                for w in dict.fromkeys((word, word.capitalize()))
+                for before in (" ", " “", "“")))
         return pieces
 
 
