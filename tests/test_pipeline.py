@@ -140,7 +140,8 @@ def test_a_profile_claiming_what_no_liked_title_holds_is_replaced(recommender, m
     done = next(e for e in events if isinstance(e, ProfileDone))
     result = events[-1].result
     assert done.source == "catalog facts" and done.profile == result.profile == \
-        "You enjoy Sci-Fi, Thriller, Horror, such as Alien, Blade Runner, The Matrix."
+        ("You enjoy films viewers tag “cyberpunk” and Sci-Fi, Thriller, such as Blade Runner, "
+         "The Matrix.")  # the catalog-facts profile names a distinctive fact two titles share
     assert result.profile_model_text == "You enjoy movies with romantic comedies."
     data = result.to_dict()
     assert data["profile_source"] == "catalog facts"
@@ -166,7 +167,8 @@ def test_model_failure_still_answers_from_retrieval(recommender, model):
     done = next(e for e in events if isinstance(e, ProfileDone))
     result = events[-1].result
     assert done.source == "catalog facts" and done.profile == result.profile == \
-        "You enjoy Sci-Fi, Thriller, Horror, such as Alien, Blade Runner, The Matrix."
+        ("You enjoy films viewers tag “cyberpunk” and Sci-Fi, Thriller, such as Blade Runner, "
+         "The Matrix.")  # the catalog-facts profile names a distinctive fact two titles share
     assert [r.item_id for r in result.recommendations] == result.candidates[:3]
     assert all(r.source == "catalog facts" for r in result.recommendations)
     assert len(model.calls) == 1  # a failed model is not asked again within the turn
