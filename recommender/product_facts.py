@@ -60,9 +60,8 @@ class ProductFactReader:
                  if normalize(n)}
         padded = [f" {normalize(t)} " for t in titles]
         starts, anywhere, after_by = Counter(), Counter(), Counter()
-        first_words = {t.split()[0] for t in padded if t.strip()}
         for text in padded:
-            for key in _candidates(text, names, first_words):
+            for key in _candidates(text, names):
                 anywhere[key] += 1
                 starts[key] += text.startswith(f" {key} ")
                 after_by[key] += f" by {key} " in text
@@ -159,7 +158,7 @@ class ProductFactReader:
 _FREE_OF = re.compile(r"\b[A-Za-z]+[- ]free\b", re.IGNORECASE)
 
 
-def _candidates(text: str, names: Mapping[str, str], first_words: set[str]) -> list[str]:
+def _candidates(text: str, names: Mapping[str, str]) -> list[str]:
     words = text.split()
     found = []
     for i in range(len(words)):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 __all__ = ["FIELDS", "READING_FIELDS", "sample_lines", "sample_shown", "write_sample",
@@ -31,43 +31,42 @@ informative (beyond genre, year or type), true (of the pick and, where said to b
 the title named), fluent."""
 
 
-def sample_lines(report: Mapping, per_group: int, seed: int = 0) -> list[dict]:
-    """``per_group`` lines with model text for each (catalog, model) of ``report``."""
+def _sampled(report: Mapping, per_group: int, seed: int,
+             keep=lambda line: True) -> Iterator[tuple[str, str, Mapping]]:
+    """(catalog, model, line) for ``per_group`` of each (catalog, model)'s lines that
+    ``keep``, drawn with ``seed``."""
     rng = random.Random(seed)
-    rows: list[dict] = []
     for catalog, models in report.items():
         if not isinstance(models, Mapping):
             continue
         for model, measured in models.items():
-            lines = [line for line in measured["lines"] if line["model_text"]]
+            lines = [line for line in measured["lines"] if keep(line)]
             for line in rng.sample(lines, min(per_group, len(lines))):
-                rows.append({
-                    "id": len(rows) + 1, "catalog": catalog, "model": model,
-                    "history": " | ".join(line["history"]), "pick": line["pick"],
-                    "anchor": line["anchor"], "model_text": line["model_text"],
-                    "checker": "replaced" if line["replaced_because"] else "kept",
-                    "replaced_because": line["replaced_because"] or "",
-                    "grounded": "", "relevant": "", "fluent": "", "informative": ""})
-    return rows
+                yield catalog, model, line
+
+
+def sample_lines(report: Mapping, per_group: int, seed: int = 0) -> list[dict]:
+    """``per_group`` lines with model text for each (catalog, model) of ``report``."""
+    return [{"id": n, "catalog": catalog, "model": model,
+             "history": " | ".join(line["history"]), "pick": line["pick"],
+             "anchor": line["anchor"], "model_text": line["model_text"],
+             "checker": "replaced" if line["replaced_because"] else "kept",
+             "replaced_because": line["replaced_because"] or "",
+             "grounded": "", "relevant": "", "fluent": "", "informative": ""}
+            for n, (catalog, model, line) in enumerate(
+                _sampled(report, per_group, seed, lambda line: bool(line["model_text"])), 1)]
 
 
 def sample_shown(report: Mapping, per_group: int, seed: int = 0, start: int = 1) -> list[dict]:
     """``per_group`` of the lines each (catalog, model) of ``report`` showed, for a person's
     reading (``READING_FIELDS``); ids from ``start`` on."""
-    rng = random.Random(seed)
-    rows: list[dict] = []
-    for catalog, models in report.items():
-        if not isinstance(models, Mapping):
-            continue
-        for model, measured in models.items():
-            lines = list(measured["lines"])
-            for line in rng.sample(lines, min(per_group, len(lines))):
-                rows.append({"id": start + len(rows), "catalog": catalog, "model": model,
-                             "history": " | ".join(line["history"]), "pick": line["pick"],
-                             "anchor": line["anchor"], "shown": line["shown"],
-                             "source": "catalog facts" if line["replaced_because"] else "model",
-                             "informative": "", "true": "", "fluent": ""})
-    return rows
+    return [{"id": n, "catalog": catalog, "model": model,
+             "history": " | ".join(line["history"]), "pick": line["pick"],
+             "anchor": line["anchor"], "shown": line["shown"],
+             "source": "catalog facts" if line["replaced_because"] else "model",
+             "informative": "", "true": "", "fluent": ""}
+            for n, (catalog, model, line) in enumerate(_sampled(report, per_group, seed),
+                                                       start)]
 
 
 def reading_shares(rows: Sequence[Mapping]) -> dict:
