@@ -1,19 +1,23 @@
 # Two commands do everything on a fresh Linux machine with Python 3.11:
 #   make run    start the web app (installs on first use; builds the index on first start)
-#   make test   run the tests
+#   make test   run the tests (all of them, as CI does)
+# While changing code, `make quick` runs the tests that are neither slow nor in the browser.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install benchmark study clean chromium
+.PHONY: run test quick install benchmark study clean chromium
 
 run: $(VENV)/.installed
 	$(BIN)/python app.py
 
 test: $(VENV)/.installed chromium
 	$(BIN)/python -m pytest
+
+quick: $(VENV)/.installed
+	$(BIN)/python -m pytest -m "not slow and not browser"
 
 # The browser tests drive Debian's Chromium (never `playwright install`, which downloads one).
 chromium:

@@ -11,6 +11,22 @@ from .fakes import ScriptedModel, WordHashEmbedder
 from .real_stack import launch, write_small_data
 
 
+REAL_FIXTURES = frozenset({"real", "server", "servers", "study_url", "busy_app", "trained",
+                           "real_model", "base_model"})
+"""Fixtures that load the real model, embedder, index or servers: a test using one is ``real``."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tiers a test belongs to from what it uses: ``browser`` for Chromium's page,
+    ``real`` for the real stack (``REAL_FIXTURES``); ``slow`` is marked where measured."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if "page" in used:
+            item.add_marker(pytest.mark.browser)
+        if used & REAL_FIXTURES or "page" in used:
+            item.add_marker(pytest.mark.real)
+
+
 @pytest.fixture
 def settings(tmp_path):
     return replace(Settings.from_env({}), index_dir=tmp_path / "index", candidates=6,

@@ -204,3 +204,28 @@ def test_an_ambiguous_title_beside_a_clear_one_still_gets_an_answer(chat):
     assert state.liked == ["3"] and state.disliked == []
     assert data["recommendations"]
     assert data["clarify"][0]["options"][0]["answer"].startswith("I didn't like Heat")
+
+
+def test_a_why_answer_calling_a_pick_like_the_list_new_is_replaced(fake_domains):
+    from recommender.conversation.why import explain_at_length
+    from recommender.core.turn import ExplanationSource
+    from recommender.models.prompting import GuardedModel
+
+    from .fakes import ScriptedModel
+
+    state = ConversationState(domain="movies", count=3, liked=["4"])  # The Matrix
+
+    def answer(text: str):
+        steps = explain_at_length(GuardedModel(ScriptedModel([text])), fake_domains["movies"],
+                                  state, "9")  # Ghost in the Shell: Sci-Fi, "cyberpunk" too
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                return done.value
+
+    new = answer(" a Sci-Fi film, new to your list.")
+    assert new.source == ExplanationSource.CATALOG_FACTS
+    assert "The Matrix" in new.text
+    like = answer(" a Sci-Fi film tagged cyberpunk, like The Matrix.")
+    assert like.source == ExplanationSource.LLM

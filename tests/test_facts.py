@@ -151,6 +151,10 @@ def test_a_rare_shared_studio_outranks_genres_thousands_share():
     # film alone is trivia: the studio three films share is said)
     assert facts_line(nemo, genres_only, catalog).endswith(
         "; its own: Pixar Animation Studios (studio)")
+    # the catalog-facts stand-in says the same own fact after the genres, as a contrast
+    assert template_explanation(nemo, genres_only, catalog) == \
+        "Like Shrek, it is an animated comedy too and is from the 2000s too; this one from " \
+        "Pixar Animation Studios."
 
 
 def test_a_partner_of_one_studio_alone_gives_way_to_the_studio():
@@ -298,3 +302,53 @@ def test_what_a_product_line_says_the_pick_is_must_be_its_own_word():
                          "Detangler is", " a blotter by Johnson's, new to your list.", [lotion],
                          checker)
     assert spray_line.replaced_because == UNSUPPORTED
+
+
+def _explained(replies: list[str], pick: str, history: list[str]):
+    from recommender.core.explanation import explain
+    from recommender.core.turn import Recommended
+    from recommender.models.prompting import GuardedModel, PromptConversation
+
+    from .fakes import ScriptedModel
+
+    catalog = film_catalog()
+    model = ScriptedModel(replies)
+    chat = PromptConversation(GuardedModel(model), "system")
+    events = list(explain(chat, [catalog.get(pick)], [catalog.get(i) for i in history],
+                          "films", GroundingChecker(catalog)))
+    return [e.recommendation for e in events if isinstance(e, Recommended)], model.calls
+
+
+def test_a_kept_line_silent_on_the_picks_own_fact_goes_on_to_say_it():
+    # Finding Nemo shares only genres and a decade with Shrek; its own fact is Pixar's studio
+    [kept], calls = _explained([" is an animated comedy too.", " from Pixar Animation Studios."],
+                               "2", ["4"])
+    assert calls[1].prefix.endswith("Like Shrek, Finding Nemo is an animated comedy too; this one")
+    assert kept.source == ExplanationSource.LLM
+    assert kept.explanation == \
+        "Like Shrek, Finding Nemo is an animated comedy too; this one from Pixar Animation Studios."
+
+
+def test_a_false_own_clause_leaves_the_line_as_it_was():
+    [kept], _ = _explained([" is an animated comedy too.", " from DreamWorks Animation."],
+                           "2", ["4"])  # Shrek's studio, not Nemo's
+    assert kept.explanation == "Like Shrek, Finding Nemo is an animated comedy too."
+    assert kept.source == ExplanationSource.LLM
+
+
+def test_a_line_that_says_the_own_fact_or_shares_a_distinctive_one_is_asked_once():
+    [said], calls = _explained(
+        [" is an animated comedy too, while this one was made by Pixar Animation Studios."],
+        "2", ["4"])
+    assert len(calls) == 1 and said.source == ExplanationSource.LLM
+    [pixar], calls = _explained([" comes from Pixar Animation Studios too."], "2", ["1"])
+    assert len(calls) == 1 and "Pixar" in pixar.explanation
+
+
+def test_the_stand_in_says_a_shared_year_once():
+    catalog = film_catalog()
+    a = Item("a", "Lord of Illusions", 1995, ("Horror",), facts=())
+    b = Item("b", "Broken Arrow", 1995, ("Action",), facts=())
+    catalog = Catalog("movies", (*catalog.items, a, b), kind="movies")
+    line = template_explanation(b, choose_anchor(b, [a], catalog), catalog)
+    assert "1995" in line and "1990s" not in line, line

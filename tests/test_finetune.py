@@ -10,12 +10,7 @@ import numpy as np
 import pytest
 
 from recommender.errors import ModelLoadError, RecommenderError
-from recommender.finetune.gguf_adapter import (
-    adapter_base,
-    gguf_metadata_identity,
-    rope_permute,
-    write_gguf_adapter,
-)
+from recommender.finetune.gguf_adapter import rope_permute, write_gguf_adapter
 from recommender.finetune.lora import (
     ChatExample,
     LoraConfig,
@@ -26,7 +21,13 @@ from recommender.finetune.lora import (
     load_base,
     train_lora,
 )
-from recommender.models.llama_cpp import SHIPPED_ADAPTER, LlamaCppChatModel, resolve_adapter
+from recommender.models.adapters import (
+    SHIPPED_ADAPTER,
+    adapter_base,
+    gguf_metadata_identity,
+    resolve_adapter,
+)
+from recommender.models.llama_cpp import LlamaCppChatModel
 from recommender.models.packaged import default_gguf_path
 
 BASE = default_gguf_path()

@@ -20,8 +20,8 @@ from recommender.finetune.explanations import (
     movie_sentence,
     product_sentence,
     shared_phrase,
-    type_words,
 )
+from recommender.finetune.product_titles import type_words
 from recommender.finetune.run import held_out_users
 
 from .catalogs import tiny_movies, tiny_products

@@ -303,7 +303,7 @@ def taste(args: argparse.Namespace, settings: Settings) -> int:
 def finetune(args: argparse.Namespace, settings: Settings) -> int:
     from recommender.finetune.lora import LoraConfig
     from recommender.finetune.run import finetune as run_finetune
-    from recommender.models.llama_cpp import SHIPPED_ADAPTER
+    from recommender.models.adapters import SHIPPED_ADAPTER
 
     for name, value, least in (("--examples", args.examples, 1), ("--batch-size",
                                args.batch_size, 1), ("--rank", args.rank, 1),
@@ -335,7 +335,8 @@ def explanations(args: argparse.Namespace, settings: Settings) -> int:
     from recommender.core.pipeline import Recommender
     from recommender.evaluation.explanations import held_out_histories, measure_explanations
     from recommender.loading import load_recommender
-    from recommender.models.llama_cpp import load_chat_model, resolve_adapter
+    from recommender.models.adapters import resolve_adapter
+    from recommender.models.llama_cpp import load_chat_model
 
     if args.audit:
         from recommender.evaluation.audit import checker_agreement, read_labels

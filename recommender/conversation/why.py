@@ -9,6 +9,7 @@ from recommender.conversation.result import Detailed
 from recommender.conversation.state import ConversationState
 from recommender.core.domain import Domain
 from recommender.catalog import Catalog, Item
+from recommender.core.explanation import shares_any
 from recommender.core.facts import (
     Anchor,
     choose_anchor,
@@ -46,9 +47,11 @@ def explain_at_length(model: GuardedModel, domain: Domain, state: ConversationSt
         yield ExplanationDelta(0, piece)
     generated = "".join(pieces)
     text = finish_sentence(opening + generated, opening=opening)
+    checker = domain.checker
     if not model.failed and generated.strip() and \
-            not domain.checker.unsupported_claims(text, item, history) and \
-            domain.checker.states_a_fact(generated, item):
+            not checker.unsupported_claims(text, item, history) and \
+            checker.states_a_fact(generated, item) and \
+            not (shares_any(item, anchor) and checker.claims_novelty(generated)):
         return Detailed(item_id, text, ExplanationSource.LLM)
     return Detailed(item_id, detailed_template(item, anchor, history, catalog),
                     ExplanationSource.CATALOG_FACTS)

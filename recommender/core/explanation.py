@@ -5,9 +5,10 @@ grounding check accepts it; catalog facts stand in otherwise."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from recommender.catalog import Item
+from recommender.fact_kinds import Fact
 from recommender.core.facts import (
     Anchor,
     choose_anchor,
@@ -17,6 +18,7 @@ from recommender.core.facts import (
     short_title,
     template_explanation,
 )
+from recommender.core.fact_phrases import own_clause
 from recommender.core.grounding import NOVELTY_STOPS, GroundingChecker
 from recommender.core.turn import (
     CALLED_NEW,
@@ -38,6 +40,7 @@ from recommender.core.turn import (
 from recommender.models.chat import Reply
 from recommender.models.prompting import PromptConversation
 from recommender.models.prompts import render
+from recommender.vocabulary import normalize
 
 __all__ = ["EXPLANATION_TOKENS", "explain", "checked", "opening", "shares_any"]
 
@@ -53,7 +56,10 @@ def explain(chat: PromptConversation, picks: Sequence[Item], history: Sequence[I
 
     Every line is asked for at once, each after the same request with its own opening, so the
     model decodes them together (``stream_replies``); a line's text is shown as it comes while
-    the lines before it are done, and the rest as soon as they are."""
+    the lines before it are done, and the rest as soon as they are. A kept line that left out
+    the pick's own fact its prompt gave (``line_facts``: the pick shares nothing distinctive)
+    is asked to go on after "; this one" (``OWN_FACT_TOKENS``), all such lines together; the
+    longer line is kept when the checker keeps it and it says that fact."""
     if not picks:
         return
     catalog = checker.catalog
@@ -63,21 +69,34 @@ def explain(chat: PromptConversation, picks: Sequence[Item], history: Sequence[I
     request = render("explain", noun=noun, facts=facts)
     openings = [opening(item, anchor) for item, anchor in zip(picks, anchors)]
     owns = [line_facts(item, anchor, catalog)[1] for item, anchor in zip(picks, anchors)]
-    replies = [Reply(prefix=f"{n}. {start}", stop=_stops(n, item, anchor),
+
+    def reply(n: int, prefix: str) -> Reply:
+        item, anchor = picks[n], anchors[n]
+        return Reply(prefix=f"{n + 1}. {prefix}", stop=_stops(n + 1, item, anchor),
                      avoid=tuple(checker.avoid_words(item, anchor)),
-                     quoted_words=checker.quotable_words(anchor, own))
-               for n, (item, anchor, start, own) in enumerate(zip(picks, anchors, openings, owns),
-                                                              1)]
+                     quoted_words=checker.quotable_words(anchor, owns[n]))
+
     pieces: list[list[str]] = [[] for _ in picks]
-    finished = [False] * len(picks)
+    results: list[Recommendation | None] = [None] * len(picks)
+    going_on: dict[int, str] = {}  # line → its kept text, to go on with the pick's own fact
     shown = 0  # the line on screen now; those before it are done
 
-    def show_finished() -> Iterator[Event]:
+    def settle(index: int) -> None:
+        generated = "" if chat.model.failed else "".join(pieces[index])
+        result = checked(picks[index], anchors[index], openings[index], generated, history,
+                         checker)
+        own = owns[index]
+        if own is not None and result.source is ExplanationSource.LLM \
+                and generated.rstrip().endswith(".") and not says(own, generated) \
+                and own_clause(own) is not None:
+            going_on[index] = generated.rstrip()[:-1] + OWN_FACT_OPENING
+        else:
+            results[index] = result
+
+    def show_settled() -> Iterator[Event]:
         nonlocal shown
-        while shown < len(picks) and finished[shown]:
-            generated = "" if chat.model.failed else "".join(pieces[shown])
-            yield Recommended(shown, checked(picks[shown], anchors[shown], openings[shown],
-                                             generated, history, checker))
+        while shown < len(picks) and results[shown] is not None:
+            yield Recommended(shown, results[shown])
             shown += 1
             if shown < len(picks):
                 yield ExplanationStart(shown, picks[shown])
@@ -87,16 +106,55 @@ def explain(chat: PromptConversation, picks: Sequence[Item], history: Sequence[I
 
     yield ExplanationStart(0, picks[0])
     yield ExplanationDelta(0, openings[0])
+    replies = [reply(n, start) for n, start in enumerate(openings)]
     for index, piece in chat.ask_many("explanation", request, EXPLANATION_TOKENS, replies):
         if piece is None:
-            finished[index] = True
-            yield from show_finished()
+            settle(index)
+            yield from show_settled()
             continue
         pieces[index].append(piece)
         if index == shown:
             yield ExplanationDelta(index, piece)
-    finished[:] = [True] * len(picks)  # the model failed, or answered fewer lines
-    yield from show_finished()
+    for index in range(len(picks)):  # the model failed, or answered fewer lines
+        if results[index] is None and index not in going_on:
+            settle(index)
+    if going_on and not chat.model.failed:
+        _go_on(chat, request, going_on, pieces, reply, openings)
+    for index, kept in going_on.items():
+        longer = "".join(pieces[index])
+        result = checked(picks[index], anchors[index], openings[index], longer, history, checker)
+        first = kept.removesuffix(OWN_FACT_OPENING) + "."
+        results[index] = result if result.source is ExplanationSource.LLM and \
+            says(owns[index], longer) else checked(picks[index], anchors[index], openings[index],
+                                                   first, history, checker)
+    yield from show_settled()
+
+
+OWN_FACT_OPENING = "; this one"
+"""How a kept line goes on to say the pick's own fact (a contrast: ``CONTRAST_MARKERS``)."""
+OWN_FACT_TOKENS = 12
+"""For the rest of that clause."""
+
+
+def _go_on(chat: PromptConversation, request: str, going_on: dict[int, str],
+           pieces: list[list[str]], reply: Callable[[int, str], Reply],
+           openings: Sequence[str]) -> None:
+    """Decode the lines in ``going_on`` on from their kept text and "; this one", together,
+    leaving each line's whole text in ``pieces`` (shown when checked: the line on screen
+    already ends in a full stop)."""
+    order = sorted(going_on)
+    for index in order:
+        pieces[index] = [going_on[index]]
+    replies = [reply(index, openings[index] + going_on[index]) for index in order]
+    for position, piece in chat.ask_many("explanation", request, OWN_FACT_TOKENS, replies):
+        if piece is not None:
+            pieces[order[position]].append(piece)
+
+
+def says(fact: Fact, text: str) -> bool:
+    """Does ``text`` name ``fact`` (any of its names, as whole words)?"""
+    padded = f" {normalize(text)} "
+    return any(f" {name} " in padded for name in fact.names)
 
 
 def _stops(number: int, item: Item, anchor: Anchor) -> tuple[str, ...]:

@@ -74,7 +74,7 @@ OWN: dict[str, tuple[str, ...]] = {
     "studio": ("this one from {v}", "this one made by {v}"),
     "keyword": ("this one with the theme “{v}”", "this one touching on “{v}”",
                 "this one about {v}"),
-    "tag": ("one viewers tag “{v}”",),
+    "tag": ("this one tagged “{v}” by viewers", "one viewers tag “{v}”"),
     "language": ("this one in {v}",),
     "brand": ("this one by {v}",),
     "line": ("this one from the {v} line",),

@@ -265,34 +265,46 @@ def template_explanation(item: Item, anchor: Anchor, catalog: Catalog | None = N
     """An explanation from catalog facts only, used when the model's cannot be: with the
     ``catalog``, the two shared facts most worth saying (``worth_saying``) in plain clauses
     ("Like Monsters, Inc., it comes from Pixar Animation Studios too and is also about a
-    father son relationship.")."""
+    father son relationship."), and, when none of them is distinctive, the pick's own most
+    distinctive fact after a contrast ("Like The Godfather, it is a drama too; this one with the
+    theme “mental illness”.") — the fact its prompt gave the model (``line_facts``)."""
+    sentence = _shared_sentence(item, anchor, catalog)
+    if catalog is None:
+        return sentence + "."
+    own = line_facts(item, anchor, catalog)[1]
+    clause = own_clause(own) if own is not None else None
+    return f"{sentence}; {clause}." if clause else sentence + "."
+
+
+def _shared_sentence(item: Item, anchor: Anchor, catalog: Catalog | None) -> str:
+    """What ``template_explanation`` says the pick shares with its anchor, without the stop."""
     name = short_title(anchor.item)
     if catalog is not None and anchor.facts:
-        said = anchor.worth_saying(catalog, 3)
-        clauses = _clauses(said, anchor)
+        clauses = _clauses(anchor.worth_saying(catalog, 3), anchor)
         if clauses:
-            return f"Like {name}, it {' and '.join(clauses[:2])}."
+            return f"Like {name}, it {' and '.join(clauses[:2])}"
     if anchor.genres or anchor.tags:
         pieces = []
         if anchor.genres:
             pieces.append("is " + _join(anchor.genres))
         if anchor.tags:
             pieces.append("is tagged " + _join([f"“{t}”" for t in anchor.tags]))
-        return f"Like {name}, it {' and '.join(pieces)}."
+        return f"Like {name}, it {' and '.join(pieces)}"
     if anchor.words:
         quoted = [f"“{w}”" for w in anchor.words[:4]]
-        return f"Like {name}, its title mentions {_join(quoted)}."
+        return f"Like {name}, its title mentions {_join(quoted)}"
     if item.genres:
         year = f" from {item.year}" if item.year else ""
-        return (f"A {_join(item.genres)} title{year}; its catalog description is close to "
-                f"{name}.")
-    return f"Its catalog description is close to {name}."
+        return f"A {_join(item.genres)} title{year}; its catalog description is close to {name}"
+    return f"Its catalog description is close to {name}"
 
 
 def _clauses(facts: Sequence[Fact], anchor: Anchor) -> list[str]:
     """A shared clause per kind of fact (the genres said together)."""
     out: list[str] = []
     kinds: set[FactKind] = set()
+    if any(f.kind == FactKind.YEAR for f in facts):
+        kinds.add(FactKind.DECADE)  # "from 1995 too", not also "from the 1990s too"
     for fact in facts:
         if fact.kind in kinds:
             continue
@@ -320,7 +332,7 @@ def detailed_template(item: Item, anchor: Anchor, history: Sequence[Item],
         sentences += _more_shared(item, anchor, history, catalog)
         own = own_distinctive(item, catalog, anchor.facts)
         clause = own_clause(own) if own is not None else None
-        if clause:
+        if clause and clause not in sentences[0]:  # the first sentence may have said it
             sentences.append(f"Of its own, it is {clause.removeprefix('this one ')}."
                              if clause.startswith("this one ") else f"It is {clause}.")
         if item.tagline:

@@ -21,24 +21,21 @@ from collections.abc import Mapping, Sequence
 from recommender.catalog import Catalog, Item
 from recommender.core.fact_phrases import GENRE_NOUNS, TYPE_NOUNS, article, genre_phrase, \
     own_clause, shared_clause
-from recommender.core.facts import Anchor, choose_anchor, facts_line, history_line, own_distinctive
+from recommender.core.facts import Anchor, choose_anchor, facts_line, own_distinctive
 from recommender.fact_kinds import SPECIFIC_KINDS, Fact, FactKind
 from recommender.core.explanation import checked, opening, shares_any
 from recommender.core.grounding import GroundingChecker
 from recommender.core.turn import ExplanationSource
 from recommender.core.profile import fact_profile
+from recommender.finetune.chats import HISTORY_SIZE, profile_chat
 from recommender.finetune.lora import ChatExample
+from recommender.finetune.product_titles import type_words
+from recommender.finetune.profiles import accepted_profile
 from recommender.models.prompts import render
-from recommender.vocabulary import PACKAGING_WORDS, PRODUCT_TYPES, STOPWORDS, normalize
+from recommender.vocabulary import normalize
 
 __all__ = ["explanation_examples", "movie_sentence", "product_sentence", "GENRE_NOUNS",
-           "type_words", "shared_brand", "shared_phrase", "profile_chat", "HISTORY_SIZE"]
-
-HISTORY_SIZE = (2, 8)
-"""Liked items in a training history, fewest and most. Run 4 trained on 2-5 and kept 72.0% of
-Beauty validation lines at 3 items but 40.0% at 8, and the offline evaluation gives whole
-histories."""
-
+           "shared_phrase"]
 
 def _a(phrase: str) -> str:
     return article(phrase)
@@ -119,29 +116,6 @@ def _movie_alone(genres: Sequence[str], year: int | None, position: int) -> str 
     return options[(position - 1) % len(options)]
 
 
-_FREE_OF = re.compile(r"\b[a-z]+ free\b")
-
-
-def type_words(title: str) -> list[str]:
-    """The product-type phrases a title itself uses ("shampoo", "eau de toilette"); not one it
-    says the product is free of ("Fragrance-Free Hand Cream" is no fragrance)."""
-    text = f" {_FREE_OF.sub(' ', normalize(title))} "
-    found = []
-    for phrases in PRODUCT_TYPES.values():
-        for phrase in sorted(phrases, key=len, reverse=True):
-            if f" {normalize(phrase)} " in text or f" {normalize(phrase)}s " in text:
-                found.append(phrase)
-                break
-    return found
-
-
-_NOT_BRAND = frozenset({w for phrases in PRODUCT_TYPES.values() for p in phrases
-                        for w in normalize(p).split()} | PACKAGING_WORDS | STOPWORDS |
-                       {"nail", "hair", "eye", "lip", "face", "body", "skin", "false", "men",
-                        "women", "natural", "organic", "pure", "new", "professional", "pro"})
-"""Words a name may start with that are not a brand ("10 Pair", "Nail Soakers")."""
-
-
 def product_sentence(pick: Item, anchor: Anchor, rng: random.Random,
                      catalog: Catalog | None = None, position: int = 1) -> str | None:
     """A product's target (``fact_sentence``: a shared line, brand or attribute before a shared
@@ -184,19 +158,6 @@ def shared_phrase(title: str, words: Sequence[str]) -> str | None:
     if not run:
         return None
     return run[0].lower() if len(run) == 1 else " ".join(run)
-
-
-def shared_brand(title: str, other: str, types: Sequence[str]) -> str | None:
-    """The words both product names start with (up to three, no type or packaging word):
-    their brand or line, as the catalog names it."""
-    ours, theirs = title.replace(",", " ").split(), other.replace(",", " ").split()
-    common = []
-    for a, b in zip(ours[:3], theirs[:3]):
-        word = normalize(a)
-        if word != normalize(b) or not word.isalpha() or word in _NOT_BRAND:
-            break
-        common.append(a)
-    return " ".join(common) if common and len(normalize(" ".join(common))) >= 3 else None
 
 
 def explanation_examples(catalog: Catalog, liked: Mapping[str, Sequence[str]],
@@ -270,18 +231,9 @@ def _shown_profile(catalog: Catalog, history: Sequence[Item], checker: Grounding
                    rng: random.Random) -> str:
     """A profile as the app would show it for ``history``: mostly one in the model's words that
     the profile check accepts (``profiles``), else the catalog-facts one."""
-    from recommender.finetune.profiles import accepted_profile  # profiles builds on this module
-
     written = accepted_profile(catalog, history, checker, rng) \
         if rng.random() >= FACT_PROFILE_SHARE else None
     return written or fact_profile(history)
-
-
-def profile_chat(noun: str, history: Sequence[Item]) -> tuple[dict, dict]:
-    """The chat the app has at its profile step: the system text and the profile request."""
-    request = render("profile", noun=noun, history="\n".join(history_line(h) for h in history))
-    return ({"role": "system", "content": render("system", noun=noun)},
-            {"role": "user", "content": request})
 
 
 def _grounded(checker: GroundingChecker, opening: str, sentence: str, pick: Item,

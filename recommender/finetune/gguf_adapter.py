@@ -17,49 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from recommender.errors import RecommenderError
+from recommender.models.adapters import BASE_KEY
 
-__all__ = ["write_gguf_adapter", "GGUF_NAMES", "base_identity", "adapter_base", "BASE_KEY",
-           "gguf_metadata_identity"]
-
-BASE_KEY = "recommender.base_model"
-"""The adapter's metadata naming the base it was trained on (``base_identity``)."""
-_IDENTITY_KEYS = ("general.architecture", "general.name", "llama.block_count",
-                  "llama.embedding_length", "llama.vocab_size")
-
-
-def base_identity(metadata: Mapping[str, object]) -> str:
-    """What an adapter must match in its base: architecture, name and shape (from a GGUF's
-    metadata, as llama.cpp reports it)."""
-    return " | ".join(str(metadata.get(key, "?")) for key in _IDENTITY_KEYS)
-
-
-def gguf_metadata_identity(path: Path) -> str:
-    """``base_identity`` of a model GGUF file, from its header as llama.cpp reads it (the
-    vocabulary only: a twentieth of a second, where parsing every field takes seconds)."""
-    from llama_cpp import Llama
-
-    try:
-        llama = Llama(model_path=str(path), vocab_only=True, verbose=False)
-    except (ValueError, RuntimeError, OSError) as exc:
-        raise RecommenderError(f"{path} is not a readable GGUF model ({exc}).") from exc
-    return base_identity(llama.metadata)
-
-
-def adapter_base(path: Path) -> str:
-    """The base an adapter file says it was trained on; a clear error when it is not one of
-    ours or cannot be read."""
-    import gguf
-
-    try:
-        fields = gguf.GGUFReader(str(path)).fields
-        kind = fields["adapter.type"].contents()
-        base = fields[BASE_KEY].contents() if BASE_KEY in fields else None
-    except (OSError, ValueError, KeyError, IndexError) as exc:
-        raise RecommenderError(f"{path} is not a readable GGUF LoRA adapter ({exc}).") from exc
-    if kind != "lora" or base is None:
-        raise RecommenderError(f"{path} is not an adapter made by python -m recommender "
-                               "finetune (no base model recorded).")
-    return str(base)
+__all__ = ["write_gguf_adapter", "GGUF_NAMES"]
 
 GGUF_NAMES = {
     "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v",

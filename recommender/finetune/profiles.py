@@ -21,13 +21,9 @@ from recommender.core.facts import short_title
 from recommender.core.grounding import GroundingChecker
 from recommender.core.profile import checked_profile
 from recommender.core.turn import ExplanationSource
-from recommender.finetune.explanations import (
-    HISTORY_SIZE,
-    profile_chat,
-    shared_brand,
-    type_words,
-)
+from recommender.finetune.chats import HISTORY_SIZE, profile_chat
 from recommender.finetune.lora import ChatExample
+from recommender.finetune.product_titles import shared_brand, type_words
 from recommender.models.prompts import render
 
 __all__ = ["profile_examples", "accepted_profile", "movie_profile", "product_profile", "PROFILE_GENRES"]

@@ -29,6 +29,7 @@ from recommender.collaborative.interactions import (
 from recommender.core.grounding import GroundingChecker
 from recommender.errors import RecommenderError
 from recommender.finetune.lora import LoraConfig, PromptLayout, export_gguf, load_base, train_lora
+from recommender.models.adapters import gguf_metadata_identity
 from recommender.models.packaged import default_gguf_path
 from recommender.settings import Settings
 
@@ -90,7 +91,6 @@ def finetune(settings: Settings, datasets: Sequence[str], examples: int, config:
     interrupted run resumes. Returns what was done."""
     from recommender.finetune.explanations import explanation_examples
     from recommender.finetune.profiles import profile_examples
-    from recommender.finetune.gguf_adapter import gguf_metadata_identity
 
     if settings.model_path is not None:
         raise RecommenderError("finetune trains the bundled SmolLM2-135M-Instruct; unset "

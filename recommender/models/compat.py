@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from recommender.errors import ModelLoadError
+from recommender.models.adapters import check_adapter, resolve_adapter
 from recommender.models.packaged import default_gguf_path
 
 __all__ = ["without_amx_repacking", "with_parallel_sequences", "serve"]
@@ -77,7 +78,7 @@ def serve(argv: Sequence[str], adapter_setting: Path | None = None) -> None:
     """``python -m llama_cpp.server`` with three differences: ``--model`` defaults to the
     bundled SmolLM2, ``--lora_path`` to the adapter the app would apply to that model
     (``RECOMMENDER_ADAPTER_PATH``, ``adapter_setting``, or the shipped one; see
-    ``llama_cpp.resolve_adapter``), and weights load without AMX buffers where this build would
+    ``adapters.resolve_adapter``), and weights load without AMX buffers where this build would
     use them (the crash ``without_amx_repacking`` avoids takes the server down on its first
     answer too).
 
@@ -88,7 +89,6 @@ def serve(argv: Sequence[str], adapter_setting: Path | None = None) -> None:
     from llama_cpp.server.cli import add_args_from_model
     from llama_cpp.server.settings import Settings
 
-    from recommender.models.llama_cpp import check_adapter, resolve_adapter
 
     args = list(argv)
     named = any(a == "--model" or a.startswith("--model=") or a == "--config_file" for a in args)

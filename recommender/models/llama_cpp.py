@@ -17,9 +17,11 @@ import json
 import logging
 import time
 from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from recommender.errors import ModelLoadError, ModelNotFoundError
+from recommender.models.adapters import check_adapter, resolve_adapter
 from recommender.models.batch_decoding import MAX_SEQUENCES, BatchDecoder, Decoding
 from recommender.models.chat import (
     CHATML,
@@ -39,13 +41,8 @@ from recommender.models.word_guard import (
     VocabularyGuard,
     trailing_word,
 )
-from recommender.settings import PROJECT_ROOT
 
-__all__ = ["LlamaCppChatModel", "load_chat_model", "resolve_adapter", "check_adapter",
-           "SHIPPED_ADAPTER"]
-
-SHIPPED_ADAPTER = PROJECT_ROOT / "assets" / "models" / "adapter" / "smollm2-135m-instruct.gguf"
-"""The adapter ``python -m recommender finetune`` trained for the bundled model."""
+__all__ = ["LlamaCppChatModel", "load_chat_model"]
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +86,7 @@ class LlamaCppChatModel:
         self.timeout_s = timeout_s
         self._formatter, self._end_of_turn = _chat_formatter(self._llama)
         self._decoder = BatchDecoder(self._llama)
-        self._pieces: dict[str, list[tuple[int, ...]]] = {}
-        self._tokens: TokenTable | None = None
+        self._shared = _tokenizer_tables(model_path)
 
     def stream(
         self,
@@ -314,15 +310,15 @@ class LlamaCppChatModel:
 
     def _token_table(self) -> TokenTable:
         """Every token's text, sorted for the vocabulary guard (built on first use)."""
-        if self._tokens is None:
+        if self._shared.table is None:
             texts: list[str | None] = []
             for token in range(self._llama.n_vocab()):
                 try:
                     texts.append(self._llama.detokenize([token]).decode("utf-8"))
                 except UnicodeDecodeError:
                     texts.append(None)  # a piece of a character
-            self._tokens = TokenTable.from_texts(texts)
-        return self._tokens
+            self._shared.table = TokenTable.from_texts(texts)
+        return self._shared.table
 
     def _blocking_repeats(self, start: int):
         """A logits processor that keeps each content word the reply has written from being
@@ -373,14 +369,33 @@ class LlamaCppChatModel:
         """The token sequences that write ``word`` as a word: after a space or an opening
         quotation mark (“action”), in lower case or capitalised. A quoted word is one token
         longer, so only its last token is ruled out, after the quotation mark."""
-        pieces = self._pieces.get(word)
+        pieces = self._shared.pieces.get(word)
         if pieces is None:
-            pieces = self._pieces[word] = list(dict.fromkeys(
+            pieces = self._shared.pieces[word] = list(dict.fromkeys(
                 tuple(self._llama.tokenize(f"{before}{w}".encode("utf-8"), add_bos=False,
                                            special=False))
                 for w in dict.fromkeys((word, word.capitalize()))
                 for before in (" ", " “", "“")))
         return pieces
+
+
+@dataclass
+class _TokenizerTables:
+    """What the guards read of a model file's tokenizer, built once per file and shared by
+    every model loaded from it (the app's, the base model beside an adapter, each test's):
+    every token's text, and the token sequences of each guarded word."""
+
+    table: TokenTable | None = None
+    pieces: dict[str, list[tuple[int, ...]]] = field(default_factory=dict)
+
+
+_TABLES: dict[tuple[str, int], _TokenizerTables] = {}
+
+
+def _tokenizer_tables(model_path: Path) -> _TokenizerTables:
+    """The shared tables of ``model_path`` (an adapter leaves the tokenizer as it is)."""
+    key = (str(model_path.resolve()), model_path.stat().st_size)
+    return _TABLES.setdefault(key, _TokenizerTables())
 
 
 def _never_ending(llama):
@@ -418,38 +433,3 @@ def load_chat_model(model_path: Path | None, threads: int, context_tokens: int,
     log.info("loading LLM from %s%s", path, f" with the adapter {adapter}" if adapter else "")
     return LlamaCppChatModel(path, threads=threads, context_tokens=context_tokens,
                              timeout_s=timeout_s, adapter_path=adapter)
-
-
-def resolve_adapter(setting: Path | None, model_path: Path | None) -> Path | None:
-    """The adapter to apply: the setting's file; the shipped one for ``shipped``, and by default
-    when the model is the bundled one (the adapter was trained for it); none for ``none``, and by
-    default for a model the settings name."""
-    if setting is None:
-        return SHIPPED_ADAPTER if model_path is None else None
-    if str(setting).lower() == "none":
-        return None
-    return SHIPPED_ADAPTER if str(setting).lower() == "shipped" else setting
-
-
-def check_adapter(adapter: Path, model_path: Path) -> None:
-    """Stop with a message naming the setting when ``adapter`` is missing, unreadable, or was
-    trained for another base model than ``model_path``."""
-    from recommender.errors import RecommenderError
-
-    try:
-        from recommender.finetune.gguf_adapter import adapter_base, gguf_metadata_identity
-    except ImportError as exc:  # pragma: no cover - gguf is in requirements.txt
-        raise ModelLoadError(f"Reading an adapter needs {exc.name}: pip install -r "
-                             "requirements.txt, or set RECOMMENDER_ADAPTER_PATH=none.") from exc
-    if not adapter.is_file():
-        raise ModelLoadError(f"No adapter file at {adapter}. Point RECOMMENDER_ADAPTER_PATH at "
-                             "one made by python -m recommender finetune, or set it to none.")
-    try:
-        trained_on, base = adapter_base(adapter), gguf_metadata_identity(model_path)
-    except RecommenderError as exc:
-        raise ModelLoadError(f"{exc} Fix RECOMMENDER_ADAPTER_PATH (or set it to none).") from exc
-    if trained_on != base:
-        raise ModelLoadError(
-            f"The adapter {adapter} was trained for another model ({trained_on}), not "
-            f"{model_path.name} ({base}). Set RECOMMENDER_ADAPTER_PATH to an adapter made for "
-            "this model with python -m recommender finetune, or to none.")
