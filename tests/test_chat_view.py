@@ -2,7 +2,8 @@ import pytest
 
 from recommender.core.linking import TitleLinker
 from recommender.core.turn import ExplanationSource, Finished, Linked, ProfileDone, TurnResult
-from recommender.web.chat_view import TurnView, escape
+from recommender.markup import escape
+from recommender.web.chat_view import TurnView
 
 from .catalogs import tiny_movies
 

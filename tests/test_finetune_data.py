@@ -8,7 +8,7 @@ import re
 import pytest
 
 from recommender.catalog import Item
-from recommender.collaborative.interactions import Split
+from recommender.collaborative.interactions import Split, held_out_users
 from recommender.core.explanation import checked, opening, shares_any
 from recommender.core.facts import choose_anchor, history_line, short_title
 from recommender.core.grounding import GroundingChecker
@@ -22,7 +22,6 @@ from recommender.finetune.explanations import (
     shared_phrase,
 )
 from recommender.finetune.product_titles import type_words
-from recommender.finetune.run import held_out_users
 
 from .catalogs import tiny_movies, tiny_products
 
@@ -241,14 +240,14 @@ def test_the_explanation_measure_counts_model_text_and_shared_facts(movies):
 
 def test_the_held_out_users_split_into_a_choosing_half_and_a_reported_half(monkeypatch,
                                                                           tmp_path):
-    import recommender.collaborative.interactions as interactions
+    import recommender.evaluation.explanations as measured  # the names it reads them by
     from recommender.evaluation.explanations import held_out_histories
 
     splits = [Split(f"u{n}", tuple(f"i{n}-{k}" for k in range(4)), f"v{n}", f"t{n}")
               for n in range(200)]
-    monkeypatch.setattr(interactions, "load_sequences", lambda dataset, data_dir: {})
-    monkeypatch.setattr(interactions, "leave_one_out", lambda sequences: splits)
-    monkeypatch.setattr(interactions, "load_ratings", lambda dataset, data_dir: None)
+    monkeypatch.setattr(measured, "load_sequences", lambda dataset, data_dir: {})
+    monkeypatch.setattr(measured, "leave_one_out", lambda sequences: splits)
+    monkeypatch.setattr(measured, "load_ratings", lambda dataset, data_dir: None)
     validation = held_out_histories("movielens", tmp_path, 100, "validation")
     test = held_out_histories("movielens", tmp_path, 100, "test")
     owner = {i: s.user for s in splits for i in (*s.history, s.validation)}

@@ -509,9 +509,18 @@ def benchmark(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         bursts = tuple(int(n) for n in args.load.split(",") if n.strip())
+        visitors = tuple(int(n) for n in args.app_load.split(",") if n.strip())
     except ValueError:
-        print(f"error: --load {args.load!r}: give numbers of turns, e.g. 1,10,30", file=sys.stderr)
+        print(f"error: --load {args.load!r} / --app-load {args.app_load!r}: give numbers of "
+              "turns, e.g. 1,10,30", file=sys.stderr)
         return 2
+    if visitors:
+        from recommender.catalog import load_catalog
+        from recommender.evaluation.app_load import app_load
+
+        report = app_load(load_catalog("movies", settings.data_dir), visitors)
+        print(json.dumps(report, indent=2) if args.json else report_text(report))
+        return 0
     report = run_benchmark(settings, conversations=args.conversations,
                            startup=not args.skip_startup, index_build=not args.skip_index_build,
                            through_servers=args.through_servers, bursts=bursts)

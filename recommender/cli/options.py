@@ -214,6 +214,11 @@ def _add_benchmark(sub) -> None:
     bench.add_argument("--load", default="",
                        help="also send bursts of this many turns at once, in process, comma-"
                             "separated (e.g. 1,10,30): each burst's p50 and p95 seconds")
+    bench.add_argument("--app-load", default="", metavar="N,N,...",
+                       help="only this: start the app on loopback and send bursts of this many "
+                            "fresh visitors at once through its chat (e.g. 1,10,30): seconds "
+                            "each waited (p50, p95), errors, and answers holding another "
+                            "visitor's films")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--reading", action="store_true",
                        help="only measure how chat messages are read (rules, model, merged) "

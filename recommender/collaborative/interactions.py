@@ -8,6 +8,7 @@ the file); Amazon Beauty's sequences are already in time order.
 from __future__ import annotations
 
 import gzip
+import random
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ import pandas as pd
 from recommender.errors import CatalogError
 
 __all__ = ["DATASETS", "Split", "load_sequences", "load_ratings", "leave_one_out", "popularity",
-           "LIKED_RATING"]
+           "LIKED_RATING", "HELD_OUT", "held_out_users"]
 
 DATASETS = {"movielens": "movies", "beauty": "beauty"}
 """Evaluation data set → the catalog domain whose ids it uses."""
@@ -89,3 +90,16 @@ def popularity(splits: Iterable[Split], include_validation: bool = False) -> Cou
         if include_validation:
             counts[split.validation] += 1
     return counts
+
+
+HELD_OUT = {"movielens": 100, "beauty": 1000}
+"""Users per data set set apart, by seed, for measuring the tuned model: no fine-tuning
+example is made from them (``finetune``), and the explanation measures read only them
+(``evaluation.explanations``)."""
+
+
+def held_out_users(users: Sequence[str], dataset: str, seed: int = 0) -> set[str]:
+    """The users of ``dataset`` no example is made from."""
+    ordered = sorted(users)
+    return set(random.Random(f"finetune:{dataset}:{seed}").sample(
+        ordered, min(HELD_OUT[dataset], len(ordered) // 5)))

@@ -5,7 +5,7 @@ grounding check accepts it; catalog facts stand in otherwise."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from recommender.catalog import Item
 from recommender.fact_kinds import Fact
@@ -60,74 +60,8 @@ def explain(chat: PromptConversation, picks: Sequence[Item], history: Sequence[I
     the pick's own fact its prompt gave (``line_facts``: the pick shares nothing distinctive)
     is asked to go on after "; this one" (``OWN_FACT_TOKENS``), all such lines together; the
     longer line is kept when the checker keeps it and it says that fact."""
-    if not picks:
-        return
-    catalog = checker.catalog
-    anchors = [choose_anchor(item, history, catalog) for item in picks]
-    facts = "\n".join(f"{n}. {facts_line(item, anchor, catalog)}"
-                      for n, (item, anchor) in enumerate(zip(picks, anchors), 1))
-    request = render("explain", noun=noun, facts=facts)
-    openings = [opening(item, anchor) for item, anchor in zip(picks, anchors)]
-    owns = [line_facts(item, anchor, catalog)[1] for item, anchor in zip(picks, anchors)]
-
-    def reply(n: int, prefix: str) -> Reply:
-        item, anchor = picks[n], anchors[n]
-        return Reply(prefix=f"{n + 1}. {prefix}", stop=_stops(n + 1, item, anchor),
-                     avoid=tuple(checker.avoid_words(item, anchor)),
-                     quoted_words=checker.quotable_words(anchor, owns[n]))
-
-    pieces: list[list[str]] = [[] for _ in picks]
-    results: list[Recommendation | None] = [None] * len(picks)
-    going_on: dict[int, str] = {}  # line → its kept text, to go on with the pick's own fact
-    shown = 0  # the line on screen now; those before it are done
-
-    def settle(index: int) -> None:
-        generated = "" if chat.model.failed else "".join(pieces[index])
-        result = checked(picks[index], anchors[index], openings[index], generated, history,
-                         checker)
-        own = owns[index]
-        if own is not None and result.source is ExplanationSource.LLM \
-                and generated.rstrip().endswith(".") and not says(own, generated) \
-                and own_clause(own) is not None:
-            going_on[index] = generated.rstrip()[:-1] + OWN_FACT_OPENING
-        else:
-            results[index] = result
-
-    def show_settled() -> Iterator[Event]:
-        nonlocal shown
-        while shown < len(picks) and results[shown] is not None:
-            yield Recommended(shown, results[shown])
-            shown += 1
-            if shown < len(picks):
-                yield ExplanationStart(shown, picks[shown])
-                yield ExplanationDelta(shown, openings[shown])
-                if pieces[shown]:
-                    yield ExplanationDelta(shown, "".join(pieces[shown]))
-
-    yield ExplanationStart(0, picks[0])
-    yield ExplanationDelta(0, openings[0])
-    replies = [reply(n, start) for n, start in enumerate(openings)]
-    for index, piece in chat.ask_many("explanation", request, EXPLANATION_TOKENS, replies):
-        if piece is None:
-            settle(index)
-            yield from show_settled()
-            continue
-        pieces[index].append(piece)
-        if index == shown:
-            yield ExplanationDelta(index, piece)
-    for index in range(len(picks)):  # the model failed, or answered fewer lines
-        if results[index] is None and index not in going_on:
-            settle(index)
-    if going_on and not chat.model.failed:
-        _go_on(chat, request, going_on, pieces, reply, openings)
-    for index, kept in going_on.items():
-        longer = "".join(pieces[index])
-        result = checked(picks[index], anchors[index], openings[index], longer, history, checker)
-        first = kept.removesuffix(OWN_FACT_OPENING) + "."
-        results[index] = result if result.source is ExplanationSource.LLM and \
-            says(owns[index], longer) else checked(picks[index], anchors[index], openings[index],
-                                                   first, history, checker)
-    yield from show_settled()
+    if picks:
+        yield from _Lines(chat, picks, history, noun, checker).stream()
 
 
 OWN_FACT_OPENING = "; this one"
@@ -136,19 +70,101 @@ OWN_FACT_TOKENS = 12
 """For the rest of that clause."""
 
 
-def _go_on(chat: PromptConversation, request: str, going_on: dict[int, str],
-           pieces: list[list[str]], reply: Callable[[int, str], Reply],
-           openings: Sequence[str]) -> None:
-    """Decode the lines in ``going_on`` on from their kept text and "; this one", together,
-    leaving each line's whole text in ``pieces`` (shown when checked: the line on screen
-    already ends in a full stop)."""
-    order = sorted(going_on)
-    for index in order:
-        pieces[index] = [going_on[index]]
-    replies = [reply(index, openings[index] + going_on[index]) for index in order]
-    for position, piece in chat.ask_many("explanation", request, OWN_FACT_TOKENS, replies):
-        if piece is not None:
-            pieces[order[position]].append(piece)
+class _Lines:
+    """One turn's explanation lines: what each is asked with, its text so far, and its checked
+    result once settled (``explain``)."""
+
+    def __init__(self, chat: PromptConversation, picks: Sequence[Item], history: Sequence[Item],
+                 noun: str, checker: GroundingChecker) -> None:
+        catalog = checker.catalog
+        self.chat, self.picks, self.history, self.checker = chat, picks, history, checker
+        self.anchors = [choose_anchor(item, history, catalog) for item in picks]
+        facts = "\n".join(f"{n}. {facts_line(item, anchor, catalog)}"
+                          for n, (item, anchor) in enumerate(zip(picks, self.anchors), 1))
+        self.request = render("explain", noun=noun, facts=facts)
+        self.openings = [opening(item, anchor) for item, anchor in zip(picks, self.anchors)]
+        self.owns = [line_facts(item, anchor, catalog)[1]
+                     for item, anchor in zip(picks, self.anchors)]
+        self.pieces: list[list[str]] = [[] for _ in picks]
+        self.results: list[Recommendation | None] = [None] * len(picks)
+        self.going_on: dict[int, str] = {}  # line → its kept text, to go on with its own fact
+        self.shown = 0  # the line on screen now; those before it are done
+
+    def stream(self) -> Iterator[Event]:
+        yield ExplanationStart(0, self.picks[0])
+        yield ExplanationDelta(0, self.openings[0])
+        replies = [self._reply(n, start) for n, start in enumerate(self.openings)]
+        for index, piece in self.chat.ask_many("explanation", self.request, EXPLANATION_TOKENS,
+                                               replies):
+            if piece is None:
+                self._settle(index)
+                yield from self._show_settled()
+                continue
+            self.pieces[index].append(piece)
+            if index == self.shown:
+                yield ExplanationDelta(index, piece)
+        for index in range(len(self.picks)):  # the model failed, or answered fewer lines
+            if self.results[index] is None and index not in self.going_on:
+                self._settle(index)
+        if self.going_on and not self.chat.model.failed:
+            self._go_on()
+        for index, kept in self.going_on.items():
+            self.results[index] = self._longer_or(index, kept.removesuffix(OWN_FACT_OPENING) + ".")
+        yield from self._show_settled()
+
+    def _reply(self, n: int, prefix: str) -> Reply:
+        item, anchor = self.picks[n], self.anchors[n]
+        return Reply(prefix=f"{n + 1}. {prefix}", stop=_stops(n + 1, item, anchor),
+                     avoid=tuple(self.checker.avoid_words(item, anchor)),
+                     quoted_words=self.checker.quotable_words(anchor, self.owns[n]))
+
+    def _checked(self, index: int, generated: str) -> Recommendation:
+        return checked(self.picks[index], self.anchors[index], self.openings[index], generated,
+                       self.history, self.checker)
+
+    def _settle(self, index: int) -> None:
+        """Check a finished line; one silent on its own fact waits to go on (``going_on``)."""
+        generated = "" if self.chat.model.failed else "".join(self.pieces[index])
+        result, own = self._checked(index, generated), self.owns[index]
+        if own is not None and result.source is ExplanationSource.LLM \
+                and generated.rstrip().endswith(".") and not says(own, generated) \
+                and own_clause(own) is not None:
+            self.going_on[index] = generated.rstrip()[:-1] + OWN_FACT_OPENING
+        else:
+            self.results[index] = result
+
+    def _show_settled(self) -> Iterator[Event]:
+        while self.shown < len(self.picks) and self.results[self.shown] is not None:
+            yield Recommended(self.shown, self.results[self.shown])
+            self.shown += 1
+            if self.shown < len(self.picks):
+                yield ExplanationStart(self.shown, self.picks[self.shown])
+                yield ExplanationDelta(self.shown, self.openings[self.shown])
+                if self.pieces[self.shown]:
+                    yield ExplanationDelta(self.shown, "".join(self.pieces[self.shown]))
+
+    def _go_on(self) -> None:
+        """Decode the lines in ``going_on`` on from their kept text and "; this one", together,
+        leaving each line's whole text in ``pieces`` (shown when checked: the line on screen
+        already ends in a full stop)."""
+        order = sorted(self.going_on)
+        for index in order:
+            self.pieces[index] = [self.going_on[index]]
+        replies = [self._reply(index, self.openings[index] + self.going_on[index])
+                   for index in order]
+        for position, piece in self.chat.ask_many("explanation", self.request, OWN_FACT_TOKENS,
+                                                  replies):
+            if piece is not None:
+                self.pieces[order[position]].append(piece)
+
+    def _longer_or(self, index: int, first: str) -> Recommendation:
+        """The line gone on with its own fact when the checker keeps it and it says the fact;
+        else the ``first`` line as it was."""
+        longer = "".join(self.pieces[index])
+        result = self._checked(index, longer)
+        if result.source is ExplanationSource.LLM and says(self.owns[index], longer):
+            return result
+        return self._checked(index, first)
 
 
 def says(fact: Fact, text: str) -> bool:

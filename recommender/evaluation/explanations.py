@@ -1,7 +1,7 @@
 """``python -m recommender explanations``: the explanations the app shows, with the base model
 and with an adapter, on the same histories of users kept out of fine-tuning.
 
-For each held-out user (``finetune.run.held_out_users``) a history of three liked training
+For each held-out user (``collaborative.interactions.held_out_users``) a history of three liked training
 items is drawn with a seed; the app's whole turn runs on it (``Recommender.recommend``), once
 per model, so both see the same candidates. Measured per model and catalog: the share of
 shown explanations that are the model's own (kept by the grounding checker), the share of
@@ -18,6 +18,13 @@ from collections import Counter
 from collections.abc import Sequence
 
 from recommender.catalog import Item
+from recommender.collaborative.interactions import (
+    LIKED_RATING,
+    held_out_users,
+    leave_one_out,
+    load_ratings,
+    load_sequences,
+)
 from recommender.core.explanation import opening, shares_any
 from recommender.core.facts import shared_with
 from recommender.core.turn import ExplanationSource
@@ -110,14 +117,6 @@ def held_out_histories(dataset: str, data_dir, users: int, part: str = "validati
     low, high = (size, size) if isinstance(size, int) else size
     if part not in PARTS:
         raise ValueError(f"part must be one of {PARTS}")
-    from recommender.collaborative.interactions import (
-        LIKED_RATING,
-        leave_one_out,
-        load_ratings,
-        load_sequences,
-    )
-    from recommender.finetune.run import held_out_users
-
     splits = leave_one_out(load_sequences(dataset, data_dir))
     ratings = load_ratings(dataset, data_dir)
     kept = sorted(held_out_users([s.user for s in splits], dataset, seed))

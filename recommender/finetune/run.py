@@ -9,7 +9,6 @@ explanations and profiles, the next one for selection (``finetune.selection``)."
 from __future__ import annotations
 
 import json
-import random
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -20,8 +19,10 @@ from tqdm import tqdm
 from recommender.catalog import load_catalog
 from recommender.collaborative.interactions import (
     DATASETS,
+    HELD_OUT,
     LIKED_RATING,
     Split,
+    held_out_users,
     leave_one_out,
     load_ratings,
     load_sequences,
@@ -33,18 +34,7 @@ from recommender.models.adapters import gguf_metadata_identity
 from recommender.models.packaged import default_gguf_path
 from recommender.settings import Settings
 
-__all__ = ["finetune", "held_out_users", "HELD_OUT", "liked_training_items", "training_splits"]
-
-HELD_OUT = {"movielens": 100, "beauty": 1000}
-"""Users per data set set apart, by seed, for measuring the tuned model."""
-
-
-def held_out_users(users: Sequence[str], dataset: str, seed: int = 0) -> set[str]:
-    """The users of ``dataset`` no example is made from."""
-    ordered = sorted(users)
-    return set(random.Random(f"finetune:{dataset}:{seed}").sample(
-        ordered, min(HELD_OUT[dataset], len(ordered) // 5)))
-
+__all__ = ["finetune", "liked_training_items", "training_splits"]
 
 def liked_training_items(dataset: str, data_dir: Path, seed: int = 0,
                          users: int | None = None) -> dict[str, list[str]]:

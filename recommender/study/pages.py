@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from recommender.study.config import Question, Study
-from recommender.web.chat_view import escape
+from recommender.markup import escape
 
 __all__ = ["StudyPage", "ResultsTab", "study_page", "results_tab", "card"]
 

@@ -30,7 +30,7 @@ from recommender.study.session import (
     Participant,
     StudyRunner,
 )
-from recommender.web.chat_view import escape
+from recommender.markup import escape
 
 __all__ = ["build_study_app", "load_study_app", "participant_view", "StudyHandlers"]
 

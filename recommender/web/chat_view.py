@@ -5,13 +5,12 @@ Everything a user or the model wrote is escaped, so markup shows as text and is 
 
 from __future__ import annotations
 
-import html
-import re
 from dataclasses import dataclass, field
 
 from recommender.catalog import Catalog
 from recommender.conversation.result import Answered, Detailed, Understood
 from recommender.core.linking import LinkResult
+from recommender.markup import escape
 from recommender.core.turn import (
     ExplanationDelta,
     ExplanationSource,
@@ -24,14 +23,7 @@ from recommender.core.turn import (
     Retrieved,
 )
 
-__all__ = ["escape", "TurnView"]
-
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-!|~>$])")
-
-
-def escape(text: str) -> str:
-    """Show ``text`` literally: HTML entities for ``<>&``, backslashes before Markdown marks."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(text, quote=False))
+__all__ = ["TurnView"]
 
 
 def _source_note(source: str | None) -> str:

@@ -22,7 +22,8 @@ from recommender.core.pipeline import Recommender
 from recommender.errors import RecommenderError
 from recommender.settings import Settings
 from recommender.vectors.store import open_memory_client
-from recommender.web.chat_view import TurnView, escape, state_markdown
+from recommender.markup import escape
+from recommender.web.chat_view import TurnView, state_markdown
 from recommender.web.upload import UploadedCatalog, UploadError, build_domain, parse_catalog
 
 __all__ = ["ChatSession", "Uploads", "ChatHistory", "recommend_json", "shown_message",
