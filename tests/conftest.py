@@ -12,7 +12,7 @@ from .real_stack import launch, write_small_data
 
 
 REAL_FIXTURES = frozenset({"real", "server", "servers", "study_url", "busy_app", "trained",
-                           "real_model", "base_model"})
+                           "real_model", "base_model", "minilm"})
 """Fixtures that load the real model, embedder, index or servers: a test using one is ``real``."""
 
 

@@ -84,6 +84,7 @@ def _movie(real, item_id):
     return real.domain("movies").catalog.get(item_id)
 
 
+@pytest.mark.slow
 def test_a_scripted_conversation_obeys_every_turn(client, real):
     """The issue's conversation, through the API with the state passed back each turn."""
     data = _say(client, "I loved Alien, 28 Days Later and Zombieland")

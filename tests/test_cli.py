@@ -25,6 +25,7 @@ def _run(env, *args):
                           capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow
 def test_recommend_json(env):
     done = _run(env, "recommend", "--domain", "movies", "--json", "Alien", "Blade Runner",
                 "The Matrix", "Nonexistent Film Xyz")
@@ -57,6 +58,7 @@ def test_missing_model_file_names_the_setting(env, tmp_path):
     assert "Set RECOMMENDER_MODEL_PATH to a .gguf file" in done.stderr
 
 
+@pytest.mark.slow
 def test_a_conversation_carries_across_calls_in_a_state_file(env, tmp_path):
     state = tmp_path / "state.json"
     first = _run(env, "recommend", "--json", "--state", str(state), "--message",

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from collections import Counter
 
+import pytest
+
 from recommender.collaborative.interactions import Split
 from recommender.core.retrieval import ContentRetriever
 from recommender.evaluation.protocol import evaluate, split_users, validation_splits
@@ -103,6 +105,7 @@ def _cli_on(data_dir, index_dir):
                                         text=True, timeout=900)
 
 
+@pytest.mark.slow
 def test_tiny_end_to_end_evaluation_with_the_real_model(real, tmp_path):
     """Every system on a few users of the small real data: SmolLM2, MiniLM, Chroma, SASRec."""
     run = _cli_on(real.settings.data_dir, tmp_path / "index")
@@ -150,6 +153,7 @@ def test_validation_splits_move_each_user_back_one_step():
     assert validation_splits(splits) == [Split("u", ("a", "b"), "c", "d")]
 
 
+@pytest.mark.slow
 def test_weights_chosen_on_validation_items_with_the_tuning_model(real, tmp_path):
     run = _cli_on(real.settings.data_dir, tmp_path / "index")
     small = ("--dataset", "movielens", "--users", "60", "--epochs", "2", "--max-len", "20")

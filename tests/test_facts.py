@@ -305,44 +305,48 @@ def test_what_a_product_line_says_the_pick_is_must_be_its_own_word():
 
 
 def _explained(replies: list[str], pick: str, history: list[str]):
+    """The checked lines for ``pick`` after ``history``, and the replies the model was asked
+    for (each with its guards), from a fake decoding them together as the real model does."""
     from recommender.core.explanation import explain
     from recommender.core.turn import Recommended
     from recommender.models.prompting import GuardedModel, PromptConversation
 
-    from .fakes import ScriptedModel
+    from .fakes import TogetherModel
+
+    class Recording(TogetherModel):
+        def stream_many(self, messages, max_tokens, asked):
+            self.asked = list(asked)
+            yield from super().stream_many(messages, max_tokens, asked)
 
     catalog = film_catalog()
-    model = ScriptedModel(replies)
+    model = Recording(replies)
     chat = PromptConversation(GuardedModel(model), "system")
     events = list(explain(chat, [catalog.get(pick)], [catalog.get(i) for i in history],
                           "films", GroundingChecker(catalog)))
-    return [e.recommendation for e in events if isinstance(e, Recommended)], model.calls
+    return [e.recommendation for e in events if isinstance(e, Recommended)], model.asked
 
 
-def test_a_kept_line_silent_on_the_picks_own_fact_goes_on_to_say_it():
+def test_a_line_may_not_end_before_the_picks_own_fact_its_prompt_gave():
     # Finding Nemo shares only genres and a decade with Shrek; its own fact is Pixar's studio
-    [kept], calls = _explained([" is an animated comedy too.", " from Pixar Animation Studios."],
-                               "2", ["4"])
-    assert calls[1].prefix.endswith("Like Shrek, Finding Nemo is an animated comedy too; this one")
+    [kept], calls = _explained([" is an animated comedy too; this one from Pixar Animation "
+                                "Studios."], "2", ["4"])
+    assert calls[0].go_on is not None and "pixar" in calls[0].go_on.names
+    assert calls[0].go_on.text == "; this one"
     assert kept.source == ExplanationSource.LLM
     assert kept.explanation == \
         "Like Shrek, Finding Nemo is an animated comedy too; this one from Pixar Animation Studios."
 
 
-def test_a_false_own_clause_leaves_the_line_as_it_was():
-    [kept], _ = _explained([" is an animated comedy too.", " from DreamWorks Animation."],
+def test_a_false_own_clause_is_cut_back_to_the_line_before_it():
+    [kept], _ = _explained([" is an animated comedy too; this one from DreamWorks Animation."],
                            "2", ["4"])  # Shrek's studio, not Nemo's
     assert kept.explanation == "Like Shrek, Finding Nemo is an animated comedy too."
     assert kept.source == ExplanationSource.LLM
 
 
-def test_a_line_that_says_the_own_fact_or_shares_a_distinctive_one_is_asked_once():
-    [said], calls = _explained(
-        [" is an animated comedy too, while this one was made by Pixar Animation Studios."],
-        "2", ["4"])
-    assert len(calls) == 1 and said.source == ExplanationSource.LLM
+def test_a_line_sharing_a_distinctive_fact_may_end_where_the_model_ends_it():
     [pixar], calls = _explained([" comes from Pixar Animation Studios too."], "2", ["1"])
-    assert len(calls) == 1 and "Pixar" in pixar.explanation
+    assert calls[0].go_on is None and "Pixar" in pixar.explanation
 
 
 def test_the_stand_in_says_a_shared_year_once():

@@ -65,6 +65,7 @@ def test_labels_cover_only_the_target(layout):
     assert len(cut_ids) == 20 and cut_ids == ids[-20:] and cut_labels == labels[-20:]
 
 
+@pytest.mark.slow
 def test_training_lowers_the_loss_and_reports_progress(trained):
     losses = [loss for _, _, loss in trained["seen"]]
     assert [s for s, _, _ in trained["seen"]] == list(range(1, 7))
@@ -72,6 +73,7 @@ def test_training_lowers_the_loss_and_reports_progress(trained):
     assert (trained["out"] / "checkpoint" / "state.json").is_file()
 
 
+@pytest.mark.slow
 def test_a_finished_training_resumes_without_redoing_steps(trained, layout):
     model = load_base(BASE)
     again = train_lora(layout, model, EXAMPLES, trained["config"], trained["out"])

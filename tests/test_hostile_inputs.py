@@ -17,6 +17,8 @@ from gradio_client.exceptions import AppError
 
 from .test_app import _text
 
+pytestmark = pytest.mark.slow  # about 60 runs through the app, 8-20 s each
+
 UNMATCHED = ("No movie matched", "I didn't find a movie title in your message")
 """The two ways the app says that nothing in a message names a movie."""
 

@@ -6,6 +6,8 @@ from recommender.core.explanation import shares_any
 from recommender.core.facts import shared_with, short_title
 from recommender.core.turn import ExplanationSource
 
+pytestmark = pytest.mark.slow  # whole real turns on both catalogs
+
 MESSAGES = [
     ("movies", "I loved Alien, Blade Runner and The Matrix"),
     ("movies", "Toy Story and Heat"),

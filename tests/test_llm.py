@@ -331,3 +331,22 @@ def _words_outside(text: str, words: set[str]) -> list[str]:
 
 def test_repeatable_words_are_finished_content_words():
     assert repeatable_words("soap, nail art and the nail pol") == {"soap", "nail", "art"}
+
+
+def test_the_go_on_guard_writes_its_text_once_where_the_reply_would_end(real_model):
+    from recommender.models.chat import GoOn, Reply
+
+    messages = [{"role": "user", "content": "Repeat exactly: Seven is a crime film."}]
+    prefix = "Seven is a crime"
+
+    def reply(go_on):
+        pieces = [p for _, p in real_model.stream_many(messages, 24, [Reply(
+            prefix=prefix, stop=("\n",), go_on=go_on)]) if p]
+        return "".join(pieces)
+
+    free = reply(None)
+    assert "; this one" not in free, free  # unguarded it ends after "film"
+    went_on = reply(GoOn(("fincher",), "; this one"))
+    assert went_on.count("; this one") == 1, went_on
+    named = reply(GoOn(("film",), "; this one"))  # "film" is written before the end
+    assert named == free, named

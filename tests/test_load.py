@@ -17,6 +17,8 @@ from recommender.evaluation.app_load import plain_pairs, send_bursts
 
 from .real_stack import MOVIE_TITLES, launch
 
+pytestmark = pytest.mark.slow  # sessions at once through the app
+
 SESSIONS = 3
 
 

@@ -68,6 +68,7 @@ def _participant(url: str, history: str, value: int, study) -> tuple[dict, dict]
     return shown, done
 
 
+@pytest.mark.slow
 def test_simulated_participants_run_the_whole_study(study_server, tmp_path):
     url, runner = study_server
     study = runner.study
@@ -189,6 +190,7 @@ class StudyProcess:
         self.process.wait()
 
 
+@pytest.mark.slow
 def test_sigkill_mid_study_loses_no_acknowledged_event(tmp_path):
     write_small_data(tmp_path / "data", movies=200, products=10)
     study_path = _study_file(tmp_path, rounds=2)

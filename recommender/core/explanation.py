@@ -37,7 +37,7 @@ from recommender.core.turn import (
     Recommendation,
     Recommended,
 )
-from recommender.models.chat import Reply
+from recommender.models.chat import GoOn, Reply
 from recommender.models.prompting import PromptConversation
 from recommender.models.prompts import render
 from recommender.vocabulary import normalize
@@ -46,8 +46,8 @@ __all__ = ["EXPLANATION_TOKENS", "explain", "checked", "opening", "shares_any"]
 
 log = logging.getLogger(__name__)
 
-EXPLANATION_TOKENS = 20
-"""Per explanation line."""
+EXPLANATION_TOKENS = 30
+"""Per explanation line: its shared fact, and room for the pick's own after "; this one"."""
 
 
 def explain(chat: PromptConversation, picks: Sequence[Item], history: Sequence[Item],
@@ -56,23 +56,22 @@ def explain(chat: PromptConversation, picks: Sequence[Item], history: Sequence[I
 
     Every line is asked for at once, each after the same request with its own opening, so the
     model decodes them together (``stream_replies``); a line's text is shown as it comes while
-    the lines before it are done, and the rest as soon as they are. A kept line that left out
-    the pick's own fact its prompt gave (``line_facts``: the pick shares nothing distinctive)
-    is asked to go on after "; this one" (``OWN_FACT_TOKENS``), all such lines together; the
-    longer line is kept when the checker keeps it and it says that fact."""
+    the lines before it are done, and the rest as soon as they are. A line whose prompt gave
+    the pick's own fact (``line_facts``: the pick shares nothing distinctive) may not end
+    before it names it: where the model would end it, it goes on with "; this one" (``GoOn``).
+    That clause is kept when the checker keeps the whole line and it names the fact; else the
+    line is cut back to before it."""
     if picks:
         yield from _Lines(chat, picks, history, noun, checker).stream()
 
 
 OWN_FACT_OPENING = "; this one"
-"""How a kept line goes on to say the pick's own fact (a contrast: ``CONTRAST_MARKERS``)."""
-OWN_FACT_TOKENS = 12
-"""For the rest of that clause."""
+"""How a line goes on to say the pick's own fact (a contrast: ``CONTRAST_MARKERS``)."""
 
 
 class _Lines:
     """One turn's explanation lines: what each is asked with, its text so far, and its checked
-    result once settled (``explain``)."""
+    result once finished (``explain``)."""
 
     def __init__(self, chat: PromptConversation, picks: Sequence[Item], history: Sequence[Item],
                  noun: str, checker: GroundingChecker) -> None:
@@ -83,57 +82,53 @@ class _Lines:
                           for n, (item, anchor) in enumerate(zip(picks, self.anchors), 1))
         self.request = render("explain", noun=noun, facts=facts)
         self.openings = [opening(item, anchor) for item, anchor in zip(picks, self.anchors)]
-        self.owns = [line_facts(item, anchor, catalog)[1]
-                     for item, anchor in zip(picks, self.anchors)]
+        self.owns = [own if own is not None and own_clause(own) is not None else None
+                     for own in (line_facts(item, anchor, catalog)[1]
+                                 for item, anchor in zip(picks, self.anchors))]
         self.pieces: list[list[str]] = [[] for _ in picks]
         self.results: list[Recommendation | None] = [None] * len(picks)
-        self.going_on: dict[int, str] = {}  # line → its kept text, to go on with its own fact
         self.shown = 0  # the line on screen now; those before it are done
 
     def stream(self) -> Iterator[Event]:
         yield ExplanationStart(0, self.picks[0])
         yield ExplanationDelta(0, self.openings[0])
-        replies = [self._reply(n, start) for n, start in enumerate(self.openings)]
+        replies = [self._reply(n) for n in range(len(self.picks))]
         for index, piece in self.chat.ask_many("explanation", self.request, EXPLANATION_TOKENS,
                                                replies):
             if piece is None:
-                self._settle(index)
-                yield from self._show_settled()
+                self.results[index] = self._result(index)
+                yield from self._show_finished()
                 continue
             self.pieces[index].append(piece)
             if index == self.shown:
                 yield ExplanationDelta(index, piece)
         for index in range(len(self.picks)):  # the model failed, or answered fewer lines
-            if self.results[index] is None and index not in self.going_on:
-                self._settle(index)
-        if self.going_on and not self.chat.model.failed:
-            self._go_on()
-        for index, kept in self.going_on.items():
-            self.results[index] = self._longer_or(index, kept.removesuffix(OWN_FACT_OPENING) + ".")
-        yield from self._show_settled()
+            if self.results[index] is None:
+                self.results[index] = self._result(index)
+        yield from self._show_finished()
 
-    def _reply(self, n: int, prefix: str) -> Reply:
-        item, anchor = self.picks[n], self.anchors[n]
-        return Reply(prefix=f"{n + 1}. {prefix}", stop=_stops(n + 1, item, anchor),
+    def _reply(self, n: int) -> Reply:
+        item, anchor, own = self.picks[n], self.anchors[n], self.owns[n]
+        return Reply(prefix=f"{n + 1}. {self.openings[n]}", stop=_stops(n + 1, item, anchor),
                      avoid=tuple(self.checker.avoid_words(item, anchor)),
-                     quoted_words=self.checker.quotable_words(anchor, self.owns[n]))
+                     quoted_words=self.checker.quotable_words(anchor, own),
+                     go_on=None if own is None else GoOn(own.names, OWN_FACT_OPENING))
 
     def _checked(self, index: int, generated: str) -> Recommendation:
         return checked(self.picks[index], self.anchors[index], self.openings[index], generated,
                        self.history, self.checker)
 
-    def _settle(self, index: int) -> None:
-        """Check a finished line; one silent on its own fact waits to go on (``going_on``)."""
+    def _result(self, index: int) -> Recommendation:
+        """The checked line; one that went on to its own fact and did not name it truly is
+        cut back to before "; this one"."""
         generated = "" if self.chat.model.failed else "".join(self.pieces[index])
         result, own = self._checked(index, generated), self.owns[index]
-        if own is not None and result.source is ExplanationSource.LLM \
-                and generated.rstrip().endswith(".") and not says(own, generated) \
-                and own_clause(own) is not None:
-            self.going_on[index] = generated.rstrip()[:-1] + OWN_FACT_OPENING
-        else:
-            self.results[index] = result
+        if own is None or OWN_FACT_OPENING not in generated or \
+                (result.source is ExplanationSource.LLM and says(own, generated)):
+            return result
+        return self._checked(index, generated.split(OWN_FACT_OPENING)[0].rstrip(" ,;") + ".")
 
-    def _show_settled(self) -> Iterator[Event]:
+    def _show_finished(self) -> Iterator[Event]:
         while self.shown < len(self.picks) and self.results[self.shown] is not None:
             yield Recommended(self.shown, self.results[self.shown])
             self.shown += 1
@@ -142,29 +137,6 @@ class _Lines:
                 yield ExplanationDelta(self.shown, self.openings[self.shown])
                 if self.pieces[self.shown]:
                     yield ExplanationDelta(self.shown, "".join(self.pieces[self.shown]))
-
-    def _go_on(self) -> None:
-        """Decode the lines in ``going_on`` on from their kept text and "; this one", together,
-        leaving each line's whole text in ``pieces`` (shown when checked: the line on screen
-        already ends in a full stop)."""
-        order = sorted(self.going_on)
-        for index in order:
-            self.pieces[index] = [self.going_on[index]]
-        replies = [self._reply(index, self.openings[index] + self.going_on[index])
-                   for index in order]
-        for position, piece in self.chat.ask_many("explanation", self.request, OWN_FACT_TOKENS,
-                                                  replies):
-            if piece is not None:
-                self.pieces[order[position]].append(piece)
-
-    def _longer_or(self, index: int, first: str) -> Recommendation:
-        """The line gone on with its own fact when the checker keeps it and it says the fact;
-        else the ``first`` line as it was."""
-        longer = "".join(self.pieces[index])
-        result = self._checked(index, longer)
-        if result.source is ExplanationSource.LLM and says(self.owns[index], longer):
-            return result
-        return self._checked(index, first)
 
 
 def says(fact: Fact, text: str) -> bool:

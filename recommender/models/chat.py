@@ -18,7 +18,7 @@ from typing import Protocol
 
 from recommender.vocabulary import STOPWORDS
 
-__all__ = ["ChatModel", "Message", "ModelTimeoutError", "Reply", "stream_replies",
+__all__ = ["ChatModel", "GoOn", "Message", "ModelTimeoutError", "Reply", "stream_replies",
            "compact_grammar", "repeatable_words", "CHATML", "chat_formatter", "neutralized"]
 
 Message = dict[str, str]
@@ -104,6 +104,19 @@ class Reply:
     no_repeats: bool = False
     only_words: Collection[str] = ()
     quoted_words: Collection[str] | None = None
+    go_on: GoOn | None = None
+
+
+@dataclass(frozen=True)
+class GoOn:
+    """A reply that may not end before it names one of ``names`` (normalised words, as
+    ``vocabulary.normalize`` writes them): where the model would end it (a full stop, a
+    newline, the end of its turn), ``text`` is written instead, once, and the model goes on
+    from there. An explanation line silent on the pick's own fact goes on with "; this one"
+    (``core.explanation``), in the same decoding steps as the other lines."""
+
+    names: tuple[str, ...]
+    text: str = "; this one"
 
 
 def stream_replies(model: ChatModel, messages: Sequence[Message], max_tokens: int,

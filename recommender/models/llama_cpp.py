@@ -25,6 +25,7 @@ from recommender.models.adapters import check_adapter, resolve_adapter
 from recommender.models.batch_decoding import MAX_SEQUENCES, BatchDecoder, Decoding
 from recommender.models.chat import (
     CHATML,
+    GoOn,
     Message,
     ModelTimeoutError,
     Reply,
@@ -41,6 +42,7 @@ from recommender.models.word_guard import (
     VocabularyGuard,
     trailing_word,
 )
+from recommender.vocabulary import normalize
 
 __all__ = ["LlamaCppChatModel", "load_chat_model"]
 
@@ -119,7 +121,8 @@ class LlamaCppChatModel:
         decodings = [
             Decoding(prompt, max_tokens, stop=[*reply.stop, self._end_of_turn],
                      processor=self._processors(reply.avoid, reply.no_repeats, reply.only_words,
-                                                reply.quoted_words, reply.prefix, len(prompt)))
+                                                reply.quoted_words, reply.prefix, len(prompt),
+                                                go_on=reply.go_on))
             for reply, prompt in zip(replies, prompts)]
         try:
             yield from self._decoder.run(decodings, time.monotonic() + self.timeout_s)
@@ -222,9 +225,10 @@ class LlamaCppChatModel:
 
     def _processors(self, avoid: Sequence[str], no_repeats: bool, only_words: Collection[str],
                     quoted_words: Collection[str] | None, prefix: str, start: int,
-                    prose: bool = True):
+                    prose: bool = True, go_on: GoOn | None = None):
         """The guards for one reply, or ``None``; ``start``: where the reply's tokens begin,
-        after ``prefix``; ``prose``: a reply in English, not JSON (its articles are guarded)."""
+        after ``prefix``; ``prose``: a reply in English, not JSON (its articles are guarded);
+        ``go_on``: where it may not end yet (``GoOn``, applied last, over the others)."""
         from llama_cpp import LogitsProcessorList
 
         # with ``only_words`` the vocabulary guard also keeps words from coming back, whatever
@@ -235,7 +239,43 @@ class LlamaCppChatModel:
             ([self._quoting(quoted_words, start)] if quoted_words is not None else [])
         if prose:
             processors.append(self._spelling())
+        if go_on is not None:
+            processors.append(self._going_on(go_on, start))
         return LogitsProcessorList(processors) if processors else None
+
+    def _going_on(self, go_on: GoOn, start: int):
+        """A logits processor that writes ``go_on.text`` where the reply (from token ``start``
+        on) would end before naming one of ``go_on.names``: the likeliest next token is a full
+        stop, a newline or the end of the turn. Its tokens are then written one by one, once."""
+        import numpy as np
+
+        forced = self._llama.tokenize(go_on.text.encode("utf-8"), add_bos=False, special=False)
+        ends = {t for text in (".", ".\n", ".\n\n", "\n", "\n\n")
+                if len(ids := self._llama.tokenize(text.encode("utf-8"), add_bos=False,
+                                                   special=False)) == 1 for t in ids}
+        ends |= {self._llama.token_eos(), *self._llama.tokenize(
+            self._end_of_turn.encode("utf-8"), add_bos=False, special=True)}
+
+        def force(scores, token: int):
+            kept = scores[token]
+            scores[:] = -np.inf
+            scores[token] = kept if np.isfinite(kept) else 0.0
+            return scores
+
+        def keep(input_ids, scores):
+            written = [int(t) for t in input_ids[start:]]
+            for done in range(len(forced) - 1, 0, -1):  # part of the text written: the rest
+                if written[-done:] == forced[:done]:
+                    return force(scores, forced[done])
+            if int(np.argmax(scores)) not in ends:
+                return scores
+            text = self._llama.detokenize(written).decode("utf-8", "ignore")
+            padded = f" {normalize(text)} "
+            if go_on.text in text or any(f" {name} " in padded for name in go_on.names):
+                return scores
+            return force(scores, forced[0])
+
+        return keep
 
     def _spelling(self):
         """A logits processor for what may not follow the last token (``TokenTable.not_next``):
