@@ -24,7 +24,7 @@ import httpx
 from .errors import RecommenderError
 from .settings import PROJECT_ROOT
 
-__all__ = ["LocalServers", "local_servers", "free_port"]
+__all__ = ["LocalServers", "local_servers", "free_port", "running_process"]
 
 _START_LIMIT_S = 180.0  # a bound on a hang, not a speed goal
 
@@ -57,10 +57,10 @@ def local_servers(folder: Path, threads: int, context_tokens: int,
     chroma_command = [str(Path(sys.executable).with_name("chroma")), "run", "--path",
                       str(folder / "chroma"), "--host", "127.0.0.1", "--port", str(chroma_port)]
     with ExitStack() as stack:
-        chroma = stack.enter_context(_running("chroma run", chroma_command,
+        chroma = stack.enter_context(running_process("chroma run", chroma_command,
                                               f"http://127.0.0.1:{chroma_port}/api/v2/heartbeat",
                                               folder / "chroma.log"))
-        llm = stack.enter_context(_running("python -m recommender llm-server", llm_command,
+        llm = stack.enter_context(running_process("python -m recommender llm-server", llm_command,
                                            f"http://127.0.0.1:{llm_port}/v1/models",
                                            folder / "llm-server.log"))
         yield LocalServers(f"http://127.0.0.1:{chroma_port}", f"http://127.0.0.1:{llm_port}/v1",
@@ -68,19 +68,24 @@ def local_servers(folder: Path, threads: int, context_tokens: int,
 
 
 @contextmanager
-def _running(name: str, command: list[str], ready_url: str, log: Path
-             ) -> Iterator[subprocess.Popen]:
+def running_process(name: str, command: list[str], ready_url: str, log: Path,
+                    env: dict[str, str] | None = None, limit_s: float = _START_LIMIT_S
+                    ) -> Iterator[subprocess.Popen]:
+    """``command`` started from the project root (output in ``log``, ``env`` added to this
+    environment) and answering 200 at ``ready_url`` within ``limit_s``; stopped when the block
+    ends. A start that fails or hangs is a ``RecommenderError`` naming ``name`` and the log."""
     with log.open("wb") as handle:
         try:
             process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT,
                                        cwd=PROJECT_ROOT,
-                                       env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+                                       env={**os.environ, "ANONYMIZED_TELEMETRY": "False",
+                                            **(env or {})})
         except OSError as exc:
             raise RecommenderError(f"{name} could not be started ({exc.strerror}: "
                                    f"{command[0]}). Install the requirements (make install)."
                                    ) from None
         try:
-            _wait_until_ready(name, process, ready_url, log)
+            _wait_until_ready(name, process, ready_url, log, limit_s)
             yield process
         finally:
             process.terminate()
@@ -91,9 +96,9 @@ def _running(name: str, command: list[str], ready_url: str, log: Path
                 process.wait()
 
 
-def _wait_until_ready(name: str, process: subprocess.Popen, ready_url: str, log: Path
-                      ) -> None:
-    deadline = time.monotonic() + _START_LIMIT_S
+def _wait_until_ready(name: str, process: subprocess.Popen, ready_url: str, log: Path,
+                      limit_s: float) -> None:
+    deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RecommenderError(f"{name} stopped at start (exit status "
@@ -105,7 +110,7 @@ def _wait_until_ready(name: str, process: subprocess.Popen, ready_url: str, log:
             pass
         time.sleep(0.5)
     raise RecommenderError(f"{name} did not answer at {ready_url} within "
-                           f"{_START_LIMIT_S:g} s. It printed:\n{_tail(log)}")
+                           f"{limit_s:g} s. It printed:\n{_tail(log)}")
 
 
 def _tail(log: Path) -> str:

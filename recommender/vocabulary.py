@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = ["normalize", "tokens", "STOPWORDS", "GenreWords", "GENRE_WORDS", "genre_synonyms",
            "request_genre_words", "TITLE_FILLER", "REQUEST_FILLER", "DECADE_PATTERN", "PRODUCT_TYPES",
-           "product_types", "PACKAGING_WORDS"]
+           "product_types", "PACKAGING_WORDS", "names_any"]
 
 STOPWORDS = frozenset(
     """a an the and or of in on at to for from with by as is it its be are was were this that
@@ -35,6 +36,12 @@ def _plain_lower(text: str) -> str:
 def normalize(text: str) -> str:
     """Lower-case, strip accents and punctuation, collapse spaces: ``"Amélie!"`` → ``"amelie"``."""
     return _NON_WORD.sub(" ", _plain_lower(text)).strip()
+
+
+def names_any(text: str, names: Iterable[str]) -> bool:
+    """Does ``text`` name any of ``names`` (normalised phrases) as whole words?"""
+    padded = f" {normalize(text)} "
+    return any(f" {name} " in padded for name in names)
 
 
 def folded(text: str) -> str:

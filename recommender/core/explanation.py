@@ -40,7 +40,7 @@ from recommender.core.turn import (
 from recommender.models.chat import GoOn, Reply
 from recommender.models.prompting import PromptConversation
 from recommender.models.prompts import render
-from recommender.vocabulary import normalize
+from recommender.vocabulary import names_any
 
 __all__ = ["EXPLANATION_TOKENS", "explain", "checked", "opening", "shares_any"]
 
@@ -141,8 +141,7 @@ class _Lines:
 
 def says(fact: Fact, text: str) -> bool:
     """Does ``text`` name ``fact`` (any of its names, as whole words)?"""
-    padded = f" {normalize(text)} "
-    return any(f" {name} " in padded for name in fact.names)
+    return names_any(text, fact.names)
 
 
 def _stops(number: int, item: Item, anchor: Anchor) -> tuple[str, ...]:

@@ -10,22 +10,19 @@ real stack (``tests/test_load.py``)."""
 from __future__ import annotations
 
 import html
-import os
 import re
-import socket
 import statistics
-import subprocess
 import sys
+import tempfile
 import time
-import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 from recommender.catalog import Catalog
 from recommender.conversation.turn import ASK_BELOW
 from recommender.core.linking import TitleLinker
+from recommender.local_servers import free_port, running_process
 from recommender.settings import PROJECT_ROOT
 
 __all__ = ["plain_pairs", "send_bursts", "check_apart", "app_load", "shown"]
@@ -144,40 +141,14 @@ def app_load(catalog: Catalog, bursts: Sequence[int], ready_within_s: float = 60
     """Start the app as a visitor meets it (``app.py`` with this environment's settings) on a
     free loopback port, send ``bursts`` of fresh sessions (``send_bursts``), stop it."""
     pairs = plain_pairs(catalog, TitleLinker(catalog), max(bursts))
-    with _running_app(ready_within_s) as (url, started_s):
-        report = send_bursts(url, pairs, bursts)
-    report["app_ready_s"] = round(started_s, 1)
-    return {"app_load": report}
-
-
-@contextmanager
-def _running_app(ready_within_s: float):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "RECOMMENDER_HOST": "127.0.0.1", "RECOMMENDER_PORT": str(port)}
-    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"app-load-{port}.log"
-    started = time.monotonic()
-    with open(log, "w") as out:
-        process = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "app.py")], env=env,
-                                   stdout=out, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the app stopped at start (exit {process.returncode}); "
-                                   f"see {log}")
-            if time.monotonic() - started > ready_within_s:
-                raise TimeoutError(f"the app was not ready within {ready_within_s:g} s; see {log}")
-            try:
-                urllib.request.urlopen(url, timeout=2).close()
-                break
-            except OSError:
-                time.sleep(0.5)
-        yield url, time.monotonic() - started
-    finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as folder, running_process(
+            "python app.py", [sys.executable, str(PROJECT_ROOT / "app.py")], url,
+            Path(folder) / "app.log", {"RECOMMENDER_HOST": "127.0.0.1",
+                                       "RECOMMENDER_PORT": str(port)}, ready_within_s):
+        ready_s = time.monotonic() - started
+        report = send_bursts(url, pairs, bursts)
+    report["app_ready_s"] = round(ready_s, 1)
+    return {"app_load": report}

@@ -116,7 +116,7 @@ class GoOn:
     (``core.explanation``), in the same decoding steps as the other lines."""
 
     names: tuple[str, ...]
-    text: str = "; this one"
+    text: str
 
 
 def stream_replies(model: ChatModel, messages: Sequence[Message], max_tokens: int,

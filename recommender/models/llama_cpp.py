@@ -42,7 +42,7 @@ from recommender.models.word_guard import (
     VocabularyGuard,
     trailing_word,
 )
-from recommender.vocabulary import normalize
+from recommender.vocabulary import names_any
 
 __all__ = ["LlamaCppChatModel", "load_chat_model"]
 
@@ -250,11 +250,7 @@ class LlamaCppChatModel:
         import numpy as np
 
         forced = self._llama.tokenize(go_on.text.encode("utf-8"), add_bos=False, special=False)
-        ends = {t for text in (".", ".\n", ".\n\n", "\n", "\n\n")
-                if len(ids := self._llama.tokenize(text.encode("utf-8"), add_bos=False,
-                                                   special=False)) == 1 for t in ids}
-        ends |= {self._llama.token_eos(), *self._llama.tokenize(
-            self._end_of_turn.encode("utf-8"), add_bos=False, special=True)}
+        ends = self._ends()
 
         def force(scores, token: int):
             kept = scores[token]
@@ -270,12 +266,23 @@ class LlamaCppChatModel:
             if int(np.argmax(scores)) not in ends:
                 return scores
             text = self._llama.detokenize(written).decode("utf-8", "ignore")
-            padded = f" {normalize(text)} "
-            if go_on.text in text or any(f" {name} " in padded for name in go_on.names):
+            if go_on.text in text or names_any(text, go_on.names):
                 return scores
             return force(scores, forced[0])
 
         return keep
+
+    def _ends(self) -> frozenset[int]:
+        """The tokens that end a reply: a full stop or newline alone, the end of the turn."""
+        if self._shared.ends is None:
+            tokenize = self._llama.tokenize
+            self._shared.ends = frozenset(
+                {t for text in (".", ".\n", ".\n\n", "\n", "\n\n")
+                 if len(ids := tokenize(text.encode("utf-8"), add_bos=False, special=False)) == 1
+                 for t in ids} |
+                {self._llama.token_eos(),
+                 *tokenize(self._end_of_turn.encode("utf-8"), add_bos=False, special=True)})
+        return self._shared.ends
 
     def _spelling(self):
         """A logits processor for what may not follow the last token (``TokenTable.not_next``):
@@ -427,6 +434,8 @@ class _TokenizerTables:
 
     table: TokenTable | None = None
     pieces: dict[str, list[tuple[int, ...]]] = field(default_factory=dict)
+    ends: frozenset[int] | None = None
+    """The tokens that end a reply (``LlamaCppChatModel._ends``)."""
 
 
 _TABLES: dict[tuple[str, int], _TokenizerTables] = {}
