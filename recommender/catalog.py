@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import CatalogError, UnknownDomainError
-from .fact_kinds import (
+from .vocabulary.fact_kinds import (
     ALWAYS_SPECIFIC_KINDS,
     DISTINCTIVE_FLOOR,
     DISTINCTIVE_SHARE,

@@ -19,9 +19,7 @@ from recommender.collaborative.training import (
     find_model_dir,
     load_fusion_weights,
 )
-from recommender.core.domain import Domain
-from recommender.core.grounding import GroundingChecker
-from recommender.core.linking import TitleLinker
+from recommender.core.domain import Domain, wire_domain
 from recommender.core.pipeline import Recommender
 from recommender.core.retrieval import (
     ContentRetriever,
@@ -53,12 +51,9 @@ def load_domains(settings: Settings, embedder: Embeddings, embedder_name: str,
     for name in settings.domains:
         catalog = catalogs[name] if catalogs and name in catalogs else \
             load_catalog(name, settings.data_dir)
-        linker = TitleLinker(catalog)
         index = ItemIndex(client, catalog, embedder, embedder_name)
         in_passing_thread(index.ensure, settings.threads, progress=progress)
-        retriever, llm_weight = _retriever(settings, client, index, name)
-        domains[name] = Domain(catalog, linker, index, GroundingChecker(catalog, linker),
-                               retriever, llm_weight)
+        domains[name] = wire_domain(catalog, index, *_retriever(settings, client, index, name))
     return domains
 
 
@@ -144,7 +139,7 @@ def load_recommender(settings: Settings, model: ChatModel | None = None,
     torch_threads(SERVING_TORCH_THREADS)  # before torch runs anything in this thread
     if model is None:
         model = load_model(settings)
-    warming = threading.Thread(target=getattr(model, "warm_up", lambda: None),
+    warming = threading.Thread(target=model.warm_up,
                                name="model-warm-up", daemon=True)
     warming.start()  # beside the catalogs' loading and MiniLM's
     if embedder is None:

@@ -69,11 +69,12 @@ def local_servers(folder: Path, threads: int, context_tokens: int,
 
 @contextmanager
 def running_process(name: str, command: list[str], ready_url: str, log: Path,
-                    env: dict[str, str] | None = None, limit_s: float = _START_LIMIT_S
-                    ) -> Iterator[subprocess.Popen]:
+                    env: dict[str, str] | None = None, limit_s: float = _START_LIMIT_S,
+                    poll_s: float = 0.5) -> Iterator[subprocess.Popen]:
     """``command`` started from the project root (output in ``log``, ``env`` added to this
-    environment) and answering 200 at ``ready_url`` within ``limit_s``; stopped when the block
-    ends. A start that fails or hangs is a ``RecommenderError`` naming ``name`` and the log."""
+    environment) and answering 200 at ``ready_url`` within ``limit_s`` (asked every ``poll_s``);
+    stopped when the block ends. A start that fails or hangs is a ``RecommenderError`` naming
+    ``name`` and the log."""
     with log.open("wb") as handle:
         try:
             process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT,
@@ -85,7 +86,7 @@ def running_process(name: str, command: list[str], ready_url: str, log: Path,
                                    f"{command[0]}). Install the requirements (make install)."
                                    ) from None
         try:
-            _wait_until_ready(name, process, ready_url, log, limit_s)
+            _wait_until_ready(name, process, ready_url, log, limit_s, poll_s)
             yield process
         finally:
             process.terminate()
@@ -97,7 +98,7 @@ def running_process(name: str, command: list[str], ready_url: str, log: Path,
 
 
 def _wait_until_ready(name: str, process: subprocess.Popen, ready_url: str, log: Path,
-                      limit_s: float) -> None:
+                      limit_s: float, poll_s: float) -> None:
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -108,7 +109,7 @@ def _wait_until_ready(name: str, process: subprocess.Popen, ready_url: str, log:
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.5)
+        time.sleep(poll_s)
     raise RecommenderError(f"{name} did not answer at {ready_url} within "
                            f"{limit_s:g} s. It printed:\n{_tail(log)}")
 

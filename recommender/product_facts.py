@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from recommender.fact_kinds import ATTRIBUTE_WORDS, Fact, FactKind
+from recommender.vocabulary.fact_kinds import ATTRIBUTE_WORDS, Fact, FactKind
 from recommender.vocabulary import PACKAGING_WORDS, PRODUCT_TYPES, STOPWORDS, normalize, \
     product_types
 

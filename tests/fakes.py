@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from recommender.models.chat import Capabilities, Request, one_after_another
 from recommender.vocabulary import normalize
 
 
@@ -26,6 +27,13 @@ class Call:
     only_words: frozenset[str] = frozenset()
     quoted_words: frozenset[str] | None = None
 
+    @classmethod
+    def of(cls, request: Request) -> Call:
+        guards = request.guards
+        return cls(list(request.messages), request.max_tokens, request.json_schema,
+                   request.prefix, request.stop, guards.avoid, guards.no_repeats,
+                   guards.only_words, guards.quoted_words)
+
 
 Reply = str | Exception | Callable[[Call], str]
 
@@ -40,7 +48,23 @@ def pick_reversed(count: int) -> Callable[[Call], str]:
     return reply
 
 
-class ScriptedModel:
+class _OneAtATime:
+    """A fake backend's ``ChatModel`` side: no guards applied, requests one after another
+    through the subclass's ``_stream``."""
+
+    capabilities = Capabilities()
+
+    def generate(self, requests: Sequence[Request]) -> Iterator[tuple[int, str | None]]:
+        return one_after_another(self._stream, requests)
+
+    def warm_up(self) -> None:
+        pass
+
+    def _stream(self, request: Request) -> Iterator[str]:
+        raise NotImplementedError
+
+
+class ScriptedModel(_OneAtATime):
     """Replies with queued texts, in order; an ``Exception`` in the queue is raised instead.
 
     A reply is the continuation after the call's prefix. Like the real model it stops before any
@@ -56,11 +80,9 @@ class ScriptedModel:
     def enqueue(self, *replies: Reply) -> None:
         self.replies.extend(replies)
 
-    def stream(self, messages, max_tokens, json_schema=None, prefix="", stop=(),
-               avoid=(), no_repeats=False, only_words=(), quoted_words=None) -> Iterator[str]:
-        call = Call(list(messages), max_tokens, json_schema, prefix, tuple(stop), tuple(avoid),
-                    no_repeats, frozenset(only_words),
-                    None if quoted_words is None else frozenset(quoted_words))
+    def _stream(self, request: Request) -> Iterator[str]:
+        call = Call.of(request)
+        stop, json_schema = call.stop, call.json_schema
         self.calls.append(call)
         if not self.replies:
             raise AssertionError("ScriptedModel ran out of replies")
@@ -115,7 +137,7 @@ class WordHashEmbedder(Embeddings):
         return self._embed(text)
 
 
-class AnsweringModel:
+class AnsweringModel(_OneAtATime):
     """Answers any call without a script, for multi-turn tests: a selection takes the first
     numbers it may, a request reading returns ``reading`` (empty by default), and free text
     is ``text``."""
@@ -128,11 +150,9 @@ class AnsweringModel:
                                    "excluded_genres": [], "year_min": None, "year_max": None}
         self.calls: list[Call] = []
 
-    def stream(self, messages, max_tokens, json_schema=None, prefix="", stop=(),
-               avoid=(), no_repeats=False, only_words=(), quoted_words=None) -> Iterator[str]:
-        self.calls.append(Call(list(messages), max_tokens, json_schema, prefix, tuple(stop),
-                               tuple(avoid), no_repeats, frozenset(only_words),
-                               None if quoted_words is None else frozenset(quoted_words)))
+    def _stream(self, request: Request) -> Iterator[str]:
+        self.calls.append(Call.of(request))
+        json_schema = request.json_schema
         if json_schema is None:
             yield self.text
         elif "picks" in json_schema["properties"]:
@@ -147,14 +167,13 @@ class AnsweringModel:
 
 class TogetherModel(ScriptedModel):
     """A ``ScriptedModel`` that, like the llama.cpp backend, decodes several replies at once
-    (``stream_many``): their pieces come interleaved, the last reply's first, and each reply is
-    marked finished (``None``) at the end of its own pieces, the last reply first."""
+    (``Capabilities.together``): their pieces come interleaved, the last reply's first, and each
+    reply is marked finished (``None``) at the end of its own pieces, the last reply first."""
 
-    def stream_many(self, messages, max_tokens, replies) -> Iterator[tuple[int, str | None]]:
-        pieces = [list(self.stream(messages, max_tokens, prefix=r.prefix, stop=r.stop,
-                                   avoid=r.avoid, no_repeats=r.no_repeats,
-                                   only_words=r.only_words, quoted_words=r.quoted_words))
-                  for r in replies]
+    capabilities = Capabilities(together=True)
+
+    def generate(self, requests: Sequence[Request]) -> Iterator[tuple[int, str | None]]:
+        pieces = [list(self._stream(r)) for r in requests]
         queues = [[*p, None] for p in pieces]
         while any(queues):
             for index in reversed(range(len(queues))):

@@ -72,11 +72,11 @@ def test_the_collection_is_rewritten_when_the_model_is_retrained(folder, tmp_pat
     first = CollaborativeRetriever(client, folder, "movies")
     stored = client.get_collection("collab-movies")
     before = stored.get(ids=["m1"], include=["embeddings"])["embeddings"][0]
-    assert stored.metadata["model"] == first._fingerprint
+    assert stored.metadata["model"] == first.fingerprint
     save_model(_train(1), VOCABULARY, folder, {"dataset": "synthetic"})
     second = CollaborativeRetriever(client, folder, "movies")
     after = client.get_collection("collab-movies").get(ids=["m1"], include=["embeddings"])
-    assert second._fingerprint != first._fingerprint
+    assert second.fingerprint != first.fingerprint
     assert list(after["embeddings"][0]) != list(before)
     assert list(after["embeddings"][0])[:16] == pytest.approx(
         second.model.items.weight.detach()[1].tolist(), abs=1e-6)

@@ -1,6 +1,7 @@
 """Multi-turn conversations over the tiny catalogs: likes, dislikes, filters and references
 carry across turns, and a state survives the round trip through JSON."""
 
+import copy
 import json
 
 import numpy as np
@@ -20,10 +21,14 @@ def chat(settings, fake_domains):
     recommender = Recommender(settings, AnsweringModel(), fake_domains)
 
     def turn(state, message, domain=None):
+        """The answer's JSON; ``state`` becomes the answer's state, as a session keeps it."""
+        before = copy.deepcopy(state)
         result = None
         for event in converse(recommender, state, message, domain=domain):
             if isinstance(event, Answered):
                 result = event.result
+        assert state == before  # a turn returns its new state and leaves the given one alone
+        vars(state).update(vars(result.state))
         return result.to_dict()
 
     turn.recommender = recommender

@@ -16,7 +16,7 @@ from recommender.core.facts import (
 )
 from recommender.core.grounding import GroundingChecker
 from recommender.core.turn import CLAIMED_SHARED, UNSUPPORTED, ExplanationSource
-from recommender.fact_kinds import Fact, FactKind
+from recommender.vocabulary.fact_kinds import Fact, FactKind
 from recommender.product_facts import ProductFactReader
 
 Row = namedtuple("Row", "overview keywords production_companies tagline original_language")
@@ -314,9 +314,9 @@ def _explained(replies: list[str], pick: str, history: list[str]):
     from .fakes import TogetherModel
 
     class Recording(TogetherModel):
-        def stream_many(self, messages, max_tokens, asked):
-            self.asked = list(asked)
-            yield from super().stream_many(messages, max_tokens, asked)
+        def generate(self, requests):
+            self.asked = list(requests)
+            yield from super().generate(requests)
 
     catalog = film_catalog()
     model = Recording(replies)
@@ -330,8 +330,8 @@ def test_a_line_may_not_end_before_the_picks_own_fact_its_prompt_gave():
     # Finding Nemo shares only genres and a decade with Shrek; its own fact is Pixar's studio
     [kept], calls = _explained([" is an animated comedy too; this one from Pixar Animation "
                                 "Studios."], "2", ["4"])
-    assert calls[0].go_on is not None and "pixar" in calls[0].go_on.names
-    assert calls[0].go_on.text == "; this one"
+    assert calls[0].guards.go_on is not None and "pixar" in calls[0].guards.go_on.names
+    assert calls[0].guards.go_on.text == "; this one"
     assert kept.source == ExplanationSource.LLM
     assert kept.explanation == \
         "Like Shrek, Finding Nemo is an animated comedy too; this one from Pixar Animation Studios."
@@ -346,7 +346,7 @@ def test_a_false_own_clause_is_cut_back_to_the_line_before_it():
 
 def test_a_line_sharing_a_distinctive_fact_may_end_where_the_model_ends_it():
     [pixar], calls = _explained([" comes from Pixar Animation Studios too."], "2", ["1"])
-    assert calls[0].go_on is None and "Pixar" in pixar.explanation
+    assert calls[0].guards.go_on is None and "Pixar" in pixar.explanation
 
 
 def test_the_stand_in_says_a_shared_year_once():

@@ -27,6 +27,7 @@ from recommender.models.adapters import (
     gguf_metadata_identity,
     resolve_adapter,
 )
+from recommender.models.chat import Request, complete
 from recommender.models.llama_cpp import LlamaCppChatModel
 from recommender.models.packaged import default_gguf_path
 
@@ -89,7 +90,7 @@ def test_llama_cpp_applies_the_adapter_as_peft_does(trained, layout):
 
     ids = layout.prompt_ids(MESSAGES, "1. Like Rio Bravo, Rio Grande is")
 
-    from recommender.models.compat import without_amx_repacking
+    from recommender.models.llama_cpp.compat import without_amx_repacking
 
     def llama_logits(lora):
         with without_amx_repacking():  # as the app loads it: AMX buffers crash on these VMs
@@ -138,8 +139,8 @@ def test_llama_cpp_applies_the_adapter_as_peft_does(trained, layout):
 def test_the_app_model_loads_the_adapter_and_answers(trained):
     model = LlamaCppChatModel(BASE, threads=2, context_tokens=512, adapter_path=trained["path"])
     assert model.name.endswith("+ adapter.gguf")
-    text = "".join(model.stream(list(MESSAGES), 12, prefix="1. Like Rio Bravo, Rio Grande is",
-                                stop=("\n",)))
+    text = complete(model, Request(list(MESSAGES), 12, prefix="1. Like Rio Bravo, Rio Grande is",
+                                   stop=("\n",)))
     assert text.strip()
     assert adapter_base(trained["path"]) == gguf_metadata_identity(BASE)
 

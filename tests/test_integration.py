@@ -2,6 +2,7 @@
 
 import pytest
 
+from recommender.conversation.turn import first_answer
 from recommender.core.explanation import shares_any
 from recommender.core.facts import shared_with, short_title
 from recommender.core.turn import ExplanationSource
@@ -18,7 +19,7 @@ MESSAGES = [
 
 @pytest.mark.parametrize("domain, message", MESSAGES)
 def test_real_turn_keeps_every_promise(real, domain, message):
-    result = real.recommend(domain, message=message)
+    result = first_answer(real, domain, message).turn
     data = result.to_dict()
     history = set(result.link.item_ids)
     picked = [r["id"] for r in data["recommendations"]]

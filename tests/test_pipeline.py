@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from recommender.catalog import Catalog
+from recommender.conversation.turn import Answered, converse, first_answer, new_conversation
 from recommender.collaborative.sasrec import SASRecConfig, save_model, train_sasrec
 from recommender.collaborative.training import model_dir
 from recommender.core.facts import short_title
@@ -15,7 +16,6 @@ from recommender.core.pipeline import Recommender
 from recommender.core.turn import (
     ExplanationDelta,
     ExplanationStart,
-    Finished,
     Linked,
     ProfileDelta,
     ProfileDone,
@@ -33,6 +33,16 @@ from .fakes import TogetherModel, WordHashEmbedder, pick_reversed
 HISTORY = "I loved Alien, Blade Runner and The Matrix"
 
 
+def _turn(recommender: Recommender, domain: str, message: str):
+    """The PALR turn of a new conversation's first answer to ``message``."""
+    return first_answer(recommender, domain, message).turn
+
+
+def _events(recommender: Recommender, domain: str, message: str) -> list:
+    """Every event of that turn; the last is ``Answered``."""
+    return list(converse(recommender, new_conversation(recommender, domain), message))
+
+
 def _script_good_turn(model):
     model.enqueue(" dark science fiction.", pick_reversed(3),
                   " is Sci-Fi.\n2. Like", " is Sci-Fi.", " is Sci-Fi.")
@@ -40,7 +50,7 @@ def _script_good_turn(model):
 
 def test_turn_recommends_from_candidates_only(recommender, model):
     _script_good_turn(model)
-    result = recommender.recommend("movies", message=HISTORY)
+    result = _turn(recommender, "movies", HISTORY)
     data = result.to_dict()
     assert [row["item_id"] for row in data["linked"]] == ["1", "3", "4"]
     assert data["profile"] == "You enjoy movies with dark science fiction."
@@ -58,8 +68,8 @@ def test_turn_recommends_from_candidates_only(recommender, model):
 
 def test_events_stream_in_order(recommender, model):
     _script_good_turn(model)
-    kinds = [type(e).__name__ for e in recommender.stream("movies", message=HISTORY)]
-    assert kinds[0] == Linked.__name__ and kinds[-1] == Finished.__name__
+    kinds = [type(e).__name__ for e in _events(recommender, "movies", HISTORY)]
+    assert kinds[0] == Linked.__name__ and kinds[-1] == Answered.__name__
     assert kinds.index(ProfileDelta.__name__) < kinds.index(Retrieved.__name__)
     assert kinds.index(Retrieved.__name__) < kinds.index(ExplanationDelta.__name__)
     assert kinds.count(Recommended.__name__) == 3
@@ -70,11 +80,11 @@ def test_lines_decoded_together_stream_in_order_as_decoded_one_by_one(recommende
     still shows them pick by pick, each line's text after its start and before its result, and
     the same lines as a backend that writes one after another."""
     _script_good_turn(model)
-    one_by_one = recommender.recommend("movies", message=HISTORY)
+    one_by_one = _turn(recommender, "movies", HISTORY)
     together = TogetherModel()
     _script_good_turn(together)
-    events = list(Recommender(recommender.settings, together, recommender.domains).stream(
-        "movies", message=HISTORY))
+    events = _events(Recommender(recommender.settings, together, recommender.domains), "movies",
+                     HISTORY)
     shown: list[tuple[str, int]] = [(type(e).__name__, e.position) for e in events
                                     if isinstance(e, ExplanationStart | ExplanationDelta |
                                                   Recommended)]
@@ -84,7 +94,7 @@ def test_lines_decoded_together_stream_in_order_as_decoded_one_by_one(recommende
         kinds = [k for k, p in shown if p == n]
         assert kinds[0] == "ExplanationStart" and kinds[-1] == "Recommended"
         assert kinds.count("ExplanationDelta") >= 2  # the opening, then the model's words
-    result = events[-1].result
+    result = events[-1].result.turn
     assert [(r.item_id, r.explanation, r.source) for r in result.recommendations] == \
         [(r.item_id, r.explanation, r.source) for r in one_by_one.recommendations]
     assert [c.prefix for c in together.calls] == [c.prefix for c in model.calls]
@@ -93,7 +103,7 @@ def test_lines_decoded_together_stream_in_order_as_decoded_one_by_one(recommende
 def test_each_step_extends_one_conversation(recommender, model):
     """The prefix cache only helps if every prompt starts with the previous one."""
     _script_good_turn(model)
-    recommender.recommend("movies", message=HISTORY)
+    _turn(recommender, "movies", HISTORY)
     profile, select, *explain = model.calls
     assert select.messages[: len(profile.messages)] == profile.messages
     assert explain[0].messages[: len(select.messages)] == select.messages
@@ -113,7 +123,7 @@ def test_each_step_extends_one_conversation(recommender, model):
 
 def test_explanations_open_with_a_history_item(recommender, model):
     _script_good_turn(model)
-    result = recommender.recommend("movies", message=HISTORY)
+    result = _turn(recommender, "movies", HISTORY)
     for rec in result.recommendations:
         assert rec.explanation.startswith("Like ")
         anchor = result.catalog.get(rec.anchor_id)
@@ -126,7 +136,7 @@ def test_explanations_open_with_a_history_item(recommender, model):
 def test_ungrounded_explanation_is_replaced_and_counted(recommender, model):
     model.enqueue(" sci-fi.", pick_reversed(3), " a romantic comedy from 1950.",
                   " Sci-Fi.", " Sci-Fi.")
-    result = recommender.recommend("movies", message="Alien")
+    result = _turn(recommender, "movies", "Alien")
     first = result.recommendations[0]
     assert first.source == "catalog facts"
     assert "1950" in first.unsupported_claims  # no item of the catalog is from 1950
@@ -136,9 +146,9 @@ def test_ungrounded_explanation_is_replaced_and_counted(recommender, model):
 
 def test_a_profile_claiming_what_no_liked_title_holds_is_replaced(recommender, model):
     model.enqueue(" romantic comedies.", pick_reversed(3), " Sci-Fi.", " Sci-Fi.", " Sci-Fi.")
-    events = list(recommender.stream("movies", message=HISTORY))
+    events = _events(recommender, "movies", HISTORY)
     done = next(e for e in events if isinstance(e, ProfileDone))
-    result = events[-1].result
+    result = events[-1].result.turn
     assert done.source == "catalog facts" and done.profile == result.profile == \
         ("You enjoy films viewers tag “cyberpunk” and Sci-Fi, Thriller, such as Blade Runner, "
          "The Matrix.")  # the catalog-facts profile names a distinctive fact two titles share
@@ -156,16 +166,16 @@ def test_a_profile_claiming_what_no_liked_title_holds_is_replaced(recommender, m
 
 def test_a_grounded_profile_is_the_models(recommender, model):
     _script_good_turn(model)
-    data = recommender.recommend("movies", message=HISTORY).to_dict()
+    data = _turn(recommender, "movies", HISTORY).to_dict()
     assert data["profile_source"] == "llm" and data["checks"]["profile_from_llm"]
     assert data["profile_replaced_because"] is None
 
 
 def test_model_failure_still_answers_from_retrieval(recommender, model):
     model.enqueue(RuntimeError("boom"))
-    events = list(recommender.stream("movies", message=HISTORY))
+    events = _events(recommender, "movies", HISTORY)
     done = next(e for e in events if isinstance(e, ProfileDone))
-    result = events[-1].result
+    result = events[-1].result.turn
     assert done.source == "catalog facts" and done.profile == result.profile == \
         ("You enjoy films viewers tag “cyberpunk” and Sci-Fi, Thriller, such as Blade Runner, "
          "The Matrix.")  # the catalog-facts profile names a distinctive fact two titles share
@@ -183,7 +193,7 @@ def test_model_failure_still_answers_from_retrieval(recommender, model):
 def test_model_timing_out_mid_explanations_finishes_from_catalog_facts(recommender, model):
     model.enqueue(" dark science fiction.", pick_reversed(3), " Sci-Fi like it.",
                   ModelTimeoutError("no answer within 60 s"))
-    result = recommender.recommend("movies", message=HISTORY)
+    result = _turn(recommender, "movies", HISTORY)
     sources = [r.source for r in result.recommendations]
     assert sources[1:] == ["catalog facts", "catalog facts"] and len(sources) == 3
     assert len(model.calls) == 4
@@ -194,13 +204,13 @@ def test_model_timing_out_mid_explanations_finishes_from_catalog_facts(recommend
 
 def test_unreadable_selection_follows_retrieval_order(recommender, model):
     model.enqueue(" sci-fi.", "this is not json", *[" Sci-Fi."] * 3)
-    result = recommender.recommend("movies", message="Alien")
+    result = _turn(recommender, "movies", "Alien")
     assert [r.item_id for r in result.recommendations] == result.candidates[:3]
     assert "retrieval order" in result.notices[0]
 
 
 def test_nothing_linked_asks_again_without_calling_the_model(recommender, model):
-    result = recommender.recommend("movies", message="qwertyuiop zxcvb")
+    result = _turn(recommender, "movies", "qwertyuiop zxcvb")
     assert result.link.unmatched == ("qwertyuiop zxcvb",)
     assert result.recommendations == [] and model.calls == []
     assert result.notices == ["No movie in the catalog matched what you typed."]
@@ -213,17 +223,17 @@ def test_nothing_linked_asks_again_without_calling_the_model(recommender, model)
 ])
 def test_bad_messages_say_what_to_do(recommender, message, text):
     with pytest.raises(InputError, match=text):
-        recommender.recommend("movies", message=message)
+        _turn(recommender, "movies", message)
 
 
 def test_unknown_domain(recommender):
     with pytest.raises(UnknownDomainError, match="Unknown domain 'books'"):
-        recommender.recommend("books", message="Alien")
+        _turn(recommender, "books", "Alien")
 
 
 def test_products_domain(recommender, model):
     model.enqueue(" fragrance.", pick_reversed(3), *[" a spray."] * 3)
-    result = recommender.recommend("beauty", message="Versace Bright Crystal")
+    result = _turn(recommender, "beauty", "Versace Bright Crystal")
     assert result.link.item_ids == ("B1",)
     assert "B1" not in [r.item_id for r in result.recommendations]
     assert len(result.recommendations) == 3
@@ -258,8 +268,8 @@ def test_a_trained_model_makes_retrieval_hybrid_and_its_absence_content_only(set
     hits = domains["movies"].retriever.retrieve(["2", "3", "4"], "", 3)
     assert hits[0].item_id == "5"                               # what the model learned
     model.enqueue(" science fiction.", pick_reversed(3), " Sci-Fi.", " Sci-Fi.", " Sci-Fi.")
-    result = Recommender(trained, model, domains).recommend("movies",
-                                                            message="Aliens, Blade Runner, The Matrix")
+    result = _turn(Recommender(trained, model, domains), "movies",
+                   "Aliens, Blade Runner, The Matrix")
     assert result.candidates[0] == "5" and not {"2", "3", "4"} & set(result.candidates)
     assert len(result.recommendations) == 3
 
@@ -283,7 +293,7 @@ def test_no_selection_call_when_the_models_choice_weighs_nothing(settings, model
     domains = {name: replace(domain, llm_weight=0.0) for name, domain in fake_domains.items()}
     recommender = Recommender(settings, model, domains)
     model.enqueue(" dark science fiction.", " Sci-Fi.", " Sci-Fi.", " Sci-Fi.")
-    result = recommender.recommend("movies", message=HISTORY)
+    result = _turn(recommender, "movies", HISTORY)
     assert [c.json_schema for c in model.calls] == [None] * 4  # profile and 3 explanations
     assert result.selection is None and "selection" not in result.timings
     assert result.to_dict()["timings"].keys() == {"linking", "profile", "retrieval", "explanation",
@@ -292,7 +302,8 @@ def test_no_selection_call_when_the_models_choice_weighs_nothing(settings, model
     assert all("Candidates:" not in m["content"] for m in model.calls[-1].messages)
 
     model.enqueue(" dark science fiction.", pick_reversed(3), " Sci-Fi.", " Sci-Fi.", " Sci-Fi.")
-    measured = recommender.recommend("movies", message=HISTORY, plan=TurnPlan(select=True))
+    measured = recommender.recommend("movies", history_ids=["1", "3", "4"],
+                                     plan=TurnPlan(select=True))
     assert measured.selection is not None and measured.selection.from_model == 3
     # asked, and still retrieval order: its weight is 0
     assert [r.item_id for r in measured.recommendations] == measured.candidates[:3]

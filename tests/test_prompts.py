@@ -44,13 +44,14 @@ def test_prompt_conversation_appends_each_step_to_one_chat():
 
 
 def test_guarded_model_records_the_first_failure_and_refuses_after_it():
+    from recommender.models.chat import Request
     from recommender.models.prompting import GuardedModel
 
     from .fakes import ScriptedModel
 
     model = ScriptedModel([TimeoutError("no answer within 1 s"), " never asked"])
     guarded = GuardedModel(model)
-    assert list(guarded.stream([], 4, "profile")) == []
+    assert list(guarded.stream("profile", Request([], 4))) == []
     assert guarded.failed and guarded.failure == "no answer within 1 s"
-    assert list(guarded.stream([], 4, "selection")) == []
+    assert list(guarded.generate("selection", [Request([], 4)])) == []
     assert len(model.calls) == 1

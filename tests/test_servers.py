@@ -14,12 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from recommender.conversation.turn import first_answer
 from recommender.core.pipeline import Recommender
 from recommender.core.selection import selection_schema
 from recommender.errors import IndexUnavailableError, ModelServerError, RecommenderError
 from recommender.loading import load_domains, load_recommender
 from recommender.local_servers import local_servers
-from recommender.models.chat import ModelTimeoutError
+from recommender.models.chat import ModelTimeoutError, Request, complete
 from recommender.models.server import ServerChatModel
 from recommender.vectors.store import open_client
 
@@ -65,7 +66,7 @@ def test_the_served_model_is_found_and_prompts_are_laid_out_as_chatml():
     server = FakeServer("Hello| there")
     model = server.model()
     assert model.name == f"smol.gguf at {URL}"
-    assert "".join(model.stream(MESSAGES, 8, prefix="Well,")) == "Hello there"
+    assert complete(model, Request(MESSAGES, 8, prefix="Well,")) == "Hello there"
     body = server.bodies[0]
     assert body["prompt"] == ("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi"
                               "<|im_end|>\n<|im_start|>assistant\nWell,")
@@ -76,25 +77,25 @@ def test_the_served_model_is_found_and_prompts_are_laid_out_as_chatml():
 def test_the_servers_own_template_and_a_template_file_are_used(tmp_path):
     template = "{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}>"
     server = FakeServer("ok", "ok", props={"chat_template": template, "eos_token": "</s>"})
-    "".join(server.model().stream(MESSAGES, 4, stop=("\n",)))
+    complete(server.model(), Request(MESSAGES, 4, stop=("\n",)))
     assert server.bodies[0]["prompt"] == "[system] Be brief.\n[user] Hi\n>"
     assert server.bodies[0]["stop"] == ["\n", "</s>"]
     path = tmp_path / "t.jinja"
     path.write_text("{{ messages[-1].content }}=")
-    "".join(server.model(template=path).stream(MESSAGES, 4))
+    complete(server.model(template=path), Request(MESSAGES, 4))
     assert server.bodies[1]["prompt"] == "Hi="
 
 
 def test_the_candidate_constraint_travels_as_grammar_or_json_schema():
     schema = selection_schema(4, 2)
     server = FakeServer('{"picks":[2,3]}', '{"picks":[1,2]}', '{"picks":[9,9]}')
-    "".join(server.model().stream(MESSAGES, 16, json_schema=schema))
+    complete(server.model(), Request(MESSAGES, 16, json_schema=schema))
     assert server.bodies[0]["grammar"].startswith('root ::= "{\\"picks\\":["')
     assert '"4"' in server.bodies[0]["grammar"] and '"5"' not in server.bodies[0]["grammar"]
-    "".join(server.model(constraint="json_schema").stream(MESSAGES, 16, json_schema=schema))
+    complete(server.model(constraint="json_schema"), Request(MESSAGES, 16, json_schema=schema))
     assert server.bodies[1]["guided_json"] == schema
     assert server.bodies[1]["structured_outputs"] == {"json": schema}
-    "".join(server.model(constraint="none").stream(MESSAGES, 16, json_schema=schema))
+    complete(server.model(constraint="none"), Request(MESSAGES, 16, json_schema=schema))
     assert not {"grammar", "guided_json"} & set(server.bodies[2])
 
 
@@ -104,7 +105,7 @@ def test_a_server_ignoring_the_constraint_cannot_put_anything_outside_the_candid
     model = server.model(constraint="none")
     domains = load_domains(replace(settings, domains=("movies",)), WordHashEmbedder(),
                            "word-hash", {"movies": tiny_movies()}, progress=False)
-    result = Recommender(settings, model, domains).recommend("movies", message="Alien, Heat")
+    result = first_answer(Recommender(settings, model, domains), "movies", "Alien, Heat").turn
     picked = [r.item_id for r in result.recommendations]
     assert set(picked) <= set(result.candidates) and len(set(picked)) == len(picked) == 3
     checks = result.to_dict()["checks"]
@@ -114,7 +115,7 @@ def test_a_server_ignoring_the_constraint_cannot_put_anything_outside_the_candid
 def test_a_server_error_or_timeout_ends_in_named_errors():
     server = FakeServer(500)
     with pytest.raises(ModelServerError, match=r"refused the request \(500: model crashed\)"):
-        "".join(server.model().stream(MESSAGES, 4))
+        complete(server.model(), Request(MESSAGES, 4))
 
     def slow(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/v1/completions":
@@ -123,7 +124,7 @@ def test_a_server_error_or_timeout_ends_in_named_errors():
 
     model = ServerChatModel(URL, transport=httpx.MockTransport(slow), timeout_s=2)
     with pytest.raises(ModelTimeoutError, match="no answer within 2 s"):
-        "".join(model.stream(MESSAGES, 4))
+        complete(model, Request(MESSAGES, 4))
 
 
 def test_bad_server_settings_are_refused_at_start_with_the_setting_named(tmp_path):
@@ -151,7 +152,7 @@ def test_a_conversation_runs_through_a_chroma_server_and_an_llm_server(settings,
     recommender = load_recommender(settings, embedder=WordHashEmbedder(),
                                    embedder_name="word-hash", catalogs=catalogs, progress=False)
     assert recommender.model.name.endswith(f"at {llm_url}")
-    result = recommender.recommend("movies", message="I loved Alien and Blade Runner")
+    result = first_answer(recommender, "movies", "I loved Alien and Blade Runner").turn
     data = result.to_dict()
     picked = [r["id"] for r in data["recommendations"]]
     assert len(picked) == 3 and set(picked) <= set(data["candidates"])

@@ -97,13 +97,13 @@ def test_uploaded_items_are_recommended_without_training(tmp_path, settings, fak
     result = None
     for event in converse(mine, state, "I loved The Name of the Wind and Mistborn"):
         if isinstance(event, Answered):
-            result = event.result.to_dict()
+            result, state = event.result.to_dict(), event.result.state
     assert state.liked == ["b1", "b3"]
     picked = [r["id"] for r in result["recommendations"]]
     assert picked and set(picked) <= {"b2", "b4", "b5", "b6", "b7"}
     for event in converse(mine, state, "no fantasy"):
         if isinstance(event, Answered):
-            result = event.result.to_dict()
+            result, state = event.result.to_dict(), event.result.state
     assert state.constraints.exclude_genres == ("Fantasy",)  # the file's own categories
     picked = [r["id"] for r in result["recommendations"]]
     assert picked and all("Fantasy" not in catalog.get(i).genres for i in picked)

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from recommender.models.word_guard import (
+from recommender.models.llama_cpp.word_guard import (
     QuotationGuard,
     TokenTable,
     VocabularyGuard,

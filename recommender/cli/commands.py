@@ -28,12 +28,7 @@ def recommend(args: argparse.Namespace, settings: Settings) -> int:
         raise UnknownDomainError(args.domain, list(DOMAINS))
     state_file = _read_state_file(args.state) if args.state else None
     recommender = load_recommender(_only(settings, args.domain))
-    if args.state:
-        data = _converse(recommender, args, state_file)
-    elif args.message:
-        data = recommender.recommend(args.domain, message=args.message).to_dict()
-    else:
-        data = recommender.recommend(args.domain, titles=args.titles).to_dict()
+    data = _converse(recommender, args, state_file)
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
@@ -55,18 +50,19 @@ def _read_state_file(name: str) -> dict | None:
 
 
 def _converse(recommender, args: argparse.Namespace, saved: dict | None) -> dict:
-
+    """The conversation's turn on the message (or the titles), going on from the state file
+    when one is named; the new state is written back to it."""
     from recommender.collaborative.sasrec import write_atomically
-    from recommender.conversation.turn import ConversationState, answer
+    from recommender.conversation.turn import ConversationState, answer, new_conversation
 
     state = (ConversationState.from_dict(saved, recommender) if saved else
-             ConversationState(domain=args.domain,
-                               count=recommender.settings.recommendations))
+             new_conversation(recommender, args.domain))
     message = args.message if args.message is not None else ", ".join(args.titles)
-    data = answer(recommender, state, message, domain=args.domain).to_dict()
-    write_atomically(Path(args.state),
-                     (json.dumps(state.to_dict(), ensure_ascii=False, indent=1) + "\n").encode())
-    return data
+    result = answer(recommender, state, message, domain=args.domain)
+    if args.state:
+        write_atomically(Path(args.state), (json.dumps(result.state.to_dict(), ensure_ascii=False,
+                                                       indent=1) + "\n").encode())
+    return result.to_dict()
 
 
 def _as_text(data: dict) -> str:
@@ -100,7 +96,7 @@ def index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def llm_server(args: argparse.Namespace, settings: Settings) -> int:
-    from recommender.models.compat import serve
+    from recommender.models.llama_cpp.compat import serve
 
     serve(args.server_args, settings.adapter_path)
     return 0
@@ -117,7 +113,6 @@ _TRAIN_OPTIONS = {  # train's options that set a SASRecConfig field: (valid?, wh
 
 
 def train(args: argparse.Namespace, settings: Settings) -> int:
-    from dataclasses import replace
 
     import torch
 
@@ -471,8 +466,6 @@ def _evaluate_typed(args: argparse.Namespace, settings: Settings, names: list[st
     report = run_typed(settings, args.dataset, names, ks, validation_users=args.tune_users,
                        users=args.users, seed=args.seed, progress=not args.json)
     if args.report:
-        from pathlib import Path
-
         written = write_typed_report(report, Path(args.report), " ".join(sys.argv[1:]))
         print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
     print(json.dumps(report, indent=2) if args.json else typed_table(report))
@@ -533,6 +526,4 @@ def report_text(report: dict) -> str:
 
 
 def _only(settings: Settings, domain: str) -> Settings:
-    from dataclasses import replace
-
     return replace(settings, domains=(domain,))

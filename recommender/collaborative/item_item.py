@@ -77,6 +77,12 @@ class ItemItemModel:
     def __contains__(self, item_id: str) -> bool:
         return item_id in self._ids
 
+    @property
+    def neighbours_kept(self) -> int:
+        """How many neighbours each item keeps (``ItemItemConfig.keep``, fewer when the
+        vocabulary is smaller)."""
+        return int(self._columns.shape[1])
+
     def _scores(self, history_ids: Sequence[str], steer: Steering) -> np.ndarray | None:
         rows = {self._ids[i]: 1.0 for i in history_ids if i in self._ids}
         if steer.focus in self._ids and rows:

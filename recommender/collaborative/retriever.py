@@ -79,7 +79,8 @@ class CollaborativeRetriever:
         self._catalog = catalog
         self._client = client
         self._name = f"collab-{name}"
-        self._fingerprint = _file_digest(folder / "sasrec.pt")
+        self.fingerprint = _file_digest(folder / "sasrec.pt")
+        """The model file's digest, stored with its collection: another model rewrites it."""
         vectors, self._top = augment_items(self.model.items.weight.detach()[1:].numpy())
         self._collection = self._ensure(vectors)
 
@@ -141,7 +142,7 @@ class CollaborativeRetriever:
     def _ensure(self, vectors: np.ndarray):
         """The collection, (re)written when missing, incomplete or from another model file."""
         versioned = VersionedCollection(self._client, self._name,
-                                        {"model": self._fingerprint, **_LAYOUT},
+                                        {"model": self.fingerprint, **_LAYOUT},
                                         len(self.vocabulary), configuration={"hnsw": _HNSW})
         collection = versioned.current()
         if collection is not None:

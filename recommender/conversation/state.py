@@ -106,11 +106,6 @@ class ConversationState:
         return ConversationState(domain=domain or self.domain, count=self.count,
                                  diversity=self.diversity)
 
-    def replace_with(self, new: ConversationState) -> None:
-        """Become ``new`` in place (the caller's reference sees the change)."""
-        for name in new.__dataclass_fields__:
-            setattr(self, name, getattr(new, name))
-
     def shown_at(self, position: int | None) -> str | None:
         """The id shown at a 1-based position of the last answer (-1: the last one)."""
         if position is None or not self.shown:

@@ -10,6 +10,7 @@ last answer; "why the third one?" explains that pick at length.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Iterator
 
@@ -28,12 +29,13 @@ from recommender.core.linking import LinkResult
 from recommender.core.pipeline import Recommender
 from recommender.core.retrieval import Steering
 from recommender.core.turn import Event, Finished, Linked, TurnPlan, TurnResult
-from recommender.models.chat import ChatModel
+from recommender.models.chat import ChatModel, complete
+from recommender.models.chat import Request as ModelRequest  # not the reading's Request
 from recommender.models.prompting import GuardedModel
 from recommender.models.prompts import render
 
 __all__ = ["ConversationState", "Understood", "Detailed", "Question", "Answered",
-           "ConversationResult", "converse", "answer", "request_model_call", "ASK_BELOW", "DIFFERENT_DIVERSITY"]
+           "ConversationResult", "converse", "answer", "first_answer", "new_conversation", "request_model_call", "ASK_BELOW", "DIFFERENT_DIVERSITY"]
 
 TurnEvent = Event | Understood | Detailed | Answered
 
@@ -47,14 +49,29 @@ def answer(recommender: Recommender, state: ConversationState, message: str | No
     raise RuntimeError("turn ended without an answer")  # pragma: no cover
 
 
+def first_answer(recommender: Recommender, domain: str,
+                 message: str | None) -> ConversationResult:
+    """A new conversation's answer to ``message`` in ``domain`` (the benchmark's turn, and the
+    CLI's without a saved state)."""
+    return answer(recommender, new_conversation(recommender, domain), message)
+
+
+def new_conversation(recommender: Recommender, domain: str) -> ConversationState:
+    """A conversation with nothing said yet, with the settings' number of picks."""
+    return ConversationState(domain=domain, count=recommender.settings.recommendations)
+
+
 def converse(recommender: Recommender, state: ConversationState, message: str | None,
              domain: str | None = None) -> Iterator[TurnEvent]:
-    """One conversational turn. ``state`` is updated in place; the last event is ``Answered``.
-    Switching ``domain`` starts a new conversation there. An empty message recommends again
-    from what the state holds (when it holds liked items)."""
+    """One conversational turn from ``state`` and ``message`` to a new state: the last event is
+    ``Answered``, whose result holds the new state; ``state`` itself is left as it was, so a turn
+    that fails midway changes nothing. Switching ``domain`` starts a new conversation there. An
+    empty message recommends again from what the state holds (when it holds liked items)."""
     if domain is not None and domain != state.domain:
         recommender.domain(domain)  # unknown domain: a clear error before anything changes
-        state.replace_with(state.fresh(domain))
+        state = state.fresh(domain)
+    else:
+        state = copy.deepcopy(state)
     res = recommender.domain(state.domain)
     started = time.perf_counter()
     if not (message or "").strip() and state.liked:
@@ -62,7 +79,7 @@ def converse(recommender: Recommender, state: ConversationState, message: str | 
     else:
         request = _read(recommender, res, recommender.check_message(message, res.catalog.noun))
     if request.reset:
-        state.replace_with(state.fresh())
+        state = state.fresh()
         yield Understood((), (), state.constraints, acted=True, constraints_changed=True)
         turn = TurnResult(state.domain, LinkResult(()), catalog=res.catalog)
         yield Answered(ConversationResult(
@@ -167,6 +184,6 @@ def request_model_call(recommender: Recommender, res: Domain):
                     {"role": "user", "content": render(
                         "understand", message=message, noun=noun,
                         genres=", ".join(res.catalog.genres) or "(this catalog has no genres)")}]
-        return "".join(recommender.model.stream(messages, 96, json_schema=schema))
+        return complete(recommender.model, ModelRequest(messages, 96, json_schema=schema))
 
     return ask_model

@@ -1,4 +1,5 @@
-"""Everything one catalog needs at query time, built once at start-up (``loading``)."""
+"""Everything one catalog needs at query time, built once (``wire_domain``) for a shipped catalog
+at start-up (``loading``) and for an uploaded one (``web.upload``) alike."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from recommender.core.linking import TitleLinker
 from recommender.core.retrieval import Retriever
 from recommender.vectors.index import ItemIndex
 
-__all__ = ["Domain"]
+__all__ = ["Domain", "wire_domain"]
 
 
 @dataclass
@@ -27,3 +28,12 @@ class Domain:
     llm_weight: float = 1.0
     """Share of the LLM's order in the final ranking (the rest is retrieval order)."""
 
+
+
+def wire_domain(catalog: Catalog, index: ItemIndex, retriever: Retriever,
+                llm_weight: float) -> Domain:
+    """A catalog wired for turns: its title linker, and the grounding check that reads titles
+    through it, beside its index and retriever."""
+    linker = TitleLinker(catalog)
+    return Domain(catalog, linker, index, GroundingChecker(catalog, linker), retriever,
+                  llm_weight)

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Iterator, Sequence
 
 from recommender.catalog import Item
-from recommender.fact_kinds import Fact
+from recommender.vocabulary.fact_kinds import Fact
 from recommender.core.facts import (
     Anchor,
     choose_anchor,
@@ -37,7 +37,7 @@ from recommender.core.turn import (
     Recommendation,
     Recommended,
 )
-from recommender.models.chat import GoOn, Reply
+from recommender.models.chat import GoOn, Guards, Request
 from recommender.models.prompting import PromptConversation
 from recommender.models.prompts import render
 from recommender.vocabulary import names_any
@@ -55,7 +55,7 @@ def explain(chat: PromptConversation, picks: Sequence[Item], history: Sequence[I
     """Stream each pick's explanation and yield its checked ``Recommended``, pick by pick.
 
     Every line is asked for at once, each after the same request with its own opening, so the
-    model decodes them together (``stream_replies``); a line's text is shown as it comes while
+    model decodes them together (``ChatModel.generate``); a line's text is shown as it comes while
     the lines before it are done, and the rest as soon as they are. A line whose prompt gave
     the pick's own fact (``line_facts``: the pick shares nothing distinctive) may not end
     before it names it: where the model would end it, it goes on with "; this one" (``GoOn``).
@@ -92,9 +92,8 @@ class _Lines:
     def stream(self) -> Iterator[Event]:
         yield ExplanationStart(0, self.picks[0])
         yield ExplanationDelta(0, self.openings[0])
-        replies = [self._reply(n) for n in range(len(self.picks))]
-        for index, piece in self.chat.ask_many("explanation", self.request, EXPLANATION_TOKENS,
-                                               replies):
+        requests = [self._request(n) for n in range(len(self.picks))]
+        for index, piece in self.chat.ask_many("explanation", requests):
             if piece is None:
                 self.results[index] = self._result(index)
                 yield from self._show_finished()
@@ -107,12 +106,14 @@ class _Lines:
                 self.results[index] = self._result(index)
         yield from self._show_finished()
 
-    def _reply(self, n: int) -> Reply:
+    def _request(self, n: int) -> Request:
         item, anchor, own = self.picks[n], self.anchors[n], self.owns[n]
-        return Reply(prefix=f"{n + 1}. {self.openings[n]}", stop=_stops(n + 1, item, anchor),
-                     avoid=tuple(self.checker.avoid_words(item, anchor)),
-                     quoted_words=self.checker.quotable_words(anchor, own),
-                     go_on=None if own is None else GoOn(own.names, OWN_FACT_OPENING))
+        guards = Guards(avoid=tuple(self.checker.avoid_words(item, anchor)),
+                        quoted_words=self.checker.quotable_words(anchor, own),
+                        go_on=None if own is None else GoOn(own.names, OWN_FACT_OPENING))
+        return self.chat.request(self.request, EXPLANATION_TOKENS,
+                                 prefix=f"{n + 1}. {self.openings[n]}",
+                                 stop=_stops(n + 1, item, anchor), guards=guards)
 
     def _checked(self, index: int, generated: str) -> Recommendation:
         return checked(self.picks[index], self.anchors[index], self.openings[index], generated,

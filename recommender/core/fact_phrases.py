@@ -12,23 +12,12 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from recommender.fact_kinds import KIND_NOUNS, Fact, FactKind, attribute_group
+from recommender.vocabulary import GENRE_NOUNS
+from recommender.vocabulary.fact_kinds import KIND_NOUNS, Fact, FactKind, attribute_group
 
 __all__ = ["SHARED", "OWN", "shared_clause", "own_clause", "prompt_label", "genre_phrase",
-           "GENRE_NOUNS", "TYPE_NOUNS", "article", "CONTRAST_MARKERS", "TASTE", "taste_phrase"]
+           "TYPE_NOUNS", "article", "CONTRAST_MARKERS", "TASTE", "taste_phrase"]
 
-GENRE_NOUNS = {
-    "Action": ("action film", "action"), "Adventure": ("adventure film", "adventure"),
-    "Animation": ("animated film", "animated"), "Children": ("children's film", "children's"),
-    "Comedy": ("comedy", "comedy"), "Crime": ("crime film", "crime"),
-    "Documentary": ("documentary", "documentary"), "Drama": ("drama", "dramatic"),
-    "Fantasy": ("fantasy film", "fantasy"), "Film-Noir": ("film noir", "noir"),
-    "Horror": ("horror film", "horror"), "Musical": ("musical", "musical"),
-    "Mystery": ("mystery", "mystery"), "Romance": ("romance", "romantic"),
-    "Sci-Fi": ("science fiction film", "science fiction"), "Thriller": ("thriller", "thriller"),
-    "War": ("war film", "war"), "Western": ("Western", "Western"),
-}
-"""Genre → (a noun phrase for it, the word that qualifies another genre's noun)."""
 
 SHARED: dict[str, tuple[str, ...]] = {
     "studio": ("comes from {v} too", "is another film from {v}", "was also made by {v}",

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from recommender.catalog import Catalog, Item
-from recommender.fact_kinds import (
+from recommender.vocabulary.fact_kinds import (
     BROAD_KINDS,
     KIND_NOUNS,
     SET_APART_KINDS,

@@ -1,5 +1,6 @@
-"""One chat turn, PALR-style, wired in one place: link → profile (LLM) → retrieve (Chroma) →
-select (LLM, constrained to the candidates) → explain (LLM, grounded). Each stage is a module of
+"""One chat turn, PALR-style, wired in one place: profile (LLM) → retrieve (Chroma) → select
+(LLM, constrained to the candidates) → explain (LLM, grounded), over catalog ids the
+conversation's turn has read and linked (``conversation.turn``). Each stage is a module of
 its own; each streams events so the UI can show text as it is produced."""
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from recommender.core.turn import (
     HISTORY_LIMIT,
     Event,
     Finished,
-    Linked,
     ProfileDone,
     Recommended,
     Retrieved,
@@ -52,9 +52,7 @@ class Recommender:
         """Do once, at start-up, what a visitor's first turn would otherwise wait for: each
         catalog's spelling table, a first embedding (MiniLM loads in the background), and a
         first retrieval (Chroma opens its indexes, the collaborative model its weights)."""
-        warm = getattr(self.model, "warm_up", None)
-        if warm is not None:
-            warm()
+        self.model.warm_up()
         for res in self.domains.values():
             res.linker.warm_up()
             popular = max(res.catalog.items, key=lambda i: i.popularity, default=None)
@@ -69,35 +67,19 @@ class Recommender:
     def check_message(self, message: str | None, noun: str) -> str:
         return check_message(message, noun, self.settings.max_message_chars)
 
-    def recommend(self, domain: str, message: str | None = None,
-                  titles: Sequence[str] | None = None, history_ids: Sequence[str] | None = None,
-                  explain: int | None = None, plan: TurnPlan | None = None) -> TurnResult:
-        """Run a whole turn and return its result (see ``stream``)."""
-        for event in self.stream(domain, message, titles, history_ids, explain, plan):
+    def recommend(self, domain: str, history_ids: Sequence[str], explain: int | None = None,
+                  plan: TurnPlan | None = None) -> TurnResult:
+        """A whole turn over catalog ids (oldest first; ids not in the catalog are dropped) and
+        its result: the evaluation's and the study's way in. Words (a message, titles) come in
+        through the conversation's turn (``conversation.turn.converse``), which reads and links
+        them and then ``run`` s the same turn."""
+        res = self.domain(domain)
+        link = LinkResult(tuple(Mention(i, i, 1.0, "id") for i in history_ids
+                                if i in res.catalog))
+        for event in self.run(domain, link.item_ids, plan, explain, link):
             if isinstance(event, Finished):
                 return event.result
         raise RuntimeError("turn ended without a result")  # pragma: no cover
-
-    def stream(self, domain: str, message: str | None = None,
-               titles: Sequence[str] | None = None, history_ids: Sequence[str] | None = None,
-               explain: int | None = None, plan: TurnPlan | None = None) -> Iterator[Event]:
-        """Link the history, then ``run`` the turn; the events end with ``Finished``.
-
-        The history is a free-text ``message``, a list of ``titles``, or catalog ids
-        (``history_ids``, oldest first: the evaluation's path)."""
-        started = time.perf_counter()
-        res = self.domain(domain)
-        if history_ids is not None:
-            link = LinkResult(tuple(Mention(i, i, 1.0, "id") for i in history_ids
-                                    if i in res.catalog))
-        elif titles is not None:
-            link = res.linker.link_titles(titles)
-        else:
-            link = res.linker.link_message(self.check_message(message, res.catalog.noun))
-        linking = time.perf_counter() - started
-        yield Linked(link)
-        yield from self.run(domain, link.item_ids, plan, explain, link,
-                            timings={"linking": linking}, started=started)
 
     def run(self, domain: str, history_ids: Sequence[str], plan: TurnPlan | None = None,
             explain_count: int | None = None, link: LinkResult | None = None,

@@ -22,9 +22,10 @@ from recommender.core.turn import (
     Profile,
     ProfileDelta,
 )
+from recommender.models.chat import Guards
 from recommender.models.prompting import PromptConversation
 from recommender.models.prompts import render
-from recommender.fact_kinds import Fact
+from recommender.vocabulary.fact_kinds import Fact
 from recommender.vocabulary import product_types
 
 __all__ = ["PROFILE_TOKENS", "write_profile", "checked_profile", "fact_profile", "shared_taste"]
@@ -38,9 +39,10 @@ def write_profile(chat: PromptConversation, request: str, noun: str, history: Se
     start = render("profile_opening", noun=noun)
     yield ProfileDelta(start)
     pieces: list[str] = []
+    guards = Guards(avoid=tuple(checker.avoid_profile_words(history)), no_repeats=True,
+                    only_words=checker.profile_vocabulary(history))
     for piece in chat.ask("profile", request, PROFILE_TOKENS, prefix=start, stop=("\n", ". "),
-                          avoid=checker.avoid_profile_words(history), no_repeats=True,
-                          only_words=checker.profile_vocabulary(history)):
+                          guards=guards):
         pieces.append(piece)
         yield ProfileDelta(piece)
     generated = "" if chat.model.failed else "".join(pieces)

@@ -8,19 +8,20 @@ from __future__ import annotations
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from recommender.catalog import load_catalog
-from recommender.core.turn import Finished, Linked, ProfileDelta
-from recommender.local_servers import free_port, local_servers
+from recommender.conversation.turn import Answered, converse, first_answer, new_conversation
+from recommender.core.turn import Linked, ProfileDelta
+from recommender.local_servers import free_port, local_servers, running_process
+from recommender.models.llama_cpp import LlamaCppChatModel
 from recommender.settings import PROJECT_ROOT, Settings
 
 __all__ = ["run_benchmark", "CONVERSATIONS"]
@@ -111,7 +112,7 @@ def _turns(recommender, count: int) -> dict:
         started = time.perf_counter()
         first = first_token = None
         deltas = 0
-        for event in recommender.stream(domain, message=message):
+        for event in converse(recommender, new_conversation(recommender, domain), message):
             now = time.perf_counter() - started
             if first is None and isinstance(event, Linked):
                 first = now
@@ -119,8 +120,8 @@ def _turns(recommender, count: int) -> dict:
                 deltas += 1
                 if deltas == 2:  # the first is the fixed opening; the second is the model's
                     first_token = now
-            if isinstance(event, Finished):
-                for stage, seconds in event.result.timings.items():
+            if isinstance(event, Answered):
+                for stage, seconds in event.result.turn.timings.items():
                     stages.setdefault(stage, []).append(seconds)
                 totals.append(now)
                 data = event.result.to_dict()["checks"]
@@ -147,15 +148,13 @@ def _burst(recommender, size: int) -> dict:
     """``size`` turns sent at once from as many threads (the conversations above, round
     robin), as the app's visitors do: seconds from sending to the whole answer. The app runs
     ``RECOMMENDER_TURNS_AT_ONCE`` of them at once and queues the rest; so does this."""
-    from concurrent.futures import ThreadPoolExecutor
-
     running = threading.Semaphore(recommender.settings.turns_at_once)
     sent = time.perf_counter()
 
     def turn(n: int) -> float:
         domain, message = CONVERSATIONS[n % len(CONVERSATIONS)]
         with running:
-            recommender.recommend(domain, message=message)
+            first_answer(recommender, domain, message)
         return time.perf_counter() - sent
 
     with ThreadPoolExecutor(size) as pool:
@@ -163,37 +162,34 @@ def _burst(recommender, size: int) -> dict:
     return {f"burst_{size}_p50": _round(statistics.median(seconds)),
             f"burst_{size}_p95": _round(_quantile(seconds, 0.95)),
             f"burst_{size}_max": _round(seconds[-1]),
-            f"burst_{size}_most_model_calls_together": getattr(recommender.model,
-                                                               "most_in_flight", None)}
+            f"burst_{size}_most_model_calls_together":
+                recommender.model.most_in_flight
+                if isinstance(recommender.model, LlamaCppChatModel) else None}
 
 
 def _throughput(model) -> dict:
     """The in-process model's speed (``LlamaCppChatModel.speed``); nothing for a server's."""
-    speed = getattr(model, "speed", None)
-    return speed() if speed is not None else {}
+    return model.speed() if isinstance(model, LlamaCppChatModel) else {}
 
 
 def _startup(settings: Settings) -> dict:
     """Start ``python app.py`` as a user would and time it (the index already exists)."""
+    from gradio_client import Client
+
     port = free_port()
-    env = {**os.environ, "RECOMMENDER_PORT": str(port), "RECOMMENDER_HOST": "127.0.0.1",
+    env = {"RECOMMENDER_PORT": str(port), "RECOMMENDER_HOST": "127.0.0.1",
            "RECOMMENDER_CHROMA_URL": settings.chroma_url,
            "RECOMMENDER_LLM_SERVER_URL": settings.llm_server_url}
-    started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "app.py")], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
-    try:
-        served = _wait_for(url, deadline=started + 120) - started
-        from gradio_client import Client
-
-        client = Client(url, verbose=False)
-        client.predict("Alien, Heat", "movies", api_name="/recommend")
-        answered = time.perf_counter() - started
-        memory = _process_memory_mib(process.pid)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with tempfile.TemporaryDirectory(prefix="benchmark-app-") as folder:
+        started = time.perf_counter()
+        with running_process("the app", [sys.executable, str(PROJECT_ROOT / "app.py")], url,
+                             Path(folder) / "app.log", env=env, limit_s=120,
+                             poll_s=0.1) as process:
+            served = time.perf_counter() - started
+            Client(url, verbose=False).predict("Alien, Heat", "movies", api_name="/recommend")
+            answered = time.perf_counter() - started
+            memory = _process_memory_mib(process.pid)
     return {"app_page_served": _round(served), "app_first_answer_complete": _round(answered),
             "app_memory_peak_mib": memory.get("VmHWM"), "app_memory_now_mib": memory.get("VmRSS")}
 
@@ -221,17 +217,6 @@ def _index_build(settings: Settings) -> dict:
         index.rebuild(progress=False)
         return {"movie_index_build": _round(time.perf_counter() - started),
                 "movie_index_items": len(catalog)}
-
-
-def _wait_for(url: str, deadline: float) -> float:
-    while time.perf_counter() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return time.perf_counter()
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer")
 
 
 def _quantile(values: list[float], q: float) -> float:

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from recommender.catalog import Catalog, Item
 from recommender.core.facts import shared_facts, shared_features, short_title
 from recommender.core.grounding import GroundingChecker
-from recommender.fact_kinds import SPECIFIC_KINDS, Fact
+from recommender.vocabulary.fact_kinds import SPECIFIC_KINDS, Fact
 from recommender.vocabulary import normalize
 
 __all__ = ["without_titles", "named_facts", "line_quality", "quality", "distinct_2",

@@ -23,7 +23,7 @@ from recommender.catalog import Catalog
 from recommender.core.facts import history_line, short_title
 from recommender.core.selection import candidate_line, parse_selection, selection_schema
 from recommender.core.turn import HISTORY_LIMIT
-from recommender.models.chat import ChatModel
+from recommender.models.chat import ChatModel, Request, complete
 from recommender.models.prompts import render
 
 __all__ = ["LLMScores", "ShuffledSelection", "Verbalizer", "LETTERS", "verbalizer_messages"]
@@ -69,7 +69,7 @@ class ShuffledSelection:
             rng.shuffle(order)
             lines = [candidate_line(n, short_title(self.catalog.get(i)), "")
                      for n, i in enumerate(order, 1)]
-            text = "".join(self.model.stream(
+            text = complete(self.model, Request(
                 _messages(self.catalog, "rank", history, lines, count=count), 16 + 4 * count,
                 json_schema=selection_schema(len(order), count)))
             selection = parse_selection(text, order, count)

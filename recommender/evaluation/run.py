@@ -4,6 +4,7 @@ their weights on tuning users, score them on the reported users, and describe th
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import os
 import platform
@@ -244,8 +245,6 @@ class _Run:
 
 
 def _sha256(path: Path) -> str:
-    import hashlib
-
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 

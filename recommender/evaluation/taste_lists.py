@@ -49,7 +49,7 @@ def run_taste_lists(recommender: Recommender, lists: Sequence[TasteList]) -> dic
         catalog = recommender.domain(case.domain).catalog
         picks = [r.item_id for r in result.recommendations]
         rows.append({"domain": case.domain, "message": case.message, "taste": case.taste,
-                     "linked": [catalog.get(i).label for i in state.liked],
+                     "linked": [catalog.get(i).label for i in result.state.liked],
                      "questions": len(result.questions),
                      "picks": [catalog.get(i).label for i in picks],
                      "carried": _carried(picks[:FIRST], case.taste, catalog)})

@@ -19,10 +19,10 @@ import re
 from collections.abc import Mapping, Sequence
 
 from recommender.catalog import Catalog, Item
-from recommender.core.fact_phrases import GENRE_NOUNS, TYPE_NOUNS, article, genre_phrase, \
-    own_clause, shared_clause
+from recommender.core.fact_phrases import TYPE_NOUNS, article, genre_phrase, own_clause, \
+    shared_clause
 from recommender.core.facts import Anchor, choose_anchor, facts_line, own_distinctive
-from recommender.fact_kinds import SPECIFIC_KINDS, Fact, FactKind
+from recommender.vocabulary.fact_kinds import SPECIFIC_KINDS, Fact, FactKind
 from recommender.core.explanation import checked, opening, shares_any
 from recommender.core.grounding import GroundingChecker
 from recommender.core.turn import ExplanationSource
@@ -32,10 +32,9 @@ from recommender.finetune.lora import ChatExample
 from recommender.finetune.product_titles import type_words
 from recommender.finetune.profiles import accepted_profile
 from recommender.models.prompts import render
-from recommender.vocabulary import normalize
+from recommender.vocabulary import GENRE_NOUNS, normalize
 
-__all__ = ["explanation_examples", "movie_sentence", "product_sentence", "GENRE_NOUNS",
-           "shared_phrase"]
+__all__ = ["explanation_examples", "movie_sentence", "product_sentence", "shared_phrase"]
 
 def _a(phrase: str) -> str:
     return article(phrase)

@@ -80,10 +80,10 @@ class PromptLayout:
     def __init__(self, gguf_path: Path) -> None:
         from llama_cpp import Llama
 
-        from recommender.models.llama_cpp import _chat_formatter
+        from recommender.models.llama_cpp import template_of
 
         self._llama = Llama(model_path=str(gguf_path), vocab_only=True, verbose=False)
-        self._formatter, self.end_of_turn = _chat_formatter(self._llama)
+        self._formatter, self.end_of_turn = template_of(self._llama)
 
     def prompt_ids(self, messages: Sequence[dict], opening: str) -> list[int]:
         from recommender.models.chat import neutralized

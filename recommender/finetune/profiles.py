@@ -25,18 +25,10 @@ from recommender.finetune.chats import HISTORY_SIZE, profile_chat
 from recommender.finetune.lora import ChatExample
 from recommender.finetune.product_titles import shared_brand, type_words
 from recommender.models.prompts import render
+from recommender.vocabulary import PROFILE_GENRES
 
-__all__ = ["profile_examples", "accepted_profile", "movie_profile", "product_profile", "PROFILE_GENRES"]
+__all__ = ["profile_examples", "accepted_profile", "movie_profile", "product_profile"]
 
-PROFILE_GENRES = {
-    "Action": "action", "Adventure": "adventure", "Animation": "animation",
-    "Children": "family films", "Comedy": "comedy", "Crime": "crime",
-    "Documentary": "documentaries", "Drama": "drama", "Fantasy": "fantasy",
-    "Film-Noir": "film noir", "Horror": "horror", "Musical": "musicals", "Mystery": "mystery",
-    "Romance": "romance", "Sci-Fi": "science fiction", "Thriller": "thrillers", "War": "war",
-    "Western": "Westerns",
-}
-"""Genre → how a profile names it in a list ("action, crime and thrillers")."""
 
 
 def _listed(words: Sequence[str]) -> str:

@@ -1,8 +1,10 @@
 """The chat-model interface every backend implements, and what all backends share: the chat
 template layout, the compact selection grammar, and neutralising control-token text.
 
-One small interface, :class:`ChatModel`: stream the reply to a list of chat messages, optionally
-constrained by a JSON schema and started with a fixed prefix. The backends are
+One small interface, :class:`ChatModel`: ``generate`` the replies to frozen :class:`Request` s
+(chat messages, a token limit, a fixed start, stop strings, a JSON schema, the decoding
+:class:`Guards` as data), a backend declaring what it ``Capabilities`` are instead of being
+probed. The backends are
 ``llama_cpp.LlamaCppChatModel`` (in process) and ``server.ServerChatModel`` (an OpenAI-compatible
 server); tests use a scripted fake with the same interface, and ``tests/contracts`` holds all
 three to the same behaviour.
@@ -12,13 +14,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from recommender.vocabulary import STOPWORDS
 
-__all__ = ["ChatModel", "GoOn", "Message", "ModelTimeoutError", "Reply", "stream_replies",
+__all__ = ["ChatModel", "Capabilities", "GoOn", "Guards", "NO_GUARDS", "GUARD_KINDS", "Message",
+           "ModelTimeoutError", "Request", "complete", "stream", "one_after_another", "unapplied",
            "compact_grammar", "repeatable_words", "CHATML", "chat_formatter", "neutralized"]
 
 Message = dict[str, str]
@@ -52,59 +55,8 @@ class ModelTimeoutError(TimeoutError):
     """A model call ran past ``RECOMMENDER_LLM_TIMEOUT_S``; the turn goes on without it."""
 
 
-class ChatModel(Protocol):
-    """Anything that can stream a chat reply."""
-
-    name: str
-
-    def stream(
-        self,
-        messages: Sequence[Message],
-        max_tokens: int,
-        json_schema: dict | None = None,
-        prefix: str = "",
-        stop: Sequence[str] = (),
-        avoid: Sequence[str] = (),
-        no_repeats: bool = False,
-        only_words: Collection[str] = (),
-        quoted_words: Collection[str] | None = None,
-    ) -> Iterator[str]:
-        """Yield the assistant's reply piece by piece (greedy decoding).
-
-        ``json_schema`` constrains decoding (llama.cpp turns it into a grammar), so the reply
-        cannot break it. ``prefix`` is the start of the reply, already decided: the model continues after it and
-        it is not yielded again. Generation ends at the end-of-turn token, at ``max_tokens``, or
-        before any string in ``stop``. ``avoid`` are words the reply should not use (the
-        explanation's decoding guard); a backend blocks what it can of them, and the grounding
-        check still reads every reply. ``no_repeats``: a content word the reply has written
-        (see ``repeatable_words``) is not written again (the profile's guard). ``only_words``,
-        when given: every word of three letters or more the reply writes, read as the grounding
-        checker reads words, is one of them (the product profile's vocabulary guard,
-        ``word_guard``). ``quoted_words``, when given: what the reply puts in quotation marks
-        (“nail”) is only these words; empty, it opens no quotation (``QuotationGuard``).
-        Backends that cannot guard decoding ignore all three.
-        """
-        ...
-
-    def option_scores(self, messages: Sequence[Message], prefix: str,
-                      options: Sequence[str]) -> list[float]:
-        """Log-probabilities, normalised over ``options``, of each option's first token as the
-        next token after ``prefix``: one forward pass, no generation (LlamaRec's verbalizer)."""
-        ...
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One of several replies to the same messages (``stream_replies``): how it starts and
-    what guards it, as in ``ChatModel.stream``."""
-
-    prefix: str = ""
-    stop: Sequence[str] = ()
-    avoid: Sequence[str] = ()
-    no_repeats: bool = False
-    only_words: Collection[str] = ()
-    quoted_words: Collection[str] | None = None
-    go_on: GoOn | None = None
+GUARD_KINDS = ("avoid", "no_repeats", "only_words", "quoted_words", "go_on")
+"""The decoding guards a request may ask for, by the names of their ``Guards`` fields."""
 
 
 @dataclass(frozen=True)
@@ -119,23 +71,123 @@ class GoOn:
     text: str
 
 
-def stream_replies(model: ChatModel, messages: Sequence[Message], max_tokens: int,
-                   replies: Sequence[Reply]) -> Iterator[tuple[int, str | None]]:
-    """Each reply's text as ``(index, piece)``, and ``(index, None)`` once that reply is
-    finished: decoded together where the backend can (``stream_many``: a turn's explanation
-    lines as parallel sequences of one llama.cpp batch), else one reply after another. Either
-    way a reply's pieces come in order, and it reads the same as ``stream`` with its options
-    would give."""
-    together = getattr(model, "stream_many", None)
-    if together is not None:
-        yield from together(messages, max_tokens, replies)
-        return
-    for index, reply in enumerate(replies):
-        for piece in model.stream(messages, max_tokens, prefix=reply.prefix, stop=reply.stop,
-                                  avoid=reply.avoid, no_repeats=reply.no_repeats,
-                                  only_words=reply.only_words, quoted_words=reply.quoted_words):
+@dataclass(frozen=True)
+class Guards:
+    """What decoding keeps a reply from writing, as data; the word lists come from the core
+    (``core.grounding``), and a backend turns them into its own filters where it can
+    (``Capabilities.guards``). The grounding check reads every reply either way.
+
+    ``avoid``: words the reply should not use (the explanation's guard). ``no_repeats``: a
+    content word the reply has written (``repeatable_words``) is not written again (the
+    profile's guard). ``only_words``, when given: every word of three letters or more the reply
+    writes, read as the grounding checker reads words, is one of them (the product profile's
+    vocabulary guard, ``word_guard``). ``quoted_words``, when given: what the reply puts in
+    quotation marks (“nail”) is only these words; empty, it opens no quotation. ``go_on``: where
+    the reply may not end yet (``GoOn``)."""
+
+    avoid: tuple[str, ...] = ()
+    no_repeats: bool = False
+    only_words: frozenset[str] = frozenset()
+    quoted_words: frozenset[str] | None = None
+    go_on: GoOn | None = None
+
+    def __post_init__(self) -> None:  # callers may pass any collection; the request keeps it fixed
+        object.__setattr__(self, "avoid", tuple(self.avoid))
+        object.__setattr__(self, "only_words", frozenset(self.only_words))
+        if self.quoted_words is not None:
+            object.__setattr__(self, "quoted_words", frozenset(self.quoted_words))
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        """The guards this asks for (of ``GUARD_KINDS``)."""
+        asked = {"avoid": bool(self.avoid), "no_repeats": self.no_repeats,
+                 "only_words": bool(self.only_words),
+                 "quoted_words": self.quoted_words is not None, "go_on": self.go_on is not None}
+        return frozenset(kind for kind, on in asked.items() if on)
+
+
+NO_GUARDS = Guards()
+
+
+@dataclass(frozen=True)
+class Request:
+    """One reply to generate (greedy decoding): the chat ``messages``; at most ``max_tokens``;
+    ``prefix``, the start of the reply, already decided (the model continues after it and it is
+    not yielded again); ``stop``, strings the reply ends before; ``json_schema``, a constraint on
+    decoding (llama.cpp turns it into a grammar, so the reply cannot break it); ``guards``, what
+    decoding keeps it from writing. Generation also ends at the end-of-turn token."""
+
+    messages: tuple[Message, ...]
+    max_tokens: int
+    prefix: str = ""
+    stop: tuple[str, ...] = ()
+    json_schema: Mapping | None = None
+    guards: Guards = NO_GUARDS
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "messages", tuple(self.messages))
+        object.__setattr__(self, "stop", tuple(self.stop))
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend does with a request, declared rather than probed: the ``guards`` it
+    applies while decoding (of ``GUARD_KINDS``; the rest it cannot, and says so), and whether it
+    decodes several requests ``together`` (one batch per step) or one after another."""
+
+    guards: frozenset[str] = frozenset()
+    together: bool = False
+
+
+class ChatModel(Protocol):
+    """Anything that can generate chat replies."""
+
+    name: str
+    capabilities: Capabilities
+
+    def generate(self, requests: Sequence[Request]) -> Iterator[tuple[int, str | None]]:
+        """Each request's reply as ``(index, piece)``, and ``(index, None)`` once that reply is
+        finished: decoded together where the backend can (a turn's explanation lines as parallel
+        sequences of one llama.cpp batch), else one after another. Either way a reply's pieces
+        come in order, and a reply reads the same as it would alone."""
+        ...
+
+    def option_scores(self, messages: Sequence[Message], prefix: str,
+                      options: Sequence[str]) -> list[float]:
+        """Log-probabilities, normalised over ``options``, of each option's first token as the
+        next token after ``prefix``: one forward pass, no generation (LlamaRec's verbalizer)."""
+        ...
+
+    def warm_up(self) -> None:
+        """Build now what a first request would otherwise wait for (nothing, for some)."""
+        ...
+
+
+def stream(model: ChatModel, request: Request) -> Iterator[str]:
+    """One request's reply, piece by piece."""
+    for _, piece in model.generate([request]):
+        if piece:
+            yield piece
+
+
+def complete(model: ChatModel, request: Request) -> str:
+    """One request's whole reply."""
+    return "".join(stream(model, request))
+
+
+def one_after_another(stream_one: Callable[[Request], Iterator[str]],
+                      requests: Sequence[Request]) -> Iterator[tuple[int, str | None]]:
+    """``ChatModel.generate`` for a backend that decodes one request at a time."""
+    for index, request in enumerate(requests):
+        for piece in stream_one(request):
             yield index, piece
         yield index, None
+
+
+def unapplied(capabilities: Capabilities, requests: Sequence[Request]) -> frozenset[str]:
+    """The guards ``requests`` ask for that a backend with ``capabilities`` cannot apply."""
+    asked = frozenset().union(*(r.guards.kinds for r in requests))
+    return asked - capabilities.guards
 
 
 def compact_grammar(schema: dict) -> str | None:

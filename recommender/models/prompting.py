@@ -11,9 +11,9 @@ evaluates only the new tokens.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
-from recommender.models.chat import ChatModel, Message, Reply, stream_replies
+from recommender.models.chat import NO_GUARDS, ChatModel, Guards, Message, Request, stream
 
 __all__ = ["GuardedModel", "PromptConversation", "describe_failure"]
 
@@ -41,23 +41,16 @@ class GuardedModel:
     def failed(self) -> bool:
         return self.failure is not None
 
-    def stream(self, messages: Sequence[Message], max_tokens: int, step: str,
-               json_schema: dict | None = None, prefix: str = "",
-               stop: Sequence[str] = (), avoid: Sequence[str] = (),
-               no_repeats: bool = False, only_words: Collection[str] = (),
-               quoted_words: Collection[str] | None = None) -> Iterator[str]:
-        """The model's reply piece by piece; nothing once the model has failed. A failure
-        ends the reply where it happened: check ``failed`` before using what came."""
-        yield from self._guarded(step, lambda: self.model.stream(
-            messages, max_tokens, json_schema=json_schema, prefix=prefix, stop=stop,
-            avoid=avoid, no_repeats=no_repeats, only_words=only_words,
-            quoted_words=quoted_words))
+    def generate(self, step: str,
+                 requests: Sequence[Request]) -> Iterator[tuple[int, str | None]]:
+        """The model's replies as ``(index, piece)`` (``ChatModel.generate``); nothing once the
+        model has failed. A failure ends the replies where it happened: check ``failed``
+        before using what came."""
+        yield from self._guarded(step, lambda: self.model.generate(requests))
 
-    def stream_many(self, messages: Sequence[Message], max_tokens: int, step: str,
-                    replies: Sequence[Reply]) -> Iterator[tuple[int, str | None]]:
-        """Several replies to the same messages (``stream_replies``), guarded as ``stream``."""
-        yield from self._guarded(step, lambda: stream_replies(self.model, messages, max_tokens,
-                                                              replies))
+    def stream(self, step: str, request: Request) -> Iterator[str]:
+        """One request's reply piece by piece, guarded as ``generate``."""
+        yield from self._guarded(step, lambda: stream(self.model, request))
 
     def _guarded(self, step: str, call: Callable[[], Iterator]) -> Iterator:
         """What ``call()`` yields, unless the model has failed; a failure is recorded here."""
@@ -77,24 +70,25 @@ class PromptConversation:
         self.model = model
         self.messages: list[Message] = [{"role": "system", "content": system}]
 
-    def ask(self, step: str, request: str, max_tokens: int, json_schema: dict | None = None,
-            prefix: str = "", stop: Sequence[str] = (), avoid: Sequence[str] = (),
-            no_repeats: bool = False, only_words: Collection[str] = (),
-            quoted_words: Collection[str] | None = None) -> Iterator[str]:
-        """Stream the reply to ``request`` (a rendered template) after the conversation so far;
-        the conversation itself is not changed (see ``extend``)."""
-        messages = [*self.messages, {"role": "user", "content": request}]
-        yield from self.model.stream(messages, max_tokens, step, json_schema=json_schema,
-                                     prefix=prefix, stop=stop, avoid=avoid,
-                                     no_repeats=no_repeats, only_words=only_words,
-                                     quoted_words=quoted_words)
+    def request(self, text: str, max_tokens: int, prefix: str = "", stop: Sequence[str] = (),
+                json_schema: dict | None = None, guards: Guards = NO_GUARDS) -> Request:
+        """The request for a reply to ``text`` (a rendered template) after the conversation so
+        far; the conversation itself is not changed (see ``extend``)."""
+        return Request((*self.messages, {"role": "user", "content": text}), max_tokens,
+                       prefix=prefix, stop=tuple(stop), json_schema=json_schema, guards=guards)
 
-    def ask_many(self, step: str, request: str, max_tokens: int,
-                 replies: Sequence[Reply]) -> Iterator[tuple[int, str | None]]:
-        """Stream several replies to ``request`` after the conversation so far, decoded
-        together where the model can: ``(index, piece)``."""
-        messages = [*self.messages, {"role": "user", "content": request}]
-        yield from self.model.stream_many(messages, max_tokens, step, replies)
+    def ask(self, step: str, text: str, max_tokens: int, prefix: str = "",
+            stop: Sequence[str] = (), json_schema: dict | None = None,
+            guards: Guards = NO_GUARDS) -> Iterator[str]:
+        """Stream the reply to ``text`` after the conversation so far (``request``)."""
+        yield from self.model.stream(step, self.request(text, max_tokens, prefix, stop,
+                                                        json_schema, guards))
+
+    def ask_many(self, step: str,
+                 requests: Sequence[Request]) -> Iterator[tuple[int, str | None]]:
+        """Stream several replies (each from ``request``), decoded together where the model
+        can: ``(index, piece)``, and ``(index, None)`` when a reply is finished."""
+        yield from self.model.generate(step, requests)
 
     def extend(self, request: str, reply: str) -> None:
         """Keep a step's request and the reply it got, for the steps after it."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -27,11 +27,15 @@ import httpx
 from recommender.errors import ModelServerError
 from recommender.models.chat import (
     CHATML,
+    Capabilities,
     Message,
     ModelTimeoutError,
+    Request,
     chat_formatter,
     compact_grammar,
     neutralized,
+    one_after_another,
+    unapplied,
 )
 from recommender.settings import LLM_SERVER_CONSTRAINTS as CONSTRAINTS
 
@@ -47,6 +51,12 @@ class ServerChatModel:
     """Chat replies from an OpenAI-compatible server's ``/completions`` endpoint. Calls are
     not serialised here: the server schedules them (llama.cpp over its slots, vLLM in
     batches)."""
+
+    capabilities = Capabilities()
+    """No decoding guard: a server tokenizes on its side (an OpenAI-style ``logit_bias`` needs
+    its token ids), and the other guards read the reply as it grows, which a server does not
+    let a client do. Each kind asked for is said once, in the log; the grounding check reads
+    every reply either way. Requests go one after another; the server schedules them."""
 
     def __init__(self, url: str, model: str = "", constraint: str = "grammar",
                  template: Path | None = None, timeout_s: float = 60.0,
@@ -67,6 +77,7 @@ class ServerChatModel:
         self.name = f"{self._model} at {self.url}"
         template_text, self._end_of_turn, bos = self._chat_template(template)
         self._formatter = chat_formatter(template_text, self._end_of_turn, bos)
+        self._said: set[str] = set()  # the guards it has said it cannot apply
 
     # -- start-up checks ------------------------------------------------------------------------
 
@@ -129,15 +140,19 @@ class ServerChatModel:
         """The text the server continues: the messages in the chat template, then ``prefix``."""
         return self._formatter(messages=neutralized(messages)).prompt + prefix
 
-    def stream(self, messages: Sequence[Message], max_tokens: int,
-               json_schema: dict | None = None, prefix: str = "",
-               stop: Sequence[str] = (), avoid: Sequence[str] = (),
-               no_repeats: bool = False, only_words: Collection[str] = (),
-               quoted_words: Collection[str] | None = None) -> Iterator[str]:
-        # ``avoid`` is not sent: a server tokenizes on its side, and an OpenAI-style logit_bias
-        # needs its token ids; ``no_repeats``, ``only_words`` and ``quoted_words`` need a guard
-        # that reads the reply as it grows.
-        # The grounding check reads the reply either way.
+    def generate(self, requests: Sequence[Request]) -> Iterator[tuple[int, str | None]]:
+        for kind in sorted(unapplied(self.capabilities, requests) - self._said):
+            self._said.add(kind)
+            log.warning("The LLM server cannot apply the %r decoding guard; replies are "
+                        "checked for grounding after they are written.", kind)
+        yield from one_after_another(self._stream, requests)
+
+    def warm_up(self) -> None:
+        """Nothing to build: the server has its model loaded."""
+
+    def _stream(self, request: Request) -> Iterator[str]:
+        messages, prefix, stop = request.messages, request.prefix, request.stop
+        max_tokens, json_schema = request.max_tokens, request.json_schema
         body: dict = {"model": self._model, "prompt": self.prompt(messages, prefix),
                       "max_tokens": max_tokens, "temperature": 0.0, "stream": True,
                       "stop": [*stop, *([self._end_of_turn] if self._end_of_turn else [])]}
@@ -172,13 +187,13 @@ class ServerChatModel:
             "OpenAI-compatible servers do not report reliably; run it with a local GGUF "
             "(unset RECOMMENDER_LLM_SERVER_URL).")
 
-    def _constraint(self, schema: dict) -> dict:
+    def _constraint(self, schema) -> dict:
         if self.constraint == "grammar":
             from llama_cpp.llama_grammar import json_schema_to_gbnf
 
-            return {"grammar": compact_grammar(schema) or json_schema_to_gbnf(json.dumps(schema))}
+            return {"grammar": compact_grammar(schema) or json_schema_to_gbnf(json.dumps(dict(schema)))}
         if self.constraint == "json_schema":
-            return {"guided_json": schema, "structured_outputs": {"json": schema}}
+            return {"guided_json": dict(schema), "structured_outputs": {"json": dict(schema)}}
         return {}
 
 

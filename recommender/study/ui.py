@@ -13,6 +13,7 @@ import logging
 import os
 import secrets
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import gradio as gr
@@ -239,8 +240,6 @@ def _api(runner: StudyRunner) -> None:
 
 def load_study_app(settings) -> "gr.Blocks":
     """The user study named by the settings, over a recommender of its catalog only."""
-    from dataclasses import replace
-
     from recommender.loading import load_recommender
     from recommender.study import EventLog, StudyRunner, load_study
 

@@ -7,7 +7,6 @@ session's data.
 from __future__ import annotations
 
 import argparse
-import copy
 import logging
 import threading
 import time
@@ -107,26 +106,27 @@ class ChatSession:
         history = [*history, {"role": "user", "content": shown_message(message or "")}]
         base = len(history)
         history.append({"role": "assistant", "content": "…"})
-        saved = copy.deepcopy(self.state)
         try:
             self.engine.domain(domain)  # an unknown catalog is refused before anything changes
-            self.state.count, self.state.diversity = int(count), float(diversity)
+            state = replace(self.state, count=int(count), diversity=float(diversity))
             yield history
-            yield from self._stream(message, domain, history, base)
+            yield from self._stream(state, message, domain, history, base)
         except RecommenderError as exc:
-            self.state = saved
             yield [*history[:base], {"role": "assistant", "content": escape(str(exc))}]
         except Exception:  # never show a stack trace; the log has it
             log.exception("turn failed")
-            self.state = saved
             yield [*history[:base], {"role": "assistant", "content": FAILED}]
 
-    def _stream(self, message: str | None, domain: str, history: ChatHistory,
-                base: int) -> Iterator[ChatHistory]:
+    def _stream(self, state: ConversationState, message: str | None, domain: str,
+                history: ChatHistory, base: int) -> Iterator[ChatHistory]:
+        """The turn's chat as it grows; the session takes the turn's new state once answered
+        (a turn that fails midway leaves the state as it was)."""
         engine = self.engine
         view = TurnView(engine.domain(domain).catalog)
         last = 0.0
-        for event in converse(engine, self.state, message, domain=domain):
+        for event in converse(engine, state, message, domain=domain):
+            if isinstance(event, Answered):
+                self.state = event.result.state
             view.apply(event)
             now = time.monotonic()
             if now - last >= STREAM_INTERVAL_S or isinstance(event, Answered):

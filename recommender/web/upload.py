@@ -21,9 +21,7 @@ import pandas as pd
 from langchain_core.embeddings import Embeddings
 
 from recommender.catalog import Catalog, Item
-from recommender.core.domain import Domain
-from recommender.core.grounding import GroundingChecker
-from recommender.core.linking import TitleLinker
+from recommender.core.domain import Domain, wire_domain
 from recommender.core.retrieval import ContentRetriever
 from recommender.errors import InputError
 from recommender.vectors.index import ItemIndex
@@ -96,9 +94,7 @@ def build_domain(catalog: Catalog, client, embedder: Embeddings, embedder_name: 
     """Index the catalog (with a progress bar) and wire it like a shipped one, content only."""
     index = ItemIndex(client, catalog, embedder, embedder_name)
     index.rebuild(progress=progress)
-    linker = TitleLinker(catalog)
-    return Domain(catalog, linker, index, GroundingChecker(catalog, linker),
-                  ContentRetriever(index, profile_weight), llm_weight=0.0)
+    return wire_domain(catalog, index, ContentRetriever(index, profile_weight), llm_weight=0.0)
 
 
 def drop_domain(domain: Domain) -> None:

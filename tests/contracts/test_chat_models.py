@@ -10,7 +10,7 @@ import json
 import pytest
 
 from recommender.core.selection import selection_schema
-from recommender.models.chat import ChatModel
+from recommender.models.chat import ChatModel, Request, complete, stream
 
 from ..fakes import ScriptedModel, pick_reversed
 
@@ -43,22 +43,22 @@ def chat_model(request) -> ChatModel:
 
 
 def test_a_reply_streams_as_pieces_of_text(chat_model):
-    pieces = list(chat_model.stream(MESSAGES, 12))
+    pieces = list(stream(chat_model, Request(MESSAGES, 12)))
     assert pieces and all(isinstance(p, str) for p in pieces)
     assert "".join(pieces).strip()
 
 
 def test_a_reply_ends_before_its_stop_string(chat_model):
-    reply = "".join(chat_model.stream(MESSAGES, 40, stop=("\n",)))
+    reply = complete(chat_model, Request(MESSAGES, 40, stop=("\n",)))
     assert "\n" not in reply
 
 
 def test_a_schema_constrains_the_reply_to_the_candidates(chat_model):
-    reply = "".join(chat_model.stream(MESSAGES, 24, json_schema=selection_schema(5, 2)))
+    reply = complete(chat_model, Request(MESSAGES, 24, json_schema=selection_schema(5, 2)))
     picks = json.loads(reply)["picks"]
     assert len(picks) == 2 and all(isinstance(p, int) and 1 <= p <= 5 for p in picks)
 
 
 def test_a_prefix_is_continued_not_repeated(chat_model):
-    reply = "".join(chat_model.stream(MESSAGES, 12, prefix=PREFIX, stop=("\n",)))
+    reply = complete(chat_model, Request(MESSAGES, 12, prefix=PREFIX, stop=("\n",)))
     assert reply.strip() and not reply.lstrip().startswith(PREFIX)

@@ -15,6 +15,7 @@ from dataclasses import replace
 from recommender.conversation.reading.patterns import DISLIKE
 from recommender.conversation.reading.request import Request
 from recommender.conversation.reading.rules import genre_words, parse_rules
+from recommender.vocabulary import REQUEST_YEAR
 
 __all__ = ["request_schema", "merge_model_reply", "parse_with_model"]
 
@@ -108,7 +109,7 @@ def parse_with_model(message: str, genres: Sequence[str], latest_year: int | Non
 
 def _could_constrain(message: str, genres: Sequence[str]) -> bool:
     lowered = message.lower()
-    if re.search(r"\b(?:19|20)\d\d\b|\d0'?s\b", lowered) or DISLIKE.search(lowered):
+    if re.search(rf"\b{REQUEST_YEAR}\b|\d0'?s\b", lowered) or DISLIKE.search(lowered):
         return True
     return any(re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", lowered)
                for names in genre_words(genres).values() for w in names)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from recommender.vocabulary import DECADE_PATTERN, REQUEST_FILLER
+from recommender.vocabulary import DECADE_PATTERN, REQUEST_FILLER, REQUEST_YEAR
 
 ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
              "4th": 4, "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7,
@@ -51,13 +51,13 @@ ANY_GENRE = re.compile(r"\b(?:any|all)\s+genres?\b|\b(?:forget|drop|lift|remove|
 
 DECADE = re.compile(rf"\b(?:the\s+)?(?:'|’)?{DECADE_PATTERN}", re.I)
 AFTER = re.compile(r"\b(?P<cue>after|newer\s+than|later\s+than|post|since|from)\s+"
-                    r"(?P<year>(?:19|20)\d\d)(?P<on>\s+(?:on|onwards?|and\s+later|or\s+later))?\b",
+                    rf"(?P<year>{REQUEST_YEAR})(?P<on>\s+(?:on|onwards?|and\s+later|or\s+later))?\b",
                     re.I)
 BEFORE = re.compile(r"\b(?P<cue>before|older\s+than|earlier\s+than|pre|until|up\s+to)\s+"
-                     r"(?P<year>(?:19|20)\d\d)\b", re.I)
-RANGE = re.compile(r"\b(?:between|from)\s+(?P<a>(?:19|20)\d\d)\s*(?:and|to|-|–|until)\s*"
-                    r"(?P<b>(?:19|20)\d\d)\b", re.I)
-IN_YEAR = re.compile(r"\b(?:in|from|of)\s+(?P<year>(?:19|20)\d\d)\b", re.I)
+                     rf"(?P<year>{REQUEST_YEAR})\b", re.I)
+RANGE = re.compile(rf"\b(?:between|from)\s+(?P<a>{REQUEST_YEAR})\s*(?:and|to|-|–|until)\s*"
+                    rf"(?P<b>{REQUEST_YEAR})\b", re.I)
+IN_YEAR = re.compile(rf"\b(?:in|from|of)\s+(?P<year>{REQUEST_YEAR})\b", re.I)
 RECENT = re.compile(r"\b(?:recent|newer|new\s+releases|latest)\b", re.I)
 
 

@@ -23,7 +23,8 @@ from functools import cached_property
 
 import re
 
-from recommender.vocabulary import PRODUCT_TYPES, normalize
+from recommender.vocabulary.products import PRODUCT_TYPES
+from recommender.vocabulary.words import normalize
 
 __all__ = ["FactKind", "Fact", "SPECIFIC_KINDS", "BROAD_KINDS", "SET_APART_KINDS",
            "ALWAYS_SPECIFIC_KINDS", "DISTINCTIVE_SHARE", "DISTINCTIVE_FLOOR", "RECORD_KEYWORDS", "UNSAID_TAGS", "PLAIN_WORDS", "LANGUAGES",

@@ -49,6 +49,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from recommender.models.llama_cpp.context import BatchToken, LlamaContext
+
 __all__ = ["BatchDecoder", "Decoding", "PAD_SEQUENCE", "MAX_SEQUENCES", "MAX_BATCH",
            "MAX_REPLIES"]
 
@@ -109,15 +111,10 @@ class BatchDecoder:
     call's replies go to the worker thread, which batches them with every other call's."""
 
     def __init__(self, llama) -> None:
-        import llama_cpp.llama_cpp as low
-
-        self._low, self._llama = low, llama
-        self._ctx = llama._ctx.ctx
-        self._memory = low.llama_get_memory(self._ctx)
-        self._vocab = llama._model.vocab
-        self._n_vocab = llama.n_vocab()
-        self._cells = llama.n_ctx()
-        self._batch = low.llama_batch_init(MAX_BATCH + 1, 0, 1)  # + the pad
+        self._llama = llama
+        self.context = LlamaContext(llama, MAX_BATCH + 1)  # + the pad
+        """The low-level calls it decodes with (and the speed probe reads)."""
+        self._cells = self.context.cells
         self._changed = threading.Condition()
         self._waiting: deque[_Call] = deque()
         self._active: list[_Call] = []
@@ -265,7 +262,7 @@ class BatchDecoder:
         for decoding in call.decodings:
             decoding.sequence = self._sequence()
         if source is not None:
-            self._low.llama_memory_seq_cp(self._memory, source.prefix, call.prefix, 0, reused)
+            self.context.copy_sequence(source.prefix, call.prefix, 0, reused)
         call.prefix_evaluated = reused
         self._prefixes.append(call)
         self._active.append(call)
@@ -279,13 +276,12 @@ class BatchDecoder:
     def _copy_when_ready(self, call: _Call) -> None:
         if not call.copied and call.prefix_evaluated == len(call.shared):
             for decoding in call.decodings:
-                self._low.llama_memory_seq_cp(self._memory, call.prefix, decoding.sequence,
-                                              -1, -1)
+                self.context.copy_sequence(call.prefix, decoding.sequence, -1, -1)
                 decoding.evaluated = len(call.shared)
             call.copied = True
 
     def _new_epoch(self) -> None:
-        self._low.llama_memory_clear(self._memory, True)
+        self.context.clear()
         self._prefixes.clear()
         self._used, self._next_sequence = 0, 0
 
@@ -378,7 +374,7 @@ class BatchDecoder:
 
     def _advance(self, decoding: Decoding, token: int) -> str:
         """Take ``token`` into the reply; the text that is now final."""
-        if self._low.llama_vocab_is_eog(self._vocab, token):
+        if self.context.is_end(token):
             decoding.done = True
         else:
             decoding.tokens.append(token)
@@ -399,22 +395,16 @@ class BatchDecoder:
     def _decode(self, entries: Sequence[tuple[int, int, int, bool]]) -> list[np.ndarray]:
         """One ``llama_decode`` of ``(token, position, sequence, wants logits)`` entries, padded to
         two; the logits of those that want them, in order."""
-        low, batch = self._low, self._batch
-        padded = [*entries, (entries[0][0], 0, PAD_SEQUENCE, False)] if len(entries) == 1 \
-            else entries
-        batch.n_tokens = len(padded)
-        for i, (token, position, seq, wants) in enumerate(padded):
-            batch.token[i], batch.pos[i], batch.logits[i] = token, position, wants
-            batch.n_seq_id[i], batch.seq_id[i][0] = 1, seq
-        status = low.llama_decode(self._ctx, batch)
-        if len(padded) > len(entries):
-            low.llama_memory_seq_rm(self._memory, PAD_SEQUENCE, -1, -1)
+        tokens = [BatchToken(*entry) for entry in entries]
+        if len(tokens) == 1:
+            tokens.append(BatchToken(tokens[0].token, 0, PAD_SEQUENCE, False))
+        status = self.context.decode(tokens)
+        if len(tokens) > len(entries):
+            self.context.drop_sequence(PAD_SEQUENCE)
         if status != 0:
             raise RuntimeError(f"llama_decode returned {status} (the context is full: raise "
                                "RECOMMENDER_CONTEXT_TOKENS)")
-        return [np.ctypeslib.as_array(low.llama_get_logits_ith(self._ctx, i),
-                                      shape=(self._n_vocab,)).copy()
-                for i, entry in enumerate(entries) if entry[3]]
+        return [self.context.logits(i) for i, entry in enumerate(entries) if entry[3]]
 
 
 def _common_prefix(prompts: Sequence[Sequence[int]]) -> list[int]:
