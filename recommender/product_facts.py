@@ -43,7 +43,9 @@ _NOT_LINE = _TYPE_WORDS | PACKAGING_WORDS | STOPWORDS | frozenset(_ATTRIBUTE_KEY
 _BREAKS = re.compile(r",| - | – |\(|;|\|")
 _READABLE_WORDS = 7
 _TYPE_PHRASES = sorted({tuple(normalize(p).split()) for phrases in PRODUCT_TYPES.values()
-                        for p in phrases}, key=len, reverse=True)
+                        for p in phrases}, key=lambda phrase: (-len(phrase), phrase))
+"""Every product-type phrase as words, longest first (then alphabetical, so that the order does
+not depend on the process's string hashing)."""
 
 
 @dataclass(frozen=True)
@@ -200,12 +202,18 @@ def _singular(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
+_TYPE_PHRASES_BY_FIRST: dict[str, list[tuple[str, ...]]] = {}
+for _phrase in _TYPE_PHRASES:  # each phrase's words made singular, as the title's keys are
+    _singular_phrase = tuple(_singular(w) for w in _phrase)
+    _TYPE_PHRASES_BY_FIRST.setdefault(_singular_phrase[0], []).append(_singular_phrase)
+
+
 def _first_type_phrase(keys: Sequence[str], after: int) -> tuple[int, int] | None:
     """Where the first product-type phrase starts and ends among the words ``keys`` (from
     ``after`` on), the longest at a place."""
     for start in range(max(after, 1), len(keys)):
-        for phrase in _TYPE_PHRASES:
-            if tuple(keys[start:start + len(phrase)]) == tuple(_singular(w) for w in phrase):
+        for phrase in _TYPE_PHRASES_BY_FIRST.get(keys[start], ()):
+            if tuple(keys[start:start + len(phrase)]) == phrase:
                 return start, start + len(phrase)
     return None
 

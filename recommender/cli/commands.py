@@ -81,17 +81,28 @@ def index(args: argparse.Namespace, settings: Settings) -> int:
     from recommender.catalog import load_catalog
     from recommender.vectors.embeddings import EMBEDDER_NAME, load_embedder
     from recommender.vectors.index import ItemIndex
+    from recommender.vectors.shipped import ShippedVectors, shipped_path
     from recommender.vectors.store import open_client
 
     embedder = load_embedder(settings.threads)
     client = open_client(settings.index_dir, settings.chroma_url)
     for domain in settings.domains:
-        index = ItemIndex(client, load_catalog(domain, settings.data_dir), embedder, EMBEDDER_NAME)
+        catalog = load_catalog(domain, settings.data_dir)
+        shipped = None if args.rebuild else ShippedVectors.for_catalog(catalog)
+        index = ItemIndex(client, catalog, embedder, EMBEDDER_NAME, shipped=shipped)
         if args.rebuild:
             index.rebuild()
-            print(f"{domain}: rebuilt")
+            print(f"{domain}: rebuilt, every item embedded")
+        elif index.ensure():
+            print(f"{domain}: built ({len(catalog) - index.embedded:,} items from shipped "
+                  f"vectors, {index.embedded:,} embedded)")
         else:
-            print(f"{domain}: {'built' if index.ensure() else 'current'}")
+            print(f"{domain}: current")
+        if args.ship:
+            path = shipped_path(domain)
+            ShippedVectors.of(catalog.items, index.vectors([i.item_id for i in catalog.items]),
+                              EMBEDDER_NAME).save(path)
+            print(f"{domain}: wrote {path} ({path.stat().st_size / 2**20:.1f} MiB)")
     return 0
 
 

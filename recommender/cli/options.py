@@ -37,7 +37,11 @@ def _add_recommend(sub) -> None:
 
 def _add_index(sub) -> None:
     idx = sub.add_parser("index", help="build (or check) the vector indexes")
-    idx.add_argument("--rebuild", action="store_true", help="rebuild even when current")
+    idx.add_argument("--rebuild", action="store_true",
+                     help="rebuild even when current, embedding every item (no shipped vectors)")
+    idx.add_argument("--ship", action="store_true",
+                     help="then write each catalog's vectors to assets/vectors/, to be shipped "
+                          "with the code and loaded at a first start instead of embedding")
     idx.set_defaults(run=commands.index)
 
 

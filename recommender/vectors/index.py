@@ -2,7 +2,8 @@
 
 The collection is versioned (``store.VersionedCollection``) by the catalog's fingerprint and the
 embedder's name; when either differs from what is asked for, it is rebuilt (with a progress
-bar), through chromadb's own API, which takes batches of precomputed vectors.
+bar), through chromadb's own API, which takes batches of precomputed vectors: those shipped with
+the code where an item's text is as shipped (``shipped``), the embedder's for the rest.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
 from recommender.catalog import Catalog, Item
+from recommender.vectors.shipped import ShippedVectors
 from recommender.vectors.store import Batch, VersionedCollection
 
 __all__ = ["ItemIndex", "ScoredItem", "item_metadata"]
@@ -37,10 +39,15 @@ class ScoredItem:
 class ItemIndex:
     """Item vectors of one catalog in a Chroma collection."""
 
-    def __init__(self, client, catalog: Catalog, embedder: Embeddings, embedder_name: str) -> None:
+    def __init__(self, client, catalog: Catalog, embedder: Embeddings, embedder_name: str,
+                 shipped: ShippedVectors | None = None) -> None:
         self.catalog = catalog
         self.embedder = embedder
         self.embedder_name = embedder_name
+        self.shipped = shipped
+        """Vectors shipped with the code: a build takes those that fit instead of embedding."""
+        self.embedded = 0
+        """Items the last build embedded (the rest came from ``shipped``)."""
         self._client = client
         self._name = f"items-{catalog.domain}"
         self._versioned = VersionedCollection(
@@ -81,14 +88,25 @@ class ItemIndex:
         self._collection = self._versioned.rebuild(self._batches(),
                                                    on_batch=lambda b: bar.update(len(b.ids)))
         bar.close()
+        log.info("built %s: %d items from shipped vectors, %d embedded", self._name,
+                 len(self.catalog) - self.embedded, self.embedded)
         self._store = self._open()
 
     def _batches(self) -> Iterator[Batch]:
         items = self.catalog.items
+        self.embedded = 0
         for start in range(0, len(items), _BATCH):
             batch = items[start : start + _BATCH]
             texts = [item.document() for item in batch]
-            yield Batch([item.item_id for item in batch], self.embedder.embed_documents(texts),
+            known = self.shipped.matching(batch, self.embedder_name) if self.shipped else {}
+            missing = [n for n, item in enumerate(batch) if item.item_id not in known]
+            embedded = iter(self.embedder.embed_documents([texts[n] for n in missing])
+                            if missing else [])
+            self.embedded += len(missing)
+            vectors = [known[item.item_id] if item.item_id in known else next(embedded)
+                       for item in batch]
+            yield Batch([item.item_id for item in batch],
+                        np.asarray(vectors, dtype=np.float32),
                         [item_metadata(i) for i in batch], texts)
 
     def drop(self) -> None:
