@@ -518,6 +518,12 @@ def benchmark(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: --load {args.load!r} / --app-load {args.app_load!r}: give numbers of "
               "turns, e.g. 1,10,30", file=sys.stderr)
         return 2
+    if args.browser:
+        from recommender.evaluation.benchmark import browser_turns
+
+        report = browser_turns(settings, args.browser)
+        print(json.dumps(report, indent=2) if args.json else report_text(report))
+        return 0
     if visitors:
         from recommender.catalog import load_catalog
         from recommender.evaluation.app_load import app_load

@@ -223,6 +223,10 @@ def _add_benchmark(sub) -> None:
                             "fresh visitors at once through its chat (e.g. 1,10,30): seconds "
                             "each waited (p50, p95), errors, and answers holding another "
                             "visitor's films")
+    bench.add_argument("--browser", type=int, default=0, metavar="N",
+                       help="only this: start the app and time N fresh visitors' turns in "
+                            "Chromium (Enter to first text, first pick, settled answer) against "
+                            "the same lists through /recommend")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--reading", action="store_true",
                        help="only measure how chat messages are read (rules, model, merged) "

@@ -5,9 +5,11 @@ Prints numbers; it asserts nothing (these machines are noisy). ``python -m recom
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -24,7 +26,7 @@ from recommender.local_servers import free_port, local_servers, running_process
 from recommender.models.llama_cpp import LlamaCppChatModel
 from recommender.settings import PROJECT_ROOT, Settings
 
-__all__ = ["run_benchmark", "CONVERSATIONS"]
+__all__ = ["run_benchmark", "browser_turns", "CONVERSATIONS"]
 
 CONVERSATIONS: list[tuple[str, str]] = [
     ("movies", "I loved Alien, Blade Runner and The Matrix"),
@@ -238,6 +240,27 @@ def _index_build(settings: Settings) -> dict:
             report[name] = _round(time.perf_counter() - started)
             report[f"{name}_embedded"] = index.embedded
     return report
+
+
+def browser_turns(settings: Settings, count: int) -> dict:
+    """Start the app and time ``count`` fresh visitors' turns in Chromium against the same lists
+    through ``/recommend`` (``scripts/browser_turns.py``): Enter to the first text, the first
+    pick's title and the settled answer; the API turn; their ratio."""
+    lists = [m for d, m in CONVERSATIONS if d == "movies"]
+    messages = [lists[n % len(lists)] for n in range(count)]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    env = {"RECOMMENDER_PORT": str(port), "RECOMMENDER_HOST": "127.0.0.1"}
+    with tempfile.TemporaryDirectory(prefix="benchmark-browser-") as folder, \
+            running_process("the app", [sys.executable, str(PROJECT_ROOT / "app.py")], url,
+                            Path(folder) / "app.log", env=env, limit_s=600):
+        command = [sys.executable, str(PROJECT_ROOT / "scripts" / "browser_turns.py"),
+                   "--url", url, "--json", *(a for m in messages for a in ("--message", m))]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=1800,
+                              env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+    if done.returncode != 0:
+        raise RuntimeError(f"scripts/browser_turns.py failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _quantile(values: list[float], q: float) -> float:
