@@ -23,9 +23,10 @@ _NON_WORD_CHAR = re.compile(r"[^0-9a-z]")
 
 
 def _plain_lower(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    ascii_text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return ascii_text.replace("&", " and ").replace("'", "").lower()
+    if not text.isascii():  # ASCII is its own decomposition, with no accents to drop
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return text.replace("&", " and ").replace("'", "").lower()
 
 
 def normalize(text: str) -> str:
