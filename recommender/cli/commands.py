@@ -338,47 +338,14 @@ def finetune(args: argparse.Namespace, settings: Settings) -> int:
 
 def explanations(args: argparse.Namespace, settings: Settings) -> int:
     from recommender.collaborative.training import dataset_of
-    from recommender.core.pipeline import Recommender
     from recommender.evaluation.explanations import held_out_histories, measure_explanations
-    from recommender.loading import load_recommender
-    from recommender.models.adapters import resolve_adapter
-    from recommender.models.llama_cpp import load_chat_model
 
-    if args.audit:
-        from recommender.evaluation.audit import checker_agreement, read_labels
-
-        try:
-            rows = read_labels(Path(args.audit))
-        except (OSError, ValueError, KeyError) as exc:
-            raise RecommenderError(f"Cannot read the audit labels in {args.audit}: {exc}") from exc
-        print(json.dumps(checker_agreement(rows), indent=2))
-        return 0
-    if args.reading:
-        from recommender.evaluation.audit import READING_FIELDS, read_labels, reading_shares
-
-        try:
-            rows = read_labels(Path(args.reading), labels=READING_FIELDS[-3:], optional=())
-        except (OSError, ValueError, KeyError) as exc:
-            raise RecommenderError(f"Cannot read the labels in {args.reading}: {exc}") from exc
-        print(json.dumps(reading_shares(rows), indent=2))
+    if args.audit or args.reading:
+        print(json.dumps(_labels_report(args), indent=2))
         return 0
     if args.score:
         return _score_report(Path(args.score), settings, args.reading_sample)
-    adapter = resolve_adapter(Path(args.adapter) if args.adapter else
-                              settings.adapter_path or Path("shipped"), settings.model_path)
-    if adapter is None:
-        raise RecommenderError("No adapter to compare with: train one (python -m recommender "
-                               "finetune) or name it with --adapter.")
-    base = load_recommender(replace(settings, adapter_path=Path("none")), progress=not args.json)
-
-    def tuned(path: Path) -> Recommender:
-        model = load_chat_model(settings.model_path, settings.threads, settings.context_tokens,
-                                settings.llm_timeout_s, path)
-        return Recommender(settings, model, base.domains)
-
-    models = {"base": base, "tuned": tuned(adapter)}
-    if args.also_adapter:
-        models["other"] = tuned(resolve_adapter(Path(args.also_adapter), settings.model_path))
+    adapter, models = _compared_models(args, settings)
     report = {"adapter": str(adapter), "part": args.part, "history": list(args.history),
               "other": args.also_adapter}
     for domain in settings.domains:
@@ -401,7 +368,57 @@ def explanations(args: argparse.Namespace, settings: Settings) -> int:
         print(f"wrote {written}", file=sys.stderr)
     if args.json:
         print(json.dumps(report, indent=2))
-        return 0
+    else:
+        _print_explanations(report)
+    return 0
+
+
+def _labels_report(args: argparse.Namespace) -> dict:
+    """``--audit``: the checker against hand labels; ``--reading``: the shares of lines read
+    as informative, true and fluent."""
+    from recommender.evaluation.audit import (
+        READING_FIELDS,
+        checker_agreement,
+        read_labels,
+        reading_shares,
+    )
+
+    path = Path(args.audit or args.reading)
+    try:
+        rows = (read_labels(path) if args.audit else
+                read_labels(path, labels=READING_FIELDS[-3:], optional=()))
+    except (OSError, ValueError, KeyError) as exc:
+        raise RecommenderError(f"Cannot read the labels in {path}: {exc}") from exc
+    return checker_agreement(rows) if args.audit else reading_shares(rows)
+
+
+def _compared_models(args: argparse.Namespace, settings: Settings):
+    """The adapter compared, and the recommenders to compare: the base model, the tuned one
+    and, with ``--also-adapter``, another, sharing one set of domains."""
+    from recommender.core.pipeline import Recommender
+    from recommender.loading import load_recommender
+    from recommender.models.adapters import resolve_adapter
+    from recommender.models.llama_cpp import load_chat_model
+
+    adapter = resolve_adapter(Path(args.adapter) if args.adapter else
+                              settings.adapter_path or Path("shipped"), settings.model_path)
+    if adapter is None:
+        raise RecommenderError("No adapter to compare with: train one (python -m recommender "
+                               "finetune) or name it with --adapter.")
+    base = load_recommender(replace(settings, adapter_path=Path("none")), progress=not args.json)
+
+    def tuned(path: Path) -> Recommender:
+        model = load_chat_model(settings.model_path, settings.threads, settings.context_tokens,
+                                settings.llm_timeout_s, path)
+        return Recommender(settings, model, base.domains)
+
+    models = {"base": base, "tuned": tuned(adapter)}
+    if args.also_adapter:
+        models["other"] = tuned(resolve_adapter(Path(args.also_adapter), settings.model_path))
+    return adapter, models
+
+
+def _print_explanations(report: dict) -> None:
     for domain, rows in report.items():
         if not isinstance(rows, dict):  # the report's own settings: adapter, part, history
             continue
@@ -414,7 +431,6 @@ def explanations(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"    replaced {count}: {reason}")
             for example in row["examples"][:5]:
                 print(f"    {example['pick']}: {example['explanation']}")
-    return 0
 
 
 def _quality_text(measured: dict) -> str:

@@ -43,65 +43,69 @@ def _models_words(text: str, pick: Item, anchor: Item) -> str:
 
 def measure_explanations(recommenders: dict, domain: str, histories: Sequence[Sequence[str]],
                          samples: int = 10) -> dict:
-    """``recommenders``: name → a Recommender (same domains, different models)."""
-    out = {}
-    for name, recommender in recommenders.items():
-        res = recommender.domain(domain)
-        catalog, checker = res.catalog, res.checker
-        shown, kept, sharing, comparing, seconds, model_text, examples = 0, 0, 0, 0, [], [], []
-        lines, replaced, profiles, profile_lines = [], Counter(), Counter(), []
-        openings: Counter[str] = Counter()
-        alone = 0  # kept lines about a pick that shares nothing with the history
-        for history in histories:
-            started = time.perf_counter()
-            result = recommender.recommend(domain, history_ids=list(history))
-            seconds.append(time.perf_counter() - started)
-            labels = [catalog.get(i).label for i in history]
-            ids = list(history)
-            profiles[result.profile_replaced_because or str(result.profile_source)] += 1
-            profile_lines.append({"history": labels,
-                                  "model_text": result.profile_model_text,
-                                  "shown": result.profile,
-                                  "replaced_because": result.profile_replaced_because})
-            for rec in result.recommendations:
-                shown += 1
-                lines.append({"history": labels, "history_ids": ids, "pick_id": rec.item_id,
-                              "anchor_id": rec.anchor_id,
-                              "pick": rec.title, "anchor": catalog.get(rec.anchor_id).label,
-                              "model_text": rec.model_text, "shown": rec.explanation,
-                              "replaced_because": rec.replaced_because,
-                              "unsupported_claims": list(rec.unsupported_claims)})
-                if rec.source != ExplanationSource.LLM:
-                    replaced[rec.replaced_because] += 1
-                    continue
-                kept += 1
-                pick, anchor = catalog.get(rec.item_id), catalog.get(rec.anchor_id)
-                said = _models_words(rec.explanation, pick, anchor)
-                if shares_any(pick, shared_with(pick, anchor)):  # else there is none to name
-                    comparing += 1
-                    sharing += checker.names_a_shared_fact(said, pick, anchor)
-                else:
-                    alone += 1
-                model_text.append(rec.explanation)
-                openings[" ".join(said.split()[:3])] += 1
-                if len(examples) < samples:
-                    examples.append({"history": labels,
-                                     "pick": pick.label, "explanation": rec.explanation})
-        out[name] = {"turns": len(histories), "shown": shown,
-                     "kept_from_model": round(kept / shown, 3) if shown else 0.0,
-                     "kept_naming_a_shared_fact": round(sharing / comparing, 3)
-                     if comparing else 0.0,
-                     "kept_sharing_nothing": alone,
-                     "distinct_2": distinct_2(model_text),
-                     "profiles_from_model": round(profiles[str(ExplanationSource.LLM)]
-                                                  / len(histories), 3) if histories else 0.0,
-                     "profiles": dict(profiles.most_common()), "profile_lines": profile_lines,
-                     "openings": openings.most_common(10),
-                     "seconds_per_turn": round(sum(seconds) / len(seconds), 2) if seconds else 0,
-                     "replaced": dict(replaced.most_common()),
-                     "quality": quality(lines, catalog, checker),
-                     "examples": examples, "lines": lines}
-    return out
+    """``recommenders``: name → a Recommender (same domains, different models); per name, its
+    lines over ``histories`` measured (``_measured``)."""
+    return {name: _measured(recommender, domain, histories, samples)
+            for name, recommender in recommenders.items()}
+
+
+def _measured(recommender, domain: str, histories: Sequence[Sequence[str]], samples: int) -> dict:
+    res = recommender.domain(domain)
+    catalog, checker = res.catalog, res.checker
+    shown, kept, sharing, comparing, seconds, model_text, examples = 0, 0, 0, 0, [], [], []
+    lines, replaced, profiles, profile_lines = [], Counter(), Counter(), []
+    openings: Counter[str] = Counter()
+    alone = 0  # kept lines about a pick that shares nothing with the history
+    for history in histories:
+        started = time.perf_counter()
+        result = recommender.recommend(domain, history_ids=list(history))
+        seconds.append(time.perf_counter() - started)
+        labels = [catalog.get(i).label for i in history]
+        profiles[result.profile_replaced_because or str(result.profile_source)] += 1
+        profile_lines.append({"history": labels, "model_text": result.profile_model_text,
+                              "shown": result.profile,
+                              "replaced_because": result.profile_replaced_because})
+        for rec in result.recommendations:
+            shown += 1
+            lines.append(_line(rec, labels, list(history), catalog))
+            if rec.source != ExplanationSource.LLM:
+                replaced[rec.replaced_because] += 1
+                continue
+            kept += 1
+            pick, anchor = catalog.get(rec.item_id), catalog.get(rec.anchor_id)
+            said = _models_words(rec.explanation, pick, anchor)
+            if shares_any(pick, shared_with(pick, anchor)):  # else there is none to name
+                comparing += 1
+                sharing += checker.names_a_shared_fact(said, pick, anchor)
+            else:
+                alone += 1
+            model_text.append(rec.explanation)
+            openings[" ".join(said.split()[:3])] += 1
+            if len(examples) < samples:
+                examples.append({"history": labels, "pick": pick.label,
+                                 "explanation": rec.explanation})
+    return {"turns": len(histories), "shown": shown,
+            "kept_from_model": round(kept / shown, 3) if shown else 0.0,
+            "kept_naming_a_shared_fact": round(sharing / comparing, 3) if comparing else 0.0,
+            "kept_sharing_nothing": alone,
+            "distinct_2": distinct_2(model_text),
+            "profiles_from_model": round(profiles[str(ExplanationSource.LLM)]
+                                         / len(histories), 3) if histories else 0.0,
+            "profiles": dict(profiles.most_common()), "profile_lines": profile_lines,
+            "openings": openings.most_common(10),
+            "seconds_per_turn": round(sum(seconds) / len(seconds), 2) if seconds else 0,
+            "replaced": dict(replaced.most_common()),
+            "quality": quality(lines, catalog, checker),
+            "examples": examples, "lines": lines}
+
+
+def _line(rec, labels: list[str], ids: list[str], catalog) -> dict:
+    """One shown line, as the reports and the reading sample keep it."""
+    return {"history": labels, "history_ids": ids, "pick_id": rec.item_id,
+            "anchor_id": rec.anchor_id, "pick": rec.title,
+            "anchor": catalog.get(rec.anchor_id).label, "model_text": rec.model_text,
+            "shown": rec.explanation, "replaced_because": rec.replaced_because,
+            "unsupported_claims": list(rec.unsupported_claims)}
 
 
 PARTS = ("validation", "test")

@@ -136,8 +136,7 @@ def train_lora(layout: PromptLayout, model, examples: Sequence[ChatExample], con
     and return what was done: steps, seconds, the mean loss of the last steps."""
     import torch
     from peft import LoraConfig as PeftConfig
-    from peft import PeftModel, get_peft_model, set_peft_model_state_dict
-    from safetensors.torch import load_file
+    from peft import PeftModel, get_peft_model
 
     if not examples:
         raise RecommenderError("No training examples: nothing to fine-tune on.")
@@ -146,7 +145,6 @@ def train_lora(layout: PromptLayout, model, examples: Sequence[ChatExample], con
     order = length_grouped([len(ids) for ids, _ in encoded], config.batch_size, config.seed)
     steps = max(1, round(len(encoded) * config.epochs / config.batch_size))
     checkpoint = out / "checkpoint"
-    state_file = checkpoint / "state.json"
     if isinstance(model, PeftModel):
         peft_model = model
     else:
@@ -157,31 +155,15 @@ def train_lora(layout: PromptLayout, model, examples: Sequence[ChatExample], con
                                   lr=config.learning_rate)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min(1.0, (step + 1) / 10) * max(0.0, 1 - step / steps))
-    done, losses = 0, []
-    if state_file.is_file():
-        state = json.loads(state_file.read_text())
-        if state["config"] != asdict(config) or state["examples"] != len(encoded):
-            raise RecommenderError(f"{checkpoint} was made with other settings or data. Delete "
-                                   "it to start again, or run with the settings it was made "
-                                   "with.")
-        set_peft_model_state_dict(peft_model, load_file(checkpoint / "adapter_model.safetensors"))
-        optimizer.load_state_dict(torch.load(checkpoint / "optimizer.pt", weights_only=True))
-        scheduler.load_state_dict(torch.load(checkpoint / "scheduler.pt", weights_only=True))
-        done, losses = state["steps"], state["losses"]
+    done, losses = _resumed(checkpoint, config, len(encoded), peft_model, optimizer, scheduler)
+    if done:
         log.info("resuming at step %d of %d", done, steps)
-    pad = 0  # padded positions are masked and unlabelled
     peft_model.train()
     started = time.perf_counter()
     for step in range(done, steps):
         batch = [encoded[order[(step * config.batch_size + n) % len(order)]]
                  for n in range(config.batch_size)]
-        width = max(len(ids) for ids, _ in batch)
-        ids = torch.tensor([i + [pad] * (width - len(i)) for i, _ in batch], device=device)
-        labels = torch.tensor([lab + [-100] * (width - len(lab)) for _, lab in batch],
-                              device=device)
-        mask = torch.tensor([[1] * len(i) + [0] * (width - len(i)) for i, _ in batch],
-                            device=device)
-        loss = peft_model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        loss = peft_model(**_padded(batch, device)).loss
         loss.backward()
         optimizer.step()
         scheduler.step()
@@ -196,6 +178,43 @@ def train_lora(layout: PromptLayout, model, examples: Sequence[ChatExample], con
     peft_model.save_pretrained(out / "peft")
     return {"steps": steps, "resumed_at": done, "seconds": round(time.perf_counter() - started, 1),
             "final_loss": round(sum(losses[-10:]) / len(losses[-10:]), 4), "model": peft_model}
+
+
+def _resumed(checkpoint: Path, config: LoraConfig, examples: int, peft_model, optimizer,
+             scheduler) -> tuple[int, list[float]]:
+    """The steps done and their losses when ``checkpoint`` holds a run of the same settings
+    and data (its weights, optimizer and schedule loaded); none when it holds nothing."""
+    import torch
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    state_file = checkpoint / "state.json"
+    if not state_file.is_file():
+        return 0, []
+    state = json.loads(state_file.read_text())
+    if state["config"] != asdict(config) or state["examples"] != examples:
+        raise RecommenderError(f"{checkpoint} was made with other settings or data. Delete "
+                               "it to start again, or run with the settings it was made "
+                               "with.")
+    set_peft_model_state_dict(peft_model, load_file(checkpoint / "adapter_model.safetensors"))
+    optimizer.load_state_dict(torch.load(checkpoint / "optimizer.pt", weights_only=True))
+    scheduler.load_state_dict(torch.load(checkpoint / "scheduler.pt", weights_only=True))
+    return state["steps"], state["losses"]
+
+
+def _padded(batch: Sequence[tuple[list[int], list[int]]], device: str) -> dict:
+    """A batch of (ids, labels) as the model's inputs, padded to its longest: padded positions
+    are masked and unlabelled."""
+    import torch
+
+    pad = 0
+    width = max(len(ids) for ids, _ in batch)
+    return {"input_ids": torch.tensor([i + [pad] * (width - len(i)) for i, _ in batch],
+                                      device=device),
+            "labels": torch.tensor([lab + [-100] * (width - len(lab)) for _, lab in batch],
+                                   device=device),
+            "attention_mask": torch.tensor([[1] * len(i) + [0] * (width - len(i))
+                                            for i, _ in batch], device=device)}
 
 
 def _save_checkpoint(model, optimizer, scheduler, folder: Path, state: dict) -> None:
