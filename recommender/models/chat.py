@@ -1,13 +1,12 @@
 """The chat-model interface every backend implements, and what all backends share: the chat
 template layout, the compact selection grammar, and neutralising control-token text.
 
-One small interface, :class:`ChatModel`: ``generate`` the replies to frozen :class:`Request` s
-(chat messages, a token limit, a fixed start, stop strings, a JSON schema, the decoding
-:class:`Guards` as data), a backend declaring what it ``Capabilities`` are instead of being
-probed. The backends are
-``llama_cpp.LlamaCppChatModel`` (in process) and ``server.ServerChatModel`` (an OpenAI-compatible
-server); tests use a scripted fake with the same interface, and ``tests/contracts`` holds all
-three to the same behaviour.
+One small interface, :class:`ChatModel`: ``generate`` the replies to frozen :class:`Request`
+objects (chat messages, a token limit, a fixed start, stop strings, a JSON schema, the decoding
+:class:`Guards` as data); each backend declares its :class:`Capabilities` instead of being
+probed. The backends are ``llama_cpp.LlamaCppChatModel`` (in process) and
+``server.ServerChatModel`` (an OpenAI-compatible server); tests use a scripted fake with the
+same interface, and ``tests/contracts`` holds all three to the same behaviour.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from recommender.core.selection import selection_schema
-from recommender.models.chat import ChatModel, Request, complete, stream
+from recommender.models.chat import GUARD_KINDS, ChatModel, Request, complete, stream
 
 from ..fakes import ScriptedModel, pick_reversed
 
@@ -27,7 +27,7 @@ def _scripted() -> ScriptedModel:
     def reply(call) -> str:
         return pick_reversed(2)(call) if call.json_schema else text
 
-    return ScriptedModel([reply])
+    return ScriptedModel([reply] * 4)
 
 
 @pytest.fixture(params=["scripted", "llama_cpp", "server"])
@@ -62,3 +62,22 @@ def test_a_schema_constrains_the_reply_to_the_candidates(chat_model):
 def test_a_prefix_is_continued_not_repeated(chat_model):
     reply = complete(chat_model, Request(MESSAGES, 12, prefix=PREFIX, stop=("\n",)))
     assert reply.strip() and not reply.lstrip().startswith(PREFIX)
+
+
+def test_several_requests_each_finish_once_with_their_own_text(chat_model):
+    requests = [Request(MESSAGES, 10, prefix=PREFIX, stop=("\n",)), Request(MESSAGES, 6)]
+    texts, finished = ["", ""], []
+    for index, piece in chat_model.generate(requests):
+        assert index in (0, 1) and index not in finished
+        if piece is None:
+            finished.append(index)
+        else:
+            texts[index] += piece
+    assert sorted(finished) == [0, 1] and all(t.strip() for t in texts)
+    assert "\n" not in texts[0]
+    if chat_model.capabilities.together:  # decoded in one batch: as each would read alone
+        assert texts[0] == complete(chat_model, requests[0])
+
+
+def test_a_backend_declares_only_guards_there_are(chat_model):
+    assert chat_model.capabilities.guards <= frozenset(GUARD_KINDS)
