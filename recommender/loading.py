@@ -32,7 +32,7 @@ from recommender.models.chat import ChatModel
 from recommender.models.llama_cpp import load_chat_model
 from recommender.vectors.embeddings import SERVING_TORCH_THREADS, torch_threads
 from recommender.vectors.index import ItemIndex
-from recommender.vectors.shipped import ShippedVectors
+from recommender.vectors.shipped import SHIPPED_DIR
 from recommender.vectors.store import open_client
 
 from .catalog import Catalog, load_catalog
@@ -52,8 +52,7 @@ def load_domains(settings: Settings, embedder: Embeddings, embedder_name: str,
     for name in settings.domains:
         catalog = catalogs[name] if catalogs and name in catalogs else \
             load_catalog(name, settings.data_dir)
-        index = ItemIndex(client, catalog, embedder, embedder_name,
-                          shipped=ShippedVectors.for_catalog(catalog))
+        index = ItemIndex(client, catalog, embedder, embedder_name, shipped_dir=SHIPPED_DIR)
         in_passing_thread(index.ensure, settings.threads, progress=progress)
         domains[name] = wire_domain(catalog, index, *_retriever(settings, client, index, name))
     return domains

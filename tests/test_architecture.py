@@ -159,9 +159,10 @@ def test_the_checks_find_an_upward_import_and_a_circle():
 
 def test_each_import_inside_a_function_is_one_that_says_why():
     _, inner = _graph()
+    modules = _modules()
     unexplained = []
     for module, name, line in inner:
-        path = str(_modules()[module].relative_to(ROOT))
+        path = str(modules[module].relative_to(ROOT))
         top = name.split(".")[0]
         if top == "recommender":
             if path not in LAZY_OWN:

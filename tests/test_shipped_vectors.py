@@ -26,19 +26,19 @@ class CountingEmbedder(WordHashEmbedder):
         return super().embed_documents(texts)
 
 
-def _shipped(catalog: Catalog, tmp_path) -> ShippedVectors:
-    """The catalog's word-hash vectors, written and read back as shipped."""
+def _shipped(catalog: Catalog, tmp_path):
+    """The folder holding the catalog's word-hash vectors, written as shipped."""
     vectors = WordHashEmbedder().embed_documents([i.document() for i in catalog.items])
     path = shipped_path(catalog.domain, tmp_path)
     ShippedVectors.of(catalog.items, np.asarray(vectors), "word-hash").save(path)
-    return ShippedVectors.for_catalog(catalog, tmp_path)
+    return tmp_path
 
 
 def test_a_build_takes_the_shipped_vectors_and_embeds_nothing(tmp_path):
     catalog = tiny_movies()
     embedder = CountingEmbedder()
     index = ItemIndex(open_memory_client(), catalog, embedder, "word-hash",
-                      shipped=_shipped(catalog, tmp_path))
+                      shipped_dir=_shipped(catalog, tmp_path))
     assert index.ensure(progress=False) is True
     assert embedder.texts == [] and index.embedded == 0
     scratch = ItemIndex(open_memory_client(), catalog, WordHashEmbedder(), "word-hash")
@@ -53,12 +53,13 @@ def test_a_build_takes_the_shipped_vectors_and_embeds_nothing(tmp_path):
 
 def test_only_an_edited_or_new_item_is_embedded(tmp_path):
     catalog = tiny_movies()
-    shipped = _shipped(catalog, tmp_path)
+    shipped_dir = _shipped(catalog, tmp_path)
     edited = replace(catalog.items[0], tags=("chestburster",))
     new = replace(catalog.items[1], item_id="99", title="Alien Resurrection")
     changed = Catalog("movies", (edited, *catalog.items[1:], new))
     embedder = CountingEmbedder()
-    index = ItemIndex(open_memory_client(), changed, embedder, "word-hash", shipped=shipped)
+    index = ItemIndex(open_memory_client(), changed, embedder, "word-hash",
+                      shipped_dir=shipped_dir)
     index.ensure(progress=False)
     assert embedder.texts == [edited.document(), new.document()] and index.embedded == 2
     assert np.allclose(index.vectors(["1"])[0], WordHashEmbedder().embed_query(edited.document()))
@@ -68,7 +69,7 @@ def test_another_embedder_embeds_every_item(tmp_path):
     catalog = tiny_movies()
     embedder = CountingEmbedder()
     index = ItemIndex(open_memory_client(), catalog, embedder, "minilm",
-                      shipped=_shipped(catalog, tmp_path))
+                      shipped_dir=_shipped(catalog, tmp_path))
     index.ensure(progress=False)
     assert len(embedder.texts) == len(catalog) and index.embedded == len(catalog)
 

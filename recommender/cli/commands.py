@@ -81,15 +81,15 @@ def index(args: argparse.Namespace, settings: Settings) -> int:
     from recommender.catalog import load_catalog
     from recommender.vectors.embeddings import EMBEDDER_NAME, load_embedder
     from recommender.vectors.index import ItemIndex
-    from recommender.vectors.shipped import ShippedVectors, shipped_path
+    from recommender.vectors.shipped import SHIPPED_DIR, ShippedVectors, shipped_path
     from recommender.vectors.store import open_client
 
     embedder = load_embedder(settings.threads)
     client = open_client(settings.index_dir, settings.chroma_url)
     for domain in settings.domains:
         catalog = load_catalog(domain, settings.data_dir)
-        shipped = None if args.rebuild else ShippedVectors.for_catalog(catalog)
-        index = ItemIndex(client, catalog, embedder, EMBEDDER_NAME, shipped=shipped)
+        index = ItemIndex(client, catalog, embedder, EMBEDDER_NAME,
+                          shipped_dir=None if args.rebuild else SHIPPED_DIR)
         if args.rebuild:
             index.rebuild()
             print(f"{domain}: rebuilt, every item embedded")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from recommender.catalog import load_catalog
+from recommender.errors import RecommenderError
 from recommender.conversation.turn import Answered, converse, first_answer, new_conversation
 from recommender.core.turn import Linked, ProfileDelta
 from recommender.local_servers import free_port, local_servers, running_process
@@ -224,17 +226,17 @@ def _index_build(settings: Settings) -> dict:
     """The movie index built from scratch (every item embedded) and from the shipped vectors."""
     from recommender.vectors.embeddings import EMBEDDER_NAME, load_embedder
     from recommender.vectors.index import ItemIndex
-    from recommender.vectors.shipped import ShippedVectors
+    from recommender.vectors.shipped import SHIPPED_DIR
     from recommender.vectors.store import open_client
 
     embedder = load_embedder(settings.threads)
     catalog = load_catalog("movies", settings.data_dir)
     report = {"movie_index_items": len(catalog)}
-    for name, shipped in (("movie_index_build", None),
-                          ("movie_index_from_shipped", ShippedVectors.for_catalog(catalog))):
+    for name, shipped_dir in (("movie_index_build", None),
+                              ("movie_index_from_shipped", SHIPPED_DIR)):
         with tempfile.TemporaryDirectory() as folder:
             index = ItemIndex(open_client(Path(folder)), catalog, embedder, EMBEDDER_NAME,
-                              shipped=shipped)
+                              shipped_dir=shipped_dir)
             started = time.perf_counter()
             index.rebuild(progress=False)
             report[name] = _round(time.perf_counter() - started)
@@ -246,6 +248,9 @@ def browser_turns(settings: Settings, count: int) -> dict:
     """Start the app and time ``count`` fresh visitors' turns in Chromium against the same lists
     through ``/recommend`` (``scripts/browser_turns.py``): Enter to the first text, the first
     pick's title and the settled answer; the API turn; their ratio."""
+    if shutil.which("chromium") is None:
+        raise RecommenderError("benchmark --browser drives Debian's Chromium, which is not "
+                               "installed: run `make chromium` (apt-get install chromium).")
     lists = [m for d, m in CONVERSATIONS if d == "movies"]
     messages = [lists[n % len(lists)] for n in range(count)]
     port = free_port()
@@ -259,7 +264,8 @@ def browser_turns(settings: Settings, count: int) -> dict:
         done = subprocess.run(command, capture_output=True, text=True, timeout=1800,
                               env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
     if done.returncode != 0:
-        raise RuntimeError(f"scripts/browser_turns.py failed:\n{done.stderr[-2000:]}")
+        raise RecommenderError("The browser measure failed (scripts/browser_turns.py); its last "
+                               f"output:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from langchain_chroma import Chroma
@@ -40,12 +41,14 @@ class ItemIndex:
     """Item vectors of one catalog in a Chroma collection."""
 
     def __init__(self, client, catalog: Catalog, embedder: Embeddings, embedder_name: str,
-                 shipped: ShippedVectors | None = None) -> None:
+                 shipped_dir: Path | None = None) -> None:
         self.catalog = catalog
         self.embedder = embedder
         self.embedder_name = embedder_name
-        self.shipped = shipped
-        """Vectors shipped with the code: a build takes those that fit instead of embedding."""
+        self.shipped_dir = shipped_dir
+        """Where vectors shipped with the code lie (``shipped``): a build reads them and takes
+        those that fit instead of embedding; a start that finds its index current never
+        reads them."""
         self.embedded = 0
         """Items the last build embedded (the rest came from ``shipped``)."""
         self._client = client
@@ -95,10 +98,12 @@ class ItemIndex:
     def _batches(self) -> Iterator[Batch]:
         items = self.catalog.items
         self.embedded = 0
+        shipped = None if self.shipped_dir is None else \
+            ShippedVectors.for_catalog(self.catalog, self.shipped_dir)
         for start in range(0, len(items), _BATCH):
             batch = items[start : start + _BATCH]
             texts = [item.document() for item in batch]
-            known = self.shipped.matching(batch, self.embedder_name) if self.shipped else {}
+            known = shipped.matching(batch, self.embedder_name) if shipped else {}
             missing = [n for n, item in enumerate(batch) if item.item_id not in known]
             embedded = iter(self.embedder.embed_documents([texts[n] for n in missing])
                             if missing else [])

@@ -14,6 +14,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -85,15 +86,18 @@ class ShippedVectors:
         return cls(embedder, tuple(str(i) for i in ids), digests.astype(np.int64),
                    vectors.astype(np.float16))
 
+    @cached_property
+    def _rows(self) -> dict[str, int]:
+        return {item_id: n for n, item_id in enumerate(self.ids)}
+
     def matching(self, items: Sequence[Item], embedder: str) -> dict[str, np.ndarray]:
         """The unit-length float32 vectors of those ``items`` whose id and text are as shipped,
         when ``embedder`` is the one that made them; empty otherwise."""
         if embedder != self.embedder:
             return {}
-        rows = {item_id: n for n, item_id in enumerate(self.ids)}
         out = {}
         for item in items:
-            row = rows.get(item.item_id)
+            row = self._rows.get(item.item_id)
             if row is not None and int(self.digests[row]) == document_digest(item):
                 vector = self.vectors[row].astype(np.float32)
                 norm = float(np.linalg.norm(vector))
@@ -102,4 +106,5 @@ class ShippedVectors:
 
     @staticmethod
     def for_catalog(catalog: Catalog, folder: Path = SHIPPED_DIR) -> ShippedVectors | None:
+        """The shipped vectors of ``catalog`` in ``folder``; ``None`` when there are none."""
         return ShippedVectors.load(shipped_path(catalog.domain, folder))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from recommender.catalog import domain_labels
 from recommender.conversation.state import ConversationState
-from recommender.conversation.turn import Answered, answer, converse
+from recommender.conversation.turn import Answered, answer, converse, new_conversation
 from recommender.core.pipeline import Recommender
 from recommender.errors import RecommenderError
 from recommender.settings import Settings
@@ -195,7 +195,7 @@ class ChatSession:
             self.uploaded = None
 
     def _fresh(self, domain: str) -> ConversationState:
-        return ConversationState(domain=domain, count=self.recommender.settings.recommendations)
+        return new_conversation(self.recommender, domain)
 
 
 
@@ -205,8 +205,7 @@ def recommend_json(recommender: Recommender, message: str, domain: str,
     conversation in ``state`` when given; the answer's JSON, or ``{"error": ...}``."""
     try:
         conversation = (ConversationState.from_dict(state, recommender) if state else
-                        ConversationState(domain=domain,
-                                          count=recommender.settings.recommendations))
+                        new_conversation(recommender, domain))
         return answer(recommender, conversation, message, domain=domain).to_dict()
     except RecommenderError as exc:
         return {"error": str(exc)}

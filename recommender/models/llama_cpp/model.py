@@ -26,8 +26,8 @@ from recommender.models.adapters import check_adapter, resolve_adapter
 from recommender.models.chat import (
     CHATML,
     GUARD_KINDS,
-    NO_GUARDS,
     Capabilities,
+    Guards,
     Message,
     ModelTimeoutError,
     Request,
@@ -100,8 +100,7 @@ class LlamaCppChatModel:
         grammar = (LlamaGrammar.from_string(compact, verbose=False) if compact else
                    LlamaGrammar.from_json_schema(json.dumps(dict(request.json_schema)),
                                                  verbose=False))
-        guards = NO_GUARDS if not request.guards.avoid else type(NO_GUARDS)(
-            avoid=request.guards.avoid)  # JSON, not prose: only the avoided words apply
+        guards = Guards(avoid=request.guards.avoid)  # JSON, not prose: only avoided words
         llama, cached = self._llama, tokens[:-1]
 
         def complete() -> Iterator[str]:
