@@ -38,7 +38,8 @@ from recommender.vectors.store import open_client
 from .catalog import Catalog, load_catalog
 from .settings import Settings
 
-__all__ = ["load_recommender", "load_domains", "load_model", "default_embedder"]
+__all__ = ["load_recommender", "load_domains", "load_model", "default_embedder",
+           "domain_retriever"]
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def load_domains(settings: Settings, embedder: Embeddings, embedder_name: str,
             load_catalog(name, settings.data_dir)
         index = ItemIndex(client, catalog, embedder, embedder_name, shipped_dir=SHIPPED_DIR)
         in_passing_thread(index.ensure, settings.threads, progress=progress)
-        domains[name] = wire_domain(catalog, index, *_retriever(settings, client, index, name))
+        domains[name] = wire_domain(catalog, index, *domain_retriever(settings, client, index, name))
     return domains
 
 
@@ -74,7 +75,7 @@ def in_passing_thread(work, threads: int, *args, **kwargs):
         return pool.submit(run).result()
 
 
-def _retriever(settings: Settings, client, index: ItemIndex,
+def domain_retriever(settings: Settings, client, index: ItemIndex,
                domain: str) -> tuple[Retriever, float]:
     """Hybrid retrieval with the weights chosen on validation users when a trained
     collaborative model exists for the domain; content retrieval otherwise."""

@@ -49,3 +49,23 @@ def test_a_replaced_profile_is_marked_like_a_replaced_explanation(source, note):
     view.apply(Linked(TitleLinker(catalog).link_message("Alien")))
     view.apply(ProfileDone("You like science fiction.", source))
     assert "**Your taste:** You like science fiction." + note + "\n" in view.markdown() + "\n"
+
+
+def test_the_picks_titles_show_before_their_explanations():
+    """``Ranked`` puts every pick's title on the page at once, each explanation "…" until its
+    text streams in; the explanation then fills the pick's own line."""
+    from recommender.core.turn import ExplanationDelta, ExplanationStart, Ranked, Retrieved
+
+    catalog = tiny_movies()
+    view = TurnView(catalog)
+    view.apply(Linked(TitleLinker(catalog).link_message("Alien")))
+    view.apply(Retrieved(("4", "3", "2")))
+    view.apply(Ranked(("4", "3")))
+    assert [text for _, text in view.pick_messages()] == [
+        "1. **The Matrix \\(1999\\)**: …", "2. **Blade Runner \\(1982\\)**: …"]
+    assert "**Your taste:** …" in view.header()
+    view.apply(ExplanationStart(0, catalog.get("4")))
+    view.apply(ExplanationDelta(0, "Like Alien, it is science fiction."))
+    assert [item for item, _ in view.pick_messages()] == ["4", "3"]
+    assert view.pick_messages()[0][1].endswith("Like Alien, it is science fiction.")
+    assert view.pick_messages()[1][1].endswith(": …")

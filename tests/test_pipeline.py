@@ -19,6 +19,7 @@ from recommender.core.turn import (
     Linked,
     ProfileDelta,
     ProfileDone,
+    Ranked,
     Recommended,
     Retrieved,
     UNSUPPORTED,
@@ -70,9 +71,57 @@ def test_events_stream_in_order(recommender, model):
     _script_good_turn(model)
     kinds = [type(e).__name__ for e in _events(recommender, "movies", HISTORY)]
     assert kinds[0] == Linked.__name__ and kinds[-1] == Answered.__name__
-    assert kinds.index(ProfileDelta.__name__) < kinds.index(Retrieved.__name__)
-    assert kinds.index(Retrieved.__name__) < kinds.index(ExplanationDelta.__name__)
-    assert kinds.count(Recommended.__name__) == 3
+    # Retrieval from the history first; the model selects here, so the picks are known after
+    # the profile and the selection, before any explanation.
+    assert kinds.index(Retrieved.__name__) < kinds.index(ProfileDelta.__name__)
+    assert kinds.index(ProfileDone.__name__) < kinds.index(Ranked.__name__)
+    assert kinds.index(Ranked.__name__) < kinds.index(ExplanationStart.__name__)
+    assert kinds.count(Ranked.__name__) == 1 and kinds.count(Recommended.__name__) == 3
+
+
+def test_without_selection_the_picks_are_shown_before_the_model_writes(settings, fake_domains):
+    """Where the model's choice weighs nothing (the shipped catalogs), the titles are known
+    from retrieval alone and announced before the profile, then explained in that order."""
+    from .fakes import ScriptedModel
+
+    domains = {k: replace(d, llm_weight=0.0) for k, d in fake_domains.items()}
+    model = ScriptedModel()
+    model.enqueue(" dark science fiction.", " is Sci-Fi.", " is Sci-Fi.", " is Sci-Fi.")
+    events = list(converse(Recommender(settings, model, domains),
+                           new_conversation(Recommender(settings, model, domains), "movies"),
+                           HISTORY))
+    kinds = [type(e).__name__ for e in events]
+    assert kinds.index(Ranked.__name__) < kinds.index(ProfileDelta.__name__)
+    ranked = next(e for e in events if isinstance(e, Ranked)).item_ids
+    retrieved = next(e for e in events if isinstance(e, Retrieved)).candidates
+    explained = [e.recommendation.item_id for e in events if isinstance(e, Recommended)]
+    assert ranked == retrieved[:3] and explained == list(ranked)
+
+
+def test_the_models_profile_does_not_move_retrieval_but_the_persons_does(settings,
+                                                                         fake_domains):
+    """Retrieval reads the history (as every evaluation measured it), not the profile the model
+    writes; a profile the person wrote steers it at ``profile_weight``."""
+    from recommender.core.turn import TurnPlan
+
+    steered = replace(settings, profile_weight=0.9)
+    domains = load_domains(steered, WordHashEmbedder(), "word-hash",
+                           {"movies": tiny_movies()}, progress=False)
+    domains = {k: replace(d, llm_weight=0.0) for k, d in domains.items()}
+    history = ["1", "3"]
+
+    def candidates_with(profile_said: str, plan: TurnPlan | None = None) -> list[str]:
+        from .fakes import ScriptedModel
+
+        model = ScriptedModel()
+        model.enqueue(*[profile_said] * bool(profile_said), *[" is a film."] * 3)
+        return Recommender(steered, model, domains).recommend("movies", history,
+                                                              plan=plan).candidates
+
+    plain = candidates_with(" romance and ships.")
+    assert candidates_with(" pixar animation.") == plain
+    edited = candidates_with("", TurnPlan(profile="romance drama about a ship, Titanic"))
+    assert edited != plain and edited[0] == "5"  # Titanic leads once the person says so
 
 
 def test_lines_decoded_together_stream_in_order_as_decoded_one_by_one(recommender, model):

@@ -534,6 +534,13 @@ def benchmark(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: --load {args.load!r} / --app-load {args.app_load!r}: give numbers of "
               "turns, e.g. 1,10,30", file=sys.stderr)
         return 2
+    if args.soak:
+        from recommender.catalog import load_catalog
+        from recommender.evaluation.soak import soak
+
+        report = soak(load_catalog("movies", settings.data_dir), args.soak, args.visitors)
+        print(json.dumps(report, indent=2) if args.json else report_text(report))
+        return 0
     if args.browser:
         from recommender.evaluation.benchmark import browser_turns
 

@@ -227,6 +227,12 @@ def _add_benchmark(sub) -> None:
                        help="only this: start the app and time N fresh visitors' turns in "
                             "Chromium (Enter to first text, first pick, settled answer) against "
                             "the same lists through /recommend")
+    bench.add_argument("--soak", type=int, default=0, metavar="TURNS",
+                       help="only this: start the app and have --visitors visitors at once take "
+                            "TURNS turns in all through /recommend and the chat (plain, hostile "
+                            "and malformed input): errors, leaks between visitors, and the "
+                            "app's memory after each turn")
+    bench.add_argument("--visitors", type=int, default=6, help="visitors at once in --soak")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--reading", action="store_true",
                        help="only measure how chat messages are read (rules, model, merged) "

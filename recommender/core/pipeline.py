@@ -1,6 +1,8 @@
-"""One chat turn, PALR-style, wired in one place: profile (LLM) → retrieve (Chroma) → select
-(LLM, constrained to the candidates) → explain (LLM, grounded), over catalog ids the
-conversation's turn has read and linked (``conversation.turn``). Each stage is a module of
+"""One chat turn, PALR-style, wired in one place: retrieve (Chroma, from the history) → profile
+(LLM) → select (LLM, constrained to the candidates; only where its choice weighs) → explain (LLM,
+grounded), over catalog ids the conversation's turn has read and linked (``conversation.turn``).
+The picks are announced (``Ranked``) as soon as they are known: before the profile when the
+model does not select. Each stage is a module of
 its own; each streams events so the UI can show text as it is produced."""
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from recommender.core.turn import (
     Event,
     Finished,
     ProfileDone,
+    Ranked,
     Recommended,
     Retrieved,
     TurnPlan,
@@ -106,30 +109,28 @@ class Recommender:
         noun = res.catalog.noun
         history = [res.catalog.get(i) for i in history_ids][-HISTORY_LIMIT:]
         chat = PromptConversation(model, render("system", noun=noun))
-        with _timed(result, "profile"):
-            request = render("profile", noun=noun,
-                             history="\n".join(history_line(h) for h in history))
-            if plan.profile:
-                result.profile = plan.profile
-            else:
-                result.written_profile = yield from write_profile(chat, request, noun, history,
-                                                                  res.checker)
-                result.profile = result.written_profile.text
-            yield ProfileDone(result.profile, result.profile_source)
-            chat.extend(request, result.profile)
         with _timed(result, "retrieval"):
-            result.candidates = candidates(res, history_ids, result.profile, plan,
+            # From the history and a profile the person wrote, never the one the model is
+            # about to write: the retrieval every evaluation measured (``evaluation.rankers``),
+            # and the picks are known, and shown, before the model has said a word.
+            result.candidates = candidates(res, history_ids, plan.profile or "", plan,
                                            self.settings.candidates)
             yield Retrieved(tuple(result.candidates))
+        count = min(plan.count or self.settings.recommendations, len(result.candidates))
+        selecting = bool(result.candidates) and (
+            plan.select if plan.select is not None else res.llm_weight > 0)
+        if not selecting:  # the model's choice would weigh 0 in the final order: not asked for
+            result.ranking = list(result.candidates)
+            yield Ranked(tuple(result.ranking[:count][:explain_count]))
+        with _timed(result, "profile"):
+            yield from self._profile(res, chat, history, plan, result)
         if not result.candidates:
             result.notices.append(no_candidates_notice(noun, plan.constraints))
             return
-        count = min(plan.count or self.settings.recommendations, len(result.candidates))
-        if plan.select if plan.select is not None else res.llm_weight > 0:
+        if selecting:
             with _timed(result, "selection"):
                 self._select(res, chat, model, count, result)
-        else:  # the model's choice would weigh 0 in the final order: not asked for
-            result.ranking = list(result.candidates)
+            yield Ranked(tuple(result.ranking[:count][:explain_count]))
         with _timed(result, "explanation"):
             picks = [res.catalog.get(i) for i in result.ranking[:count][:explain_count]]
             for event in explanation.explain(chat, picks, history, noun, res.checker):
@@ -142,6 +143,22 @@ class Recommender:
                 "comes from retrieval alone: the picks are in retrieval order and the "
                 "explanations are catalog facts. Send your message again to retry.")
 
+    @staticmethod
+    def _profile(res: Domain, chat: PromptConversation, history: list, plan: TurnPlan,
+                 result: TurnResult) -> Iterator[Event]:
+        """The person's profile, or one the model writes (streamed); either then stands in the
+        conversation the selection and the explanations are asked in."""
+        noun = res.catalog.noun
+        request = render("profile", noun=noun,
+                         history="\n".join(history_line(h) for h in history))
+        if plan.profile:
+            result.profile = plan.profile
+        else:
+            result.written_profile = yield from write_profile(chat, request, noun, history,
+                                                              res.checker)
+            result.profile = result.written_profile.text
+        yield ProfileDone(result.profile, result.profile_source)
+        chat.extend(request, result.profile)
 
     @staticmethod
     def _select(res: Domain, chat: PromptConversation, model: GuardedModel, count: int,

@@ -15,7 +15,7 @@ from recommender.core.selection import Selection
 __all__ = ["HISTORY_LIMIT", "ExplanationSource", "TurnPlan", "Recommendation", "Profile", "TurnResult",
            "NO_TEXT", "UNSUPPORTED", "CALLED_NEW", "NO_FACT", "NOT_SHARED", "CLAIMED_SHARED", "NO_HISTORY_FACT",
            "Linked",
-           "ProfileDelta", "ProfileDone", "Retrieved", "ExplanationStart", "ExplanationDelta", "Recommended",
+           "ProfileDelta", "ProfileDone", "Retrieved", "Ranked", "ExplanationStart", "ExplanationDelta", "Recommended",
            "Finished",
            "Event"]
 
@@ -200,6 +200,13 @@ class Retrieved:
 
 
 @dataclass(frozen=True)
+class Ranked:
+    """The picks this turn shows, in order, before any is explained."""
+
+    item_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ExplanationStart:
     position: int
     item: Item
@@ -222,5 +229,5 @@ class Finished:
     result: TurnResult
 
 
-Event = (Linked | ProfileDelta | ProfileDone | Retrieved | ExplanationStart | ExplanationDelta
-         | Recommended | Finished)
+Event = (Linked | ProfileDelta | ProfileDone | Retrieved | Ranked | ExplanationStart
+         | ExplanationDelta | Recommended | Finished)

@@ -25,7 +25,7 @@ from recommender.core.linking import TitleLinker
 from recommender.local_servers import free_port, running_process
 from recommender.settings import PROJECT_ROOT
 
-__all__ = ["plain_pairs", "send_bursts", "check_apart", "app_load", "shown"]
+__all__ = ["plain_pairs", "send_bursts", "check_apart", "app_load", "shown", "titles_named"]
 
 def plain_pairs(catalog: Catalog, linker: TitleLinker, count: int,
                 first: Sequence[str] = ()) -> list[list[str]]:
@@ -109,8 +109,8 @@ def check_apart(result: dict, everyone: set[str], recommendations: int) -> list[
         problems.append(f"{len(picks)} picks, not {recommendations}")
     for pick in picks:
         title, explanation = re.match(r"\d+\. \*\*(.+?)\*\*: (.*)", shown(pick), re.S).groups()
-        problems += _mentions(explanation, others - {title}, own | {title})
-    problems += _mentions(result["profile"], others, own)
+        problems += titles_named(explanation, others - {title}, own | {title})
+    problems += titles_named(result["profile"], others, own)
     return problems
 
 
@@ -122,7 +122,7 @@ def shown(message: dict) -> str:
     return html.unescape(re.sub(r"\\(.)", r"\1", str(content)))
 
 
-def _mentions(text: str, titles: set[str], own: set[str]) -> list[str]:
+def titles_named(text: str, titles: set[str], own: set[str]) -> list[str]:
     """The ``titles`` that ``text`` names (whole words, without their year), after the session's
     ``own`` titles are taken out ("Toy Story 2" names its own film, not another's "Toy
     Story")."""

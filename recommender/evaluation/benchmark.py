@@ -23,12 +23,12 @@ from pathlib import Path
 from recommender.catalog import load_catalog
 from recommender.errors import RecommenderError
 from recommender.conversation.turn import Answered, converse, first_answer, new_conversation
-from recommender.core.turn import Linked, ProfileDelta
+from recommender.core.turn import Linked, ProfileDelta, Ranked
 from recommender.local_servers import free_port, local_servers, running_process
 from recommender.models.llama_cpp import LlamaCppChatModel
 from recommender.settings import PROJECT_ROOT, Settings
 
-__all__ = ["run_benchmark", "browser_turns", "CONVERSATIONS"]
+__all__ = ["run_benchmark", "browser_turns", "startup_phases", "CONVERSATIONS"]
 
 CONVERSATIONS: list[tuple[str, str]] = [
     ("movies", "I loved Alien, Blade Runner and The Matrix"),
@@ -109,17 +109,19 @@ def _measure(settings: Settings, conversations: int, startup: bool, index_build:
 
 
 def _turns(recommender, count: int) -> dict:
-    firsts, first_tokens, totals, llm_share, replaced = [], [], [], [], 0
+    firsts, first_tokens, first_picks, totals, llm_share, replaced = [], [], [], [], [], 0
     stages: dict[str, list[float]] = {}
     chosen = [CONVERSATIONS[i % len(CONVERSATIONS)] for i in range(count)]
     for domain, message in chosen:
         started = time.perf_counter()
-        first = first_token = None
+        first = first_token = first_pick = None
         deltas = 0
         for event in converse(recommender, new_conversation(recommender, domain), message):
             now = time.perf_counter() - started
             if first is None and isinstance(event, Linked):
                 first = now
+            if first_pick is None and isinstance(event, Ranked):
+                first_pick = now
             if isinstance(event, ProfileDelta):
                 deltas += 1
                 if deltas == 2:  # the first is the fixed opening; the second is the model's
@@ -133,11 +135,13 @@ def _turns(recommender, count: int) -> dict:
                 llm_share.append(data["explanations_from_llm"])
         firsts.append(first or 0.0)
         first_tokens.append(first_token or 0.0)
+        first_picks.append(first_pick or 0.0)
     explained = 5 * len(totals) if totals else 1
     return {
         "turns": len(totals),
         "first_streamed_text_median": _round(statistics.median(firsts)),
         "first_model_token_median": _round(statistics.median(first_tokens)),
+        "picks_known_median": _round(statistics.median(first_picks)),
         "turn_complete_median": _round(statistics.median(totals)),
         "turn_complete_p90": _round(_quantile(totals, 0.9)),
         "turn_complete_max": _round(max(totals)),
@@ -181,6 +185,7 @@ def _startup(settings: Settings) -> dict:
     as a first start on a fresh clone (an empty index folder: the catalogs' shipped vectors are
     loaded, nothing embedded). With a Chroma server, only the first."""
     report = _app_start(settings, {}, "app")
+    report["startup_phases"] = startup_phases(settings)
     if not settings.chroma_url:
         with tempfile.TemporaryDirectory(prefix="benchmark-fresh-index-") as fresh:
             report.update(_app_start(settings, {"RECOMMENDER_INDEX_DIR": fresh},
@@ -210,6 +215,20 @@ def _app_start(settings: Settings, env: dict[str, str], name: str) -> dict:
             f"{name}_first_answer_complete": _round(answered),
             f"{name}_memory_peak_mib": memory.get("VmHWM"),
             f"{name}_memory_now_mib": memory.get("VmRSS")}
+
+
+def startup_phases(settings: Settings, limit_s: float = 600) -> dict:
+    """The app's start taken apart in a fresh interpreter (``scripts/startup_phases.py``): each
+    phase's seconds and the resident memory it added."""
+    env = {**os.environ, "RECOMMENDER_CHROMA_URL": settings.chroma_url,
+           "RECOMMENDER_LLM_SERVER_URL": settings.llm_server_url}
+    done = subprocess.run([sys.executable, str(PROJECT_ROOT / "scripts" / "startup_phases.py")],
+                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                          timeout=limit_s, check=False)
+    if done.returncode != 0:
+        raise RecommenderError("The start-up phases failed (scripts/startup_phases.py); its "
+                               f"last words: {done.stderr[-1500:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _process_memory_mib(pid: int) -> dict[str, int]:

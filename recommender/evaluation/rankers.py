@@ -141,7 +141,7 @@ class PALRRanker:
     def run(self, sequence: Sequence[str], k: int) -> Run:
         result = self.recommender.recommend(self.domain, history_ids=sequence,
                                             explain=self.explain, plan=TurnPlan(select=True))
-        deep = self.recommender.domain(self.domain).retriever.retrieve(sequence, result.profile, k)
+        deep = self.recommender.domain(self.domain).retriever.retrieve(sequence, "", k)
         selection = result.selection
         llm_order = list(selection.item_ids[: selection.from_model]) if selection else []
         count = max(len(selection.item_ids), 1) if selection else 1

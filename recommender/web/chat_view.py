@@ -19,6 +19,7 @@ from recommender.core.turn import (
     Linked,
     ProfileDelta,
     ProfileDone,
+    Ranked,
     Recommended,
     Retrieved,
 )
@@ -73,8 +74,11 @@ class TurnView:
             self.profile_source = event.source
         elif isinstance(event, Retrieved):
             self.candidates = len(event.candidates)
+        elif isinstance(event, Ranked):  # the titles, before their explanations
+            self.picks = [_Pick(self.catalog.get(i).label, i) for i in event.item_ids]
         elif isinstance(event, ExplanationStart):
-            self.picks.append(_Pick(event.item.label, event.item.item_id))
+            if event.position >= len(self.picks):
+                self.picks.append(_Pick(event.item.label, event.item.item_id))
         elif isinstance(event, ExplanationDelta):
             self.picks[event.position].explanation += event.text
         elif isinstance(event, Recommended):
