@@ -23,6 +23,10 @@ from recommender.web.handlers import Handlers, chosen_option  # noqa: E402
 from recommender.web.session import ChatSession, settings_from_args  # noqa: E402
 
 
+SESSION_IDLE_S = 6 * 3600
+"""A visitor's conversation is kept this long after their last turn (or upload)."""
+
+
 def build_app(recommender: Recommender) -> gr.Blocks:
     """The Blocks UI over a loaded recommender: the layout, each event wired to ``Handlers``."""
     on = Handlers(recommender, [k for k in recommender.domains if k in EXAMPLES])
@@ -57,7 +61,10 @@ def _layout(recommender: Recommender, tries: Sequence[str]) -> _Page:
     """The page, inside the ``gr.Blocks`` being built: the chat on the left, the conversation's
     state, settings and an upload on the right."""
     settings, first = recommender.settings, next(iter(recommender.domains))
-    session = gr.State(None, delete_callback=lambda s: s.close() if s else None)
+    # Gradio frees a page's state when its tab closes; a client that never says goodbye (an API
+    # caller, a tab left open for days) is freed after SESSION_IDLE_S without a turn.
+    session = gr.State(None, time_to_live=SESSION_IDLE_S,
+                       delete_callback=lambda s: s.close() if s else None)
     gr.Markdown(INTRO)
     columns: dict[str, gr.Column] = {}
     with gr.Row():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from langchain_core.embeddings import Embeddings
 
 from recommender.collaborative.item_item import ITEM_ITEM_FILE, ItemItemModel
 from recommender.collaborative.retriever import load_collaborative
-from recommender.collaborative.training import (
+from recommender.collaborative.artifacts import (
     FusionWeights,
     dataset_of,
     find_model_dir,
@@ -30,7 +29,6 @@ from recommender.core.retrieval import (
 from recommender.core.taste import SharedTaste
 from recommender.models.chat import ChatModel
 from recommender.models.llama_cpp import load_chat_model
-from recommender.vectors.embeddings import SERVING_TORCH_THREADS, torch_threads
 from recommender.vectors.index import ItemIndex
 from recommender.vectors.shipped import SHIPPED_DIR
 from recommender.vectors.store import open_client
@@ -54,25 +52,9 @@ def load_domains(settings: Settings, embedder: Embeddings, embedder_name: str,
         catalog = catalogs[name] if catalogs and name in catalogs else \
             load_catalog(name, settings.data_dir)
         index = ItemIndex(client, catalog, embedder, embedder_name, shipped_dir=SHIPPED_DIR)
-        in_passing_thread(index.ensure, settings.threads, progress=progress)
+        index.ensure(progress=progress)
         domains[name] = wire_domain(catalog, index, *domain_retriever(settings, client, index, name))
     return domains
-
-
-def in_passing_thread(work, threads: int, *args, **kwargs):
-    """Run ``work`` in a thread of its own with ``threads`` for torch, and return its result;
-    torch is back on ``SERVING_TORCH_THREADS`` after. torch's OpenMP threads stay with the
-    thread that used them: an index built in the app's own thread on two torch threads would
-    leave them beside llama.cpp's for good (``vectors.embeddings.torch_threads``)."""
-    def run():
-        torch_threads(threads)
-        try:
-            return work(*args, **kwargs)
-        finally:
-            torch_threads(SERVING_TORCH_THREADS)
-
-    with ThreadPoolExecutor(1, thread_name_prefix="passing-work") as pool:
-        return pool.submit(run).result()
 
 
 def domain_retriever(settings: Settings, client, index: ItemIndex,
@@ -128,7 +110,7 @@ def default_embedder(settings: Settings) -> tuple[Embeddings, str]:
     )
 
     path = default_embedding_model_path()  # a missing package fails here, at start-up
-    return BackgroundEmbeddings(lambda: load_embedder(SERVING_TORCH_THREADS, path)), EMBEDDER_NAME
+    return BackgroundEmbeddings(lambda: load_embedder(path)), EMBEDDER_NAME
 
 
 def load_recommender(settings: Settings, model: ChatModel | None = None,
@@ -138,7 +120,6 @@ def load_recommender(settings: Settings, model: ChatModel | None = None,
     """Everything a turn needs, warmed up (``Recommender.warm_up``), so the first turn waits on
     nothing. The model loads first: a bad model path fails fast."""
     started = time.perf_counter()
-    torch_threads(SERVING_TORCH_THREADS)  # before torch runs anything in this thread
     if model is None:
         model = load_model(settings)
     warming = threading.Thread(target=model.warm_up,

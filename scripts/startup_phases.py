@@ -53,24 +53,22 @@ def measure() -> dict:
     """The start, step by step, as ``load_recommender`` and ``app.main`` take it."""
     phases = Phases()
     phases.step("import gradio", lambda: __import__("gradio"))
-    phases.step("import the recommender (torch, chromadb, langchain)",
+    phases.step("import the recommender (chromadb, langchain, llama.cpp)",
                 lambda: __import__("recommender.loading"))
     from recommender.catalog import load_catalog
     from recommender.core.domain import wire_domain
     from recommender.core.pipeline import Recommender
     from recommender.loading import default_embedder, domain_retriever, load_model
     from recommender.settings import Settings
-    from recommender.vectors.embeddings import SERVING_TORCH_THREADS, torch_threads
     from recommender.vectors.index import ItemIndex
     from recommender.vectors.shipped import SHIPPED_DIR
     from recommender.vectors.store import open_client
 
     settings = Settings.from_env()
-    torch_threads(SERVING_TORCH_THREADS)
     model = phases.step("load the model (GGUF and adapter)", lambda: load_model(settings))
     phases.step("warm up the model", model.warm_up)
     embedder, name = default_embedder(settings)
-    phases.step("load MiniLM", lambda: embedder.embed_query("warm-up"))
+    phases.step("load MiniLM (numpy)", lambda: embedder.embed_query("warm-up"))
     client = phases.step("open Chroma", lambda: open_client(settings.index_dir,
                                                             settings.chroma_url))
     domains = {}
@@ -89,7 +87,8 @@ def measure() -> dict:
 
     phases.step("build the page", lambda: app.build_app(recommender))
     phases.step("collect garbage", gc.collect)
-    return phases.report()
+    return {**phases.report(), "torch_imported": "torch" in sys.modules,
+            "sentence_transformers_imported": "sentence_transformers" in sys.modules}
 
 
 if __name__ == "__main__":

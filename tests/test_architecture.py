@@ -19,7 +19,7 @@ LAYERS: dict[str, int] = {
     "recommender.vectors": 1, "recommender.models": 1, "recommender.catalog": 1,
     "recommender.product_facts": 1,
     "recommender.vocabulary": 0, "recommender.settings": 0, "recommender.errors": 0,
-    "recommender.markup": 0, "recommender": 0,
+    "recommender.markup": 0, "recommender.caching": 0, "recommender": 0,
 }
 """Each part of the package and its layer: entry points, what uses a turn, the turn's words,
 the PALR core, what the core stands on, and the words and settings under everything."""
@@ -52,6 +52,9 @@ LAZY_OWN: dict[str, str] = {
     "recommender/finetune/run.py": "the training stack (torch, peft) only when training",
     "recommender/finetune/lora.py": "the GGUF layout and export only when used",
     "recommender/loading.py": "the server backend and MiniLM only when the settings name them",
+    "recommender/collaborative/retriever.py": "a model saved before its numpy weights is "
+                                              "converted once with torch (``sasrec``); serving "
+                                              "never imports torch otherwise",
     "recommender/study/ui.py": "the chat page's parts only when a study page is built",
 }
 """Modules whose own-package imports sit inside functions, and why."""

@@ -11,7 +11,14 @@ from recommender.collaborative.retriever import (
     augment_items,
     load_collaborative,
 )
-from recommender.collaborative.sasrec import SASRecConfig, save_model, train_sasrec
+from recommender.collaborative.sasrec import (
+    SASRecConfig,
+    load_model,
+    pad_left,
+    save_model,
+    train_sasrec,
+)
+from recommender.collaborative.sasrec_numpy import WEIGHTS_FILE, SASRecNumpy
 from recommender.collaborative.training import (
     FusionWeights,
     find_model_dir,
@@ -48,7 +55,7 @@ def test_chroma_returns_the_models_best_items_in_order_without_the_history(folde
     retriever = CollaborativeRetriever(open_client(tmp_path / "index"), folder, "movies")
     history = ["m3", "m4", "m5", "m6"]
     hits = retriever.retrieve(history, 5)
-    model = retriever.model
+    model = load_model(folder)[0]  # the torch model it was trained as
     user = model.user_vectors(torch.tensor([[0, 0, 3, 4, 5, 6]]))[0]
     scores = model.items.weight.detach() @ user
     scores[[0, 3, 4, 5, 6]] = float("-inf")
@@ -79,7 +86,39 @@ def test_the_collection_is_rewritten_when_the_model_is_retrained(folder, tmp_pat
     assert second.fingerprint != first.fingerprint
     assert list(after["embeddings"][0]) != list(before)
     assert list(after["embeddings"][0])[:16] == pytest.approx(
-        second.model.items.weight.detach()[1].tolist(), abs=1e-6)
+        load_model(folder)[0].items.weight.detach()[1].tolist(), abs=1e-6)
+
+
+@pytest.mark.parametrize("heads, blocks", [(1, 1), (2, 2)])
+def test_the_served_numpy_model_gives_the_torch_models_vectors(tmp_path, heads, blocks):
+    """``SASRecNumpy`` (serving, no torch) against ``SASRec`` in inference: the same user
+    vector for histories shorter than, as long as and longer than its window."""
+    config = SASRecConfig(max_len=6, dim=16, heads=heads, blocks=blocks, dropout=0.3, epochs=2,
+                          batch_size=32, seed=3)
+    rng = random.Random(3)
+    sequences = [[rng.randint(1, ITEMS) for _ in range(8)] for _ in range(60)]
+    trained = train_sasrec(sequences, ITEMS, config, progress=False)
+    save_model(trained, VOCABULARY, tmp_path, {})
+    served, vocabulary, _ = SASRecNumpy.load(tmp_path)
+    assert vocabulary == VOCABULARY
+    assert np.allclose(served.items, trained.items.weight.detach().numpy())
+    for history in ([5], [5, 9, 2], [1, 2, 3, 4, 5, 6], [7, 3, 9, 1, 4, 2, 8, 6, 5]):
+        window = history[-config.max_len:]
+        expected = trained.user_vectors(torch.tensor([pad_left(window, config.max_len)]))[0]
+        assert served.user_vector(history) == pytest.approx(expected.tolist(), abs=1e-5)
+
+
+def test_a_model_saved_without_numpy_weights_is_converted_once(folder, tmp_path):
+    (folder / WEIGHTS_FILE).unlink()
+    retriever = CollaborativeRetriever(open_client(tmp_path / "index"), folder, "movies")
+    assert (folder / WEIGHTS_FILE).is_file()
+    assert np.allclose(retriever.model.items, load_model(folder)[0].items.weight.detach())
+
+
+def test_a_broken_numpy_weights_file_says_to_train_again(folder, tmp_path):
+    (folder / WEIGHTS_FILE).write_bytes(b"not a zip")
+    with pytest.raises(RecommenderError, match="cannot be read"):
+        CollaborativeRetriever(open_client(tmp_path / "index"), folder, "movies")
 
 
 def test_augmented_vectors_turn_largest_dot_product_into_nearest_neighbour():
@@ -114,7 +153,8 @@ def test_model_folder_lookup_and_saved_weights(tmp_path, folder):
 
 
 def test_a_corrupt_model_or_weights_file_gets_a_message_saying_what_to_do(folder, tmp_path):
-    (folder / "sasrec.pt").write_bytes(b"not a model")
+    (folder / "sasrec.pt").write_bytes(b"not a model")  # and no numpy weights to serve from
+    (folder / WEIGHTS_FILE).unlink()
     with pytest.raises(RecommenderError, match="cannot be read .*Train it again: python -m recommender train "
                                                "--dataset movielens"):
         CollaborativeRetriever(open_client(tmp_path / "index"), folder, "movies")
@@ -137,4 +177,4 @@ def test_saving_replaces_files_whole_and_leaves_no_partial_file(folder):
     before = (folder / "sasrec.pt").read_bytes()
     save_model(_train(1), VOCABULARY, folder, {"dataset": "synthetic"})
     assert (folder / "sasrec.pt").read_bytes() != before
-    assert sorted(p.name for p in folder.iterdir()) == ["sasrec.json", "sasrec.pt"]
+    assert sorted(p.name for p in folder.iterdir()) == ["sasrec.json", "sasrec.npz", "sasrec.pt"]

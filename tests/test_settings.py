@@ -54,3 +54,17 @@ def test_server_settings_are_read():
     assert (settings.chroma_url, settings.llm_server_url) == ("http://db:8000",
                                                               "http://llm:8080/v1")
     assert settings.llm_server_constraint == "json_schema" and settings.llm_timeout_s == 12.5
+
+
+def test_a_bounded_cache_keeps_the_most_recently_used():
+    from recommender.caching import BoundedCache
+
+    cache: BoundedCache[str, int] = BoundedCache(2)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.get("a") == 1  # "a" now the most recent
+    cache.put("c", 3)
+    assert "b" not in cache and cache.get("a") == 1 and cache.get("c") == 3
+    assert len(cache) == 2 and cache.get("zzz", 0) == 0
+    with pytest.raises(ValueError):
+        BoundedCache(0)

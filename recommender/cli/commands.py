@@ -52,7 +52,7 @@ def _read_state_file(name: str) -> dict | None:
 def _converse(recommender, args: argparse.Namespace, saved: dict | None) -> dict:
     """The conversation's turn on the message (or the titles), going on from the state file
     when one is named; the new state is written back to it."""
-    from recommender.collaborative.sasrec import write_atomically
+    from recommender.collaborative.artifacts import write_atomically
     from recommender.conversation.turn import ConversationState, answer, new_conversation
 
     state = (ConversationState.from_dict(saved, recommender) if saved else
@@ -84,7 +84,7 @@ def index(args: argparse.Namespace, settings: Settings) -> int:
     from recommender.vectors.shipped import SHIPPED_DIR, ShippedVectors, shipped_path
     from recommender.vectors.store import open_client
 
-    embedder = load_embedder(settings.threads)
+    embedder = load_embedder()
     client = open_client(settings.index_dir, settings.chroma_url)
     for domain in settings.domains:
         catalog = load_catalog(domain, settings.data_dir)

@@ -12,14 +12,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import pickle
+import zipfile
 from collections.abc import Container, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from recommender.catalog import Catalog
-from recommender.collaborative.sasrec import load_model, pad_left
+from recommender.collaborative.sasrec_numpy import WEIGHTS_FILE, SASRecNumpy
 from recommender.core.retrieval import AVOID_WEIGHT, Steering, unit
 from recommender.errors import RecommenderError
 from recommender.vectors.index import ScoredItem, item_metadata
@@ -61,13 +61,13 @@ class CollaborativeRetriever:
                  catalog: Container[str] | None = None) -> None:
         dataset = folder.name.removeprefix("sasrec-")
         try:
-            self.model, self.vocabulary, self.meta = load_model(folder)
+            self.model, self.vocabulary, self.meta = _read_model(folder)
         except FileNotFoundError:
             raise RecommenderError(
                 f"No trained model in {folder}. Train one first: python -m recommender train "
                 f"--dataset {dataset}") from None
         except (OSError, ValueError, KeyError, TypeError, RuntimeError,
-                pickle.UnpicklingError) as exc:
+                pickle.UnpicklingError, zipfile.BadZipFile) as exc:
             log.warning("cannot read the model in %s: %s", folder, exc)
             raise RecommenderError(
                 f"The trained model in {folder} cannot be read ({type(exc).__name__}). Train it "
@@ -81,7 +81,7 @@ class CollaborativeRetriever:
         self._name = f"collab-{name}"
         self.fingerprint = _file_digest(folder / "sasrec.pt")
         """The model file's digest, stored with its collection: another model rewrites it."""
-        vectors, self._top = augment_items(self.model.items.weight.detach()[1:].numpy())
+        vectors, self._top = augment_items(self.model.items[1:])
         self._collection = self._ensure(vectors)
 
     def __contains__(self, item_id: str) -> bool:
@@ -93,8 +93,7 @@ class CollaborativeRetriever:
         known = [self._ids[i] for i in history_ids if i in self._ids]
         if not known:
             return None
-        sequence = torch.tensor([pad_left(known, self.model.config.max_len)])
-        return self.model.user_vectors(sequence)[0].numpy()
+        return self.model.user_vector(known)
 
     def scores(self, history_ids: Sequence[str], item_ids: Sequence[str],
                steer: Steering | None = None) -> dict[str, float]:
@@ -104,7 +103,7 @@ class CollaborativeRetriever:
         known = [i for i in item_ids if i in self._ids]
         if vector is None or not known:
             return {}
-        items = self.model.items.weight.detach()[[self._ids[i] for i in known]].numpy()
+        items = self.model.items[[self._ids[i] for i in known]]
         return {i: round(float(s), 5) for i, s in zip(known, items @ vector)}
 
     def _steered_vector(self, history_ids: Sequence[str], steer: Steering) -> np.ndarray | None:
@@ -112,7 +111,7 @@ class CollaborativeRetriever:
         vector = self.user_vector(sequence)
         avoid = [self._ids[i] for i in steer.avoid if i in self._ids]
         if vector is not None and avoid:
-            away = self.model.items.weight.detach()[avoid].numpy().mean(axis=0)
+            away = self.model.items[avoid].mean(axis=0)
             vector = vector - AVOID_WEIGHT * float(np.linalg.norm(vector)) * unit(away)
         return vector
 
@@ -170,6 +169,17 @@ def load_collaborative(client, folder: Path, domain: str,
         log.info("no collaborative model for %s in %s: content retrieval only", domain, folder)
         return None
     return CollaborativeRetriever(client, folder, domain, catalog)
+
+
+def _read_model(folder: Path) -> tuple[SASRecNumpy, list[str], dict]:
+    """The model in ``folder`` as served (numpy). One saved before its numpy weights were
+    written beside it (``sasrec.save_model`` writes both) is converted once, with torch."""
+    if (folder / "sasrec.pt").is_file() and not (folder / WEIGHTS_FILE).is_file():
+        from recommender.collaborative.sasrec import export_numpy, load_model
+
+        log.info("writing the numpy weights of %s (once)", folder)
+        export_numpy(load_model(folder)[0], folder)
+    return SASRecNumpy.load(folder)
 
 
 def _file_digest(path: Path) -> str:

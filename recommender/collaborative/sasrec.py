@@ -19,15 +19,18 @@ import io
 import json
 import logging
 import math
-import os
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 from tqdm import tqdm
+
+from recommender.collaborative.artifacts import write_atomically
+from recommender.collaborative.sasrec_numpy import WEIGHTS_FILE
 
 __all__ = ["SASRecConfig", "SASRec", "train_sasrec", "training_windows", "save_model", "load_model", "pad_left",
            "write_atomically"]
@@ -203,20 +206,19 @@ def save_model(model: SASRec, vocabulary: Sequence[str], folder: Path, meta: Map
     buffer = io.BytesIO()
     torch.save(model.state_dict(), buffer)
     write_atomically(folder / "sasrec.pt", buffer.getvalue())
+    export_numpy(model, folder)
     write_atomically(folder / "sasrec.json", json.dumps(
         {"config": asdict(model.config), "vocabulary": list(vocabulary), **meta},
         indent=1).encode())
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, flush it to disk, then rename it over."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.partial")
-    with temporary.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+def export_numpy(model: SASRec, folder: Path) -> None:
+    """The weights as numpy arrays (``sasrec_numpy.WEIGHTS_FILE``), which the app serves from
+    without torch (``sasrec_numpy.SASRecNumpy``)."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **{name: value.detach().cpu().numpy()
+                        for name, value in model.state_dict().items()})
+    write_atomically(folder / WEIGHTS_FILE, buffer.getvalue())
 
 
 def load_model(folder: Path) -> tuple[SASRec, list[str], dict]:

@@ -4,24 +4,25 @@ where it is kept beside the index, and the fusion weights chosen for it."""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from recommender.collaborative.interactions import DATASETS, leave_one_out, load_sequences
-from recommender.collaborative.sasrec import (
-    SASRecConfig,
-    pad_left,
-    save_model,
-    train_sasrec,
-    write_atomically,
+from recommender.collaborative.artifacts import (
+    SHIPPED_MODELS,
+    FusionWeights,
+    dataset_of,
+    find_model_dir,
+    load_fusion_weights,
+    model_dir,
+    save_fusion_weights,
 )
+from recommender.collaborative.interactions import leave_one_out, load_sequences
+from recommender.collaborative.sasrec import SASRecConfig, pad_left, save_model, train_sasrec
 from recommender.catalog import Catalog
 from recommender.collaborative.item_item import (
     ITEM_ITEM_FILE,
@@ -29,19 +30,12 @@ from recommender.collaborative.item_item import (
     fit_item_item,
     item_facets,
 )
-from recommender.errors import RecommenderError
-from recommender.settings import PROJECT_ROOT
 
 __all__ = ["TRAINING", "TYPED_TRAINING", "SHIPPED_MODELS", "model_dir", "find_model_dir", "fit",
            "fit_typed", "dataset_of", "validation_curve", "tuning_dir", "FusionWeights",
            "load_fusion_weights", "save_fusion_weights"]
 
 log = logging.getLogger(__name__)
-
-
-SHIPPED_MODELS = PROJECT_ROOT / "assets" / "models"
-"""Models trained with `python -m recommender train` and committed, so a fresh checkout
-retrieves collaboratively without training first."""
 
 
 TRAINING: dict[str, SASRecConfig] = {
@@ -63,69 +57,6 @@ TYPED_TRAINING: dict[str, ItemItemConfig] = {
     "beauty": ItemItemConfig(regularization=200.0, facet_weight=1.0, neighbour_weight=1.0),
 }
 """The item-item model of typed histories, per data set (``fit_typed``)."""
-
-
-def model_dir(index_dir: Path, dataset: str) -> Path:
-    """Where ``train`` saves a data set's model: beside the vector index."""
-    return index_dir / f"sasrec-{dataset}"
-
-
-def find_model_dir(index_dir: Path, dataset: str, collaborative_dir: Path | None) -> Path:
-    """The folder to load a data set's model from: ``collaborative_dir`` when set; otherwise
-    the index folder's when it has one, else the shipped one."""
-    if collaborative_dir is not None:
-        return model_dir(collaborative_dir, dataset)
-    trained = model_dir(index_dir, dataset)
-    return trained if (trained / "sasrec.pt").is_file() else model_dir(SHIPPED_MODELS, dataset)
-
-
-@dataclass(frozen=True)
-class FusionWeights:
-    """How the app mixes its scores, chosen on validation users by ``evaluate --save-weights``.
-
-    The defaults are used until that has run for a data set."""
-
-    collaborative: float = 0.8
-    """Collaborative share of hybrid retrieval (the rest is content)."""
-    llm: float = 1.0
-    """LLM share of the final order (the rest is retrieval order)."""
-    typed_history: dict[int, float] | None = None
-    """History length → the item-item model's share for a typed history of that many
-    titles (``retrieval.TypedReading``); ``None``: every history is fused as above. Chosen on
-    validation users and typed lists, saved as ``typed_history``."""
-    typed_taste: dict[int, float] | None = None
-    """History length → the share of the typed titles' shared taste (``core.taste``) in
-    the typed reading's order; ``None`` or a missing length: none. Saved as ``typed_taste``."""
-
-
-def load_fusion_weights(folder: Path) -> FusionWeights:
-    """The weights saved in a model folder, or the defaults."""
-    path = folder / "fusion.json"
-    if not path.is_file():
-        return FusionWeights()
-    try:
-        data = json.loads(path.read_text())
-        return FusionWeights(collaborative=float(data["collaborative"]), llm=float(data["llm"]),
-                             typed_history=_per_count(data.get("typed_history")),
-                             typed_taste=_per_count(data.get("typed_taste")))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise RecommenderError(
-            f"{path} cannot be read ({exc}). Delete it to use the default weights, or write it "
-            "again with python -m recommender evaluate ... --save-weights.") from exc
-
-
-def _per_count(weights: dict | None) -> dict[int, float] | None:
-    return None if weights is None else {int(count): float(w) for count, w in weights.items()}
-
-
-def save_fusion_weights(folder: Path, weights: FusionWeights, meta: dict) -> None:
-    write_atomically(folder / "fusion.json",
-                     (json.dumps({**asdict(weights), **meta}, indent=1) + "\n").encode())
-
-
-def dataset_of(domain: str) -> str | None:
-    """The interaction data set whose ids a catalog domain uses, if any."""
-    return next((name for name, d in DATASETS.items() if d == domain), None)
 
 
 def fit(dataset: str, data_dir: Path, index_dir: Path, config: SASRecConfig,

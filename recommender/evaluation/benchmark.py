@@ -248,7 +248,7 @@ def _index_build(settings: Settings) -> dict:
     from recommender.vectors.shipped import SHIPPED_DIR
     from recommender.vectors.store import open_client
 
-    embedder = load_embedder(settings.threads)
+    embedder = load_embedder()
     catalog = load_catalog("movies", settings.data_dir)
     report = {"movie_index_items": len(catalog)}
     for name, shipped_dir in (("movie_index_build", None),

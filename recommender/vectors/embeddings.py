@@ -1,13 +1,13 @@
-"""Sentence embeddings: all-MiniLM-L6-v2 (sentence-transformers), offline, behind LangChain's
-``Embeddings`` interface.
+"""Sentence embeddings: all-MiniLM-L6-v2, offline, behind LangChain's ``Embeddings`` interface.
 
-The same object embeds catalog items for Chroma (through langchain-chroma) and user queries.
+The same object embeds catalog items for Chroma (through langchain-chroma) and user queries. It
+is the model's own forward pass in numpy (``vectors.minilm``), held to sentence-transformers'
+vectors by ``tests/test_minilm.py``, so the app serves without torch.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -15,72 +15,28 @@ from pathlib import Path
 from langchain_core.embeddings import Embeddings
 
 from recommender.models.packaged import default_embedding_model_path
+from recommender.vectors.minilm import NumpyMiniLM
 
-__all__ = ["load_embedder", "SentenceEmbeddings", "BackgroundEmbeddings", "EMBEDDER_NAME"]
+__all__ = ["load_embedder", "BackgroundEmbeddings", "EMBEDDER_NAME"]
 
 log = logging.getLogger(__name__)
 
 EMBEDDER_NAME = "all-MiniLM-L6-v2"
 
 
-def load_embedder(threads: int, model_path: Path | None = None) -> Embeddings:
-    """Load MiniLM from its package folder; never touches the Hugging Face hub."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    import torch
-    from sentence_transformers import SentenceTransformer
-
-    torch.set_num_threads(threads)
+def load_embedder(model_path: Path | None = None) -> Embeddings:
+    """MiniLM from its package folder, in numpy (``vectors.minilm``); never touches the
+    Hugging Face hub, and needs neither torch nor sentence-transformers."""
     path = model_path or default_embedding_model_path()
     log.info("loading embedding model from %s", path)
-    model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-    # Item texts are title, facts and a 40-word overview; 96 word pieces hold nearly all of it
-    # and embed ~15% faster than 128 on 2 cores (docs/benchmarks.md).
-    model.max_seq_length = 96
-    return SentenceEmbeddings(model)
-
-
-SERVING_TORCH_THREADS = 1
-"""torch's threads while the app serves (``torch_threads``)."""
-
-
-def torch_threads(count: int) -> None:
-    """Give torch ``count`` threads from now on (it is imported here if it was not).
-
-    llama.cpp and torch share one OpenMP runtime here. With more of its threads alive than
-    cores (llama.cpp's two, and two of torch's for each thread that ran it with two), it stops
-    spinning at barriers, and every decode step waits on the kernel: a turn took 3.4 s so,
-    2.4 s with torch on one thread from the start (docs/benchmarks.md). So the app serves with
-    ``SERVING_TORCH_THREADS``, and bulk work (an index build) runs on more in a thread of its
-    own (``loading.in_passing_thread``), whose OpenMP threads end with it."""
-    import torch
-
-    torch.set_num_threads(count)
-
-
-class SentenceEmbeddings(Embeddings):
-    """A sentence-transformers model behind LangChain's ``Embeddings`` interface (unit-length
-    vectors, batches of 32), as langchain-huggingface's wrapper computes them, with the
-    model's settings in reach through its public API."""
-
-    def __init__(self, model, batch_size: int = 32) -> None:
-        self.model = model
-        self.batch_size = batch_size
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        flat = [text.replace("\n", " ") for text in texts]
-        return self.model.encode(flat, batch_size=self.batch_size, normalize_embeddings=True,
-                                 show_progress_bar=False).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embed_documents([text])[0]
+    return NumpyMiniLM(path)
 
 
 class BackgroundEmbeddings(Embeddings):
     """An embedder that loads on a background thread; calls wait until it is ready.
 
-    Importing sentence-transformers costs ~6 s on two cores, and a turn first needs embeddings
-    at its retrieval step (after linking and the profile), so the app can serve meanwhile.
+    Reading MiniLM's weights takes a moment, and a start has other work to do meanwhile; a
+    turn needs an embedding only for a profile the person wrote.
     """
 
     def __init__(self, loader: Callable[[], Embeddings]) -> None:

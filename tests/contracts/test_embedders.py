@@ -21,7 +21,7 @@ TEXTS = ["Alien (1979): Horror, Sci-Fi. A crew in deep space meets a deadly crea
 
 @pytest.fixture(scope="module")
 def minilm():
-    return load_embedder(threads=2)
+    return load_embedder()
 
 
 @pytest.fixture(params=["word_hash", "minilm", "background"])

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from recommender.caching import BoundedCache
 from recommender.models.chat import GoOn, Guards, repeatable_words
 from recommender.models.llama_cpp.word_guard import (
     QuotationGuard,
@@ -220,13 +221,19 @@ class DecodingFilters:
         longer, so only its last token is ruled out, after the quotation mark."""
         pieces = self._shared.pieces.get(word)
         if pieces is None:
-            pieces = self._shared.pieces[word] = list(dict.fromkeys(
+            pieces = list(dict.fromkeys(
                 tuple(self._llama.tokenize(f"{before}{w}".encode("utf-8"), add_bos=False,
                                            special=False))
                 for w in dict.fromkeys((word, word.capitalize()))
                 for before in (" ", " “", "“")))
+            self._shared.pieces.put(word, pieces)
         return pieces
 
+
+
+WORD_PIECES_KEPT = 50_000
+"""Guarded words whose token sequences are kept: the catalogs' words that get guarded number a
+few thousand; the rest are words the model wrote once."""
 
 
 @dataclass
@@ -236,7 +243,9 @@ class _TokenizerTables:
     every token's text, and the token sequences of each guarded word."""
 
     table: TokenTable | None = None
-    pieces: dict[str, list[tuple[int, ...]]] = field(default_factory=dict)
+    pieces: BoundedCache = field(default_factory=lambda: BoundedCache(WORD_PIECES_KEPT))
+    """Guarded words' token sequences: the catalog's words and every word the model wrote (the
+    repetition guard), so without a bound it grew with every turn served."""
     ends: frozenset[int] | None = None
     """The tokens that end a reply (``DecodingFilters._ends``)."""
 
