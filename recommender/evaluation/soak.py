@@ -83,10 +83,17 @@ class Soak:
     memory_mib: list[int] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    progress_every: int = 0
+    """Print a line to stderr every this many turns (0: never), so a run cut short still says
+    how far it got and what memory did."""
+
     def record(self, seconds: float, problems: Sequence[str], leaks: Sequence[str],
                malformed_accepted: bool, memory: int | None) -> None:
         with self.lock:
             self.turns += 1
+            if self.progress_every and self.turns % self.progress_every == 0:
+                print(f"soak: {self.turns} turns, {len(self.errors)} errors, "
+                      f"{len(self.leaks)} leaks, {memory} MiB", file=sys.stderr, flush=True)
             self.seconds.append(seconds)
             self.errors += [f"turn {self.turns}: {p}" for p in problems]
             self.leaks += [f"turn {self.turns}: {p}" for p in leaks]
@@ -177,11 +184,11 @@ def _api_leaks(answer: dict, pair: Sequence[str], everyone: set[str]) -> list[st
 
 def run_soak(turns: int, visitors: int, pairs: Sequence[Sequence[str]],
              send_for: Callable[[int], Callable[[str, str, object], dict]],
-             memory: Callable[[], int | None]) -> Soak:
+             memory: Callable[[], int | None], progress_every: int = 0) -> Soak:
     """``visitors`` threads, each with its own pairs and ``send_for(visitor)``, taking turns
     until ``turns`` have been taken in all; ``memory()`` read after each turn."""
     everyone = {t for p in pairs for t in p}
-    soaked = Soak()
+    soaked = Soak(progress_every=progress_every)
     taken = itertools.count()
     own = [pairs[v::visitors] for v in range(visitors)]
 
@@ -242,7 +249,7 @@ def soak(catalog: Catalog, turns: int, visitors: int, ready_within_s: float = 60
         started = time.monotonic()
         ready = resident_mib(process.pid)
         soaked = run_soak(turns, visitors, pairs, lambda v: _gradio_sender(url),
-                          lambda: resident_mib(process.pid))
+                          lambda: resident_mib(process.pid), progress_every=50)
         report = soaked.report()
     report.update(visitors=visitors, ready_mib=ready,
                   minutes=round((time.monotonic() - started) / 60, 1))

@@ -365,11 +365,15 @@ class BatchDecoder:
         if piece:
             call.out.put((index, piece))
         if decoding.done:
+            decoding.processor = None  # its guards are not needed any more
             call.out.put((index, None))
 
     def _finish(self, call: _Call) -> None:
+        """The call leaves the worker; its record stays in this epoch's prefixes (for later
+        calls to share its prompt), without its guards, which held a turn's word tables."""
         for decoding in call.decodings:
-            decoding.done = True
+            decoding.done, decoding.processor = True, None
+        call.alone = None
         self._active.remove(call)
 
     def _advance(self, decoding: Decoding, token: int) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from recommender.vocabulary import folded
 
@@ -87,6 +88,20 @@ class TokenTable:
     spaced_digits: list[int] = field(default_factory=list)
     """Spaces, then digits or nothing (" 0", " "): after a digit they would split a number, as
     in "a drama from 2 017", which no year guard reads as the year it shows."""
+
+    @cached_property
+    def not_quoted(self) -> frozenset[int]:
+        """Tokens never written inside a quotation: no mark but a space between words, no
+        number ("“30”"). Built once per model, not per reply (it held a megabyte each)."""
+        return frozenset({*self.neutral, *self.breaking, *(t for t, _ in self.mixed),
+                          *(t for runs in (self.starting, self.going_on)
+                            for run, ids in runs.items() if run.isdigit() for t in ids)})
+
+    @cached_property
+    def spaced(self) -> frozenset[int]:
+        """Tokens that start a word after a space: not right after an opening mark
+        ("“ nail”")."""
+        return frozenset(t for ids in self.starting.values() for t in ids)
 
     def not_next(self) -> dict[int, list[int]]:
         """For each token, the tokens that may not follow it: ``not_after`` its article, and
@@ -198,11 +213,7 @@ class QuotationGuard:
         self.inside = VocabularyGuard(table, words)
         self.blocked_outside = [*table.other_quotes, *table.closing_quotes,
                                 *(() if self.inside.words else table.opening_quotes)]
-        # inside, only letters: no mark but a space between words, no number ("“30”")
-        self._not_quoted = {*table.neutral, *table.breaking, *(t for t, _ in table.mixed),
-                            *(t for runs in (table.starting, table.going_on)
-                              for run, ids in runs.items() if run.isdigit() for t in ids)}
-        self._spaced = {t for ids in table.starting.values() for t in ids}  # not "“ nail”"
+        self._not_quoted, self._spaced = table.not_quoted, table.spaced  # the table's, shared
 
     @staticmethod
     def quoting(reply: str) -> str | None:
