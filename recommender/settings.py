@@ -86,7 +86,8 @@ class Settings:
     in flight and it is emptied."""
 
     profile_weight: float = 0.3
-    """Weight of the LLM-written profile in the retrieval query (0 = history items only)."""
+    """Weight of a profile the person wrote or edited in the retrieval query (0 = history items
+    only); the profile the model writes comes after retrieval and does not move it."""
 
     model_reads_requests: bool = False
     """Let the LLM read each message that could hold a filter too, under a JSON schema, beside
