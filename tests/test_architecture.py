@@ -42,8 +42,8 @@ LAZY_LIBRARIES: dict[str, str] = {
 first page, ``python -m recommender --help`` and the tests on fakes do not pay for them."""
 
 LAZY_OWN: dict[str, str] = {
-    "app.py": "the start-up stack (``loading`` brings torch in through the collaborative models, "
-              "about 3 s) loads when the app starts, not when a test builds its page on fakes",
+    "app.py": "the start-up stack (chromadb, llama.cpp, the catalogs; about 2 s) loads when the "
+              "app starts, not when a test builds its page on fakes",
     "recommender/cli/commands.py": "each command imports the stack it runs (training, "
                                    "evaluation and fine-tuning pull in torch)",
     "recommender/evaluation/run.py": "each protocol loads its own models (SASRec: torch)",
