@@ -18,6 +18,7 @@ from recommender.catalog import domain_labels
 from recommender.conversation.state import ConversationState
 from recommender.conversation.turn import Answered, answer, converse, new_conversation
 from recommender.core.pipeline import Recommender
+from recommender.core.turn import Ranked
 from recommender.errors import RecommenderError
 from recommender.settings import Settings
 from recommender.vectors.store import open_memory_client
@@ -132,7 +133,8 @@ class ChatSession:
                 self.state = event.result.state
             view.apply(event)
             now = time.monotonic()
-            if now - last >= STREAM_INTERVAL_S or isinstance(event, Answered):
+            # The picks' titles go out as soon as they are known, whatever the interval.
+            if now - last >= STREAM_INTERVAL_S or isinstance(event, (Ranked, Answered)):
                 last = now
                 yield self._render(view, history, base)
 
