@@ -24,6 +24,7 @@ from recommender.catalog import load_catalog
 from recommender.errors import RecommenderError
 from recommender.conversation.turn import Answered, converse, first_answer, new_conversation
 from recommender.core.turn import Linked, ProfileDelta, Ranked
+from recommender.evaluation.soak import process_memory_mib
 from recommender.local_servers import free_port, local_servers, running_process
 from recommender.models.llama_cpp import LlamaCppChatModel
 from recommender.settings import PROJECT_ROOT, Settings
@@ -72,7 +73,7 @@ def run_benchmark(settings: Settings, conversations: int = 20, startup: bool = T
         report = _measure(served, conversations, startup, index_build, bursts)
         for name, pid in (("chroma_server", servers.chroma_pid),
                           ("llm_server", servers.llm_pid)):
-            memory = _process_memory_mib(pid)
+            memory = process_memory_mib(pid)
             report[f"{name}_memory_peak_mib"] = memory.get("VmHWM")
             report[f"{name}_memory_now_mib"] = memory.get("VmRSS")
         return report
@@ -102,7 +103,7 @@ def _measure(settings: Settings, conversations: int, startup: bool, index_build:
     report.update(_turns(recommender, conversations))
     for size in bursts:
         report.update(_burst(recommender, size))
-    report["benchmark_process_memory_peak_mib"] = _process_memory_mib(os.getpid()).get("VmHWM")
+    report["benchmark_process_memory_peak_mib"] = process_memory_mib(os.getpid()).get("VmHWM")
     if index_build:
         report.update(_index_build(settings))
     return report
@@ -210,7 +211,7 @@ def _app_start(settings: Settings, env: dict[str, str], name: str) -> dict:
             served = time.perf_counter() - started
             Client(url, verbose=False).predict("Alien, Heat", "movies", api_name="/recommend")
             answered = time.perf_counter() - started
-            memory = _process_memory_mib(process.pid)
+            memory = process_memory_mib(process.pid)
     return {f"{name}_page_served": _round(served),
             f"{name}_first_answer_complete": _round(answered),
             f"{name}_memory_peak_mib": memory.get("VmHWM"),
@@ -229,16 +230,6 @@ def startup_phases(settings: Settings, limit_s: float = 600) -> dict:
         raise RecommenderError("The start-up phases failed (scripts/startup_phases.py); its "
                                f"last words: {done.stderr[-1500:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def _process_memory_mib(pid: int) -> dict[str, int]:
-    """Peak (VmHWM) and current (VmRSS) resident memory from /proc, in MiB (Linux only)."""
-    try:
-        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
-    except OSError:
-        return {}
-    return {key: int(value.split()[0]) // 1024 for key, value in
-            (line.split(":", 1) for line in lines if ":" in line) if key in {"VmHWM", "VmRSS"}}
 
 
 def _index_build(settings: Settings) -> dict:
