@@ -55,6 +55,7 @@ class _Page:
     clear: gr.Button
     catalog_file: gr.File
     upload_status: gr.Markdown
+    kept: gr.JSON
 
 
 def _layout(recommender: Recommender, tries: Sequence[str]) -> _Page:
@@ -65,6 +66,8 @@ def _layout(recommender: Recommender, tries: Sequence[str]) -> _Page:
     # caller, a tab left open for days) is freed after SESSION_IDLE_S without a turn.
     session = gr.State(None, time_to_live=SESSION_IDLE_S,
                        delete_callback=lambda s: s.close() if s else None)
+    # The conversation as the page keeps it: another replica goes on with it (web.handlers).
+    kept = gr.JSON({}, visible=False)
     gr.Markdown(INTRO)
     columns: dict[str, gr.Column] = {}
     with gr.Row():
@@ -104,26 +107,27 @@ def _layout(recommender: Recommender, tries: Sequence[str]) -> _Page:
     with gr.Accordion("About this demo", open=False):
         gr.Markdown(about_markdown(recommender))
     return _Page(session, catalogs, domain, chatbot, message, send, columns, status, count,
-                 diversity, profile, apply_profile, clear, catalog_file, upload_status)
+                 diversity, profile, apply_profile, clear, catalog_file, upload_status, kept)
 
 
 def _wire(p: _Page, on: Handlers) -> None:
     """Each event of the page to its handler; only the chat and upload are callable by clients."""
     private = dict(api_visibility="private")
     turn = dict(fn=on.respond, inputs=[p.message, p.domain, p.count, p.diversity, p.chatbot,
-                                       p.session],
-                outputs=[p.chatbot, p.message, p.session, p.status, p.profile])
+                                       p.session, p.kept],
+                outputs=[p.chatbot, p.message, p.session, p.status, p.profile, p.kept])
     p.message.submit(**turn, api_name="chat", api_visibility="undocumented")
     p.send.click(**turn, **private)
     p.chatbot.option_select(chosen_option, None, p.message, **private).then(**turn, **private)
-    p.chatbot.like(on.rate, [p.session], [p.session, p.status, p.profile], **private)
-    edit = dict(fn=on.use_profile, inputs=[p.profile, p.session],
-                outputs=[p.session, p.status, p.profile], **private)
+    p.chatbot.like(on.rate, [p.session, p.kept], [p.session, p.status, p.profile, p.kept],
+                   **private)
+    edit = dict(fn=on.use_profile, inputs=[p.profile, p.session, p.kept],
+                outputs=[p.session, p.status, p.profile, p.kept], **private)
     p.apply_profile.click(**edit)
     p.profile.submit(**edit)
     cleared = dict(fn=on.reset, inputs=[p.domain, p.session], **private,
                    outputs=[p.chatbot, p.session, p.status, p.profile, p.count, p.diversity,
-                            *p.tries.values()])
+                            p.kept, *p.tries.values()])
     p.clear.click(**cleared)
     p.catalogs.input(str, [p.catalogs], [p.domain], **private)
     p.domain.change(**cleared)

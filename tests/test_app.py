@@ -43,8 +43,8 @@ def test_nothing_matched_is_said_plainly(client, message):
 def _chat(client, message, history=None, count=5, diversity=0.0):
     """One turn through the UI's own event (the conversation state stays on the server, in
     the client's session); returns the chat and the side panel's text."""
-    history, cleared, status, profile = client.predict(
-        message, "movies", count, diversity, history or [], api_name="/chat")
+    history, cleared, status, profile, _kept = client.predict(
+        message, "movies", count, diversity, history or [], {}, api_name="/chat")
     assert cleared == ""
     return history, status
 
@@ -58,6 +58,22 @@ def test_chat_streams_a_turn_and_shows_markup_as_text(client):
     assert "**Your taste:** You enjoy movies with" in reply
     assert [_text(m)[:3] for m in shown] == ["1. ", "2. ", "3. ", "4. ", "5. "]
     assert "**Liked:** Alien (1979) · Toy Story (1995)" in _text({"content": status})
+
+
+def test_a_page_goes_on_with_its_conversation_in_a_session_the_server_never_saw(server):
+    """What a replica taking over from one that stopped sees: a page with a conversation, in a
+    new session. The conversation the page kept goes on; a forged one is not taken."""
+    history, _, status, _, kept = Client(server, verbose=False).predict(
+        "Alien and Toy Story", "movies", 5, 0.0, [], {}, api_name="/chat")
+    assert kept["state"]["liked"] and len(kept["picks"]) == 5
+    history, _, status, _, kept = Client(server, verbose=False).predict(
+        "Heat", "movies", 5, 0.0, history, kept, api_name="/chat")
+    assert "**Liked:** Alien (1979) · Toy Story (1995) · Heat (1995)" in _text({"content": status})
+    assert len(kept["picks"]) == 10
+    forged = {"state": {"version": 1, "domain": "nowhere", "liked": ["x"]}, "picks": {"1": 2}}
+    _, _, status, _, kept = Client(server, verbose=False).predict(
+        "Heat", "movies", 5, 0.0, [], forged, api_name="/chat")
+    assert "**Liked:** Heat (1995)" in _text({"content": status}) and "Alien" not in status
 
 
 @pytest.mark.parametrize("message, expected", [
@@ -158,13 +174,13 @@ def test_an_uploaded_catalog_is_recommended_from_and_stays_private(server, tmp_p
     radio, key, status = owner.predict(handle_file(str(path)), api_name="/upload")
     assert radio["value"] == key and key.startswith("upload-") and "Indexed **7** items from books.csv" in status
     assert [key, "Your catalog: books.csv"] in [list(c)[::-1] for c in radio["choices"]]
-    history, _, _, _ = owner.predict("I loved The Name of the Wind and Mistborn", key, 3, 0.0,
-                                     [], api_name="/chat")
+    history, *_ = owner.predict("I loved The Name of the Wind and Mistborn", key, 3, 0.0,
+                                     [], {}, api_name="/chat")
     picks = [_text(m) for m in history[2:5]]
     titles = ["The Wise Man's Fear", "Gone Girl", "The Girl with the Dragon Tattoo", "Dune",
               "Hyperion"]
     assert len(picks) == 3 and all(any(t in p for t in titles) for p in picks)
-    history, _, _, _ = stranger.predict("I loved Mistborn", key, 3, 0.0, [], api_name="/chat")
+    history, *_ = stranger.predict("I loved Mistborn", key, 3, 0.0, [], {}, api_name="/chat")
     assert "Unknown domain" in _text(history[-1])
 
 

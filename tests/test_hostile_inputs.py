@@ -76,8 +76,8 @@ def _no_markup(history: list[dict]) -> None:
 
 
 def _turn(client: Client, message: str, history=None) -> list[dict]:
-    history, cleared, _status, _profile = client.predict(
-        message, "movies", 3, 0.0, history or [], api_name="/chat")
+    history, cleared, _status, _profile, _kept = client.predict(
+        message, "movies", 3, 0.0, history or [], {}, api_name="/chat")
     assert cleared == ""
     return history
 
@@ -166,7 +166,7 @@ def test_an_uploaded_catalog_with_planted_instructions_and_markup(server, tmp_pa
     client = Client(server, verbose=False)
     radio, key, status = client.predict(handle_file(str(path)), api_name="/upload")
     assert "Indexed **6** items" in status, status
-    history, *_ = client.predict("I loved Hyperion", key, 3, 0.0, [], api_name="/chat")
+    history, *_ = client.predict("I loved Hyperion", key, 3, 0.0, [], {}, api_name="/chat")
     answer = "\n".join(_text(m) for m in history)
     assert "PWNED" not in answer and "im_start" not in answer
     _no_markup(history)

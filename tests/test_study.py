@@ -214,6 +214,34 @@ def test_a_line_torn_by_a_crash_is_skipped_and_reported(tmp_path):
     assert report.bad_lines == [2]
 
 
+def test_a_line_after_a_torn_one_is_kept_whole(tmp_path):
+    path = tmp_path / "log.jsonl"
+    log = EventLog(path)
+    log.append({"event": "a"})
+    with open(path, "ab") as handle:
+        handle.write(b'{"event": "b", "half')
+    log.append({"event": "c"})
+    report = LogReadReport()
+    assert [e["event"] for e in log.events(report)] == ["a", "c"]
+    assert report.bad_lines == [2]
+
+
+def test_a_reader_sees_only_what_was_appended_since_it_last_looked(tmp_path):
+    path = tmp_path / "log.jsonl"
+    mine, other = EventLog(path), EventLog(path)
+    other.append({"event": "a"})
+    assert [e["event"] for e in mine.read_new()] == ["a"]
+    assert mine.read_new() == []
+    other.append({"event": "b"})
+    with open(path, "ab") as handle:
+        handle.write(b'{"event": "c", "not yet')  # a writer mid-line: left for later
+    with mine.transaction() as log:
+        assert [e["event"] for e in log.new] == ["b"]
+        log.append({"event": "d"})  # ends the torn line first
+    other.append({"event": "e"})
+    assert [e["event"] for e in mine.read_new()] == ["e"]
+
+
 @pytest.mark.parametrize("failure", ["raise", "short"])
 def test_a_full_disk_raises_and_leaves_earlier_records_whole(tmp_path, monkeypatch, failure):
     path = tmp_path / "log.jsonl"
@@ -346,6 +374,25 @@ def test_a_new_runner_resumes_everyone_from_the_log(runner, study, fake_domains,
     assert c.condition == balanced_condition(2, study.conditions, study.seed)
 
 
+def test_replicas_writing_one_log_share_the_balance_and_every_participant(
+        runner, study, fake_domains, settings):
+    """Two processes of a deployment run the study over one log: the condition sequence is
+    one sequence across both, and a participant can go on at either."""
+    other = StudyRunner(study, Recommender(settings, AnsweringModel(" Sci-Fi."), fake_domains),
+                        EventLog(study.log))
+    joined = [(runner if n % 2 else other).join() for n in range(8)]
+    assert [p.condition for p in joined] == [
+        balanced_condition(n, study.conditions, study.seed) for n in range(8)]
+    assert len({p.id for p in joined}) == 8
+    person = other.consent(joined[0].id)  # joined on `other`, goes on at `runner` and back
+    person = runner.submit_history(person.id, "Alien, Blade Runner")
+    assert person.stage == RATE and other.participant(person.id) == person
+    items, rounds = _all_answers(other, person)
+    assert other.submit_ratings(person.id, 1, items, rounds).round == 2
+    assert runner.submit_ratings(person.id, 1, items, rounds).round == 2  # a second click
+    assert [e["event"] for e in EventLog(study.log).events()].count("rated") == 1
+
+
 def test_an_unknown_participant_is_told_to_open_the_link_again(runner):
     assert runner.participant("nobody") is None and runner.participant(None) is None
     with pytest.raises(InputError, match="open the study link again"):
@@ -357,10 +404,10 @@ def test_a_failed_write_keeps_the_participant_where_they_were(runner, monkeypatc
     person = runner.submit_history(person.id, "Alien, Blade Runner")
     items, rounds = _all_answers(runner, person)
 
-    def refuse(event):
+    def refuse(path, fd, event):
         raise StudyLogError("Your answer could not be saved (disk full).")
 
-    monkeypatch.setattr(runner.log, "append", refuse)
+    monkeypatch.setattr("recommender.study.log._write", refuse)
     with pytest.raises(StudyLogError):
         runner.submit_ratings(person.id, 1, items, rounds)
     monkeypatch.undo()

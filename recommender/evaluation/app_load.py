@@ -82,8 +82,8 @@ def _session(url: str, titles: Sequence[str], recommendations: int) -> dict:
     started = time.monotonic()
     try:
         client = Client(url, verbose=False)
-        history, _, status, profile = client.predict(
-            ", ".join(titles), "movies", recommendations, 0.0, [], api_name="/chat")
+        history, _, status, profile, _kept = client.predict(
+            ", ".join(titles), "movies", recommendations, 0.0, [], {}, api_name="/chat")
     except Exception as exc:  # a visitor's failure is counted, not raised
         return {"titles": list(titles), "error": f"{type(exc).__name__}: {exc}",
                 "seconds": time.monotonic() - started}

@@ -231,8 +231,8 @@ def _gradio_sender(url: str) -> Callable[[str, str, object], dict]:
         if endpoint == "recommend":
             return api.predict(message, "movies", state, api_name="/recommend")
         try:
-            history, _, status, profile = Client(url, verbose=False).predict(
-                message, "movies", 3, 0.0, [], api_name="/chat")
+            history, _, status, profile, _kept = Client(url, verbose=False).predict(
+                message, "movies", 3, 0.0, [], {}, api_name="/chat")
         except Exception as exc:
             return {"error": f"{type(exc).__name__}: {exc}"}
         return {"history": history, "status": shown({"content": status}), "profile": profile}

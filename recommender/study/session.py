@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 from recommender.core.facts import shared_features
@@ -24,7 +25,7 @@ from ..catalog import Item
 from ..errors import InputError
 from .assignment import balanced_condition, condition_from_link
 from .config import Question, Study
-from .log import EventLog
+from .log import EventLog, Transaction
 
 __all__ = ["Participant", "ShownItem", "StudyRunner", "prompt_version", "UNKNOWN_PARTICIPANT"]
 
@@ -78,37 +79,39 @@ class StudyRunner:
         self._versions = {"model": recommender.model.name, "prompt_version": prompt_version(),
                           "study": study.id, "study_sha256": study.digest}
         log.check_writable()
-        for event in log.events():
-            self._apply(event)
+        with self._lock:
+            self._catch_up()
 
     # -- reading ---------------------------------------------------------------------------
 
     def participant(self, participant_id: str | None) -> Participant | None:
         """The participant with this id, or ``None`` for an unknown (or no) id."""
         with self._lock:
+            self._catch_up()
             return self._copy(participant_id) if participant_id in self._people else None
 
     # -- actions ---------------------------------------------------------------------------
 
     def join(self, link_condition: str | None = None) -> Participant:
-        """A new participant with a random id, assigned a condition."""
-        with self._lock:
+        """A new participant with a random id, assigned a condition (the next slot of all
+        the processes writing this log)."""
+        with self._lock, self._writing() as log:
             if self.study.assignment == "url":
                 condition, slot = condition_from_link(link_condition, self.study.conditions), None
             else:
                 slot = self._joined
                 condition = balanced_condition(slot, self.study.conditions, self.study.seed)
             participant_id = secrets.token_hex(16)
-            self._record({"event": "joined", "participant": participant_id,
+            self._record(log, {"event": "joined", "participant": participant_id,
                           "condition": condition, "assignment": self.study.assignment,
                           "slot": slot, **self._versions})
             return self._copy(participant_id)
 
     def consent(self, participant_id: str) -> Participant:
-        with self._lock:
+        with self._lock, self._writing() as log:
             person = self._known(participant_id)
             if person.stage == CONSENT:
-                self._record({"event": "consented", "participant": person.id})
+                self._record(log, {"event": "consented", "participant": person.id})
             return self._copy(person.id)
 
     def submit_history(self, participant_id: str, text: str) -> Participant:
@@ -119,18 +122,18 @@ class StudyRunner:
         if person.stage != HISTORY:
             return person  # a second click, or an old tab: nothing to do
         result = self._recommend(person, text)
-        with self._lock:
+        with self._lock, self._writing() as log:
             current = self._known(participant_id)
             if current.stage != HISTORY or current.round != person.round:
                 return self._copy(current.id)
-            self._record(self._shown_event(current, text, result))
+            self._record(log, self._shown_event(current, text, result))
             return self._copy(current.id)
 
     def submit_ratings(self, participant_id: str, round_number: int,
                        item_ratings: Mapping[str, Mapping[str, object]],
                        round_ratings: Mapping[str, object], comment: str = "") -> Participant:
         """Record this round's answers; every rating is required (the comment is not)."""
-        with self._lock:
+        with self._lock, self._writing() as log:
             person = self._known(participant_id)
             if person.stage != RATE or person.round != round_number:
                 return self._copy(person.id)  # already recorded: a second click
@@ -155,11 +158,11 @@ class StudyRunner:
                 raise InputError(f"Please answer every question before going on. Still open: "
                                  f"{missing[0]}{more}.")
             finished = person.round >= self.study.rounds
-            self._record({"event": "rated", "participant": person.id, "round": person.round,
+            self._record(log, {"event": "rated", "participant": person.id, "round": person.round,
                           "condition": person.condition, "ratings": rows,
                           "round_ratings": round_rows, "comment": (comment or "").strip()[:2000]})
             if finished:
-                self._record({"event": "completed", "participant": person.id,
+                self._record(log, {"event": "completed", "participant": person.id,
                               "completion_code": self.study.completion_code})
             return self._copy(person.id)
 
@@ -207,9 +210,22 @@ class StudyRunner:
 
     # -- replaying the log -----------------------------------------------------------------
 
-    def _record(self, event: dict) -> None:
+    def _catch_up(self) -> None:
+        """Apply what any process appended to the log since this one last looked."""
+        for event in self.log.read_new():
+            self._apply(event)
+
+    @contextmanager
+    def _writing(self) -> Iterator[Transaction]:
+        """The log held for writing, with this runner caught up on everything in it."""
+        with self.log.transaction() as log:
+            for event in log.new:
+                self._apply(event)
+            yield log
+
+    def _record(self, log: Transaction, event: dict) -> None:
         """Log first (raises when the disk refuses: nothing changes), then apply."""
-        self._apply(self.log.append(event))
+        self._apply(log.append(event))
 
     def _apply(self, event: dict) -> None:
         kind, pid = event.get("event"), event.get("participant")

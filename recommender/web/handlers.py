@@ -24,24 +24,30 @@ class Handlers:
         self.uploads = Uploads.in_memory(recommender)
         self.tries = tuple(tries)
 
-    def _session(self, session: ChatSession | None) -> ChatSession:
-        return session or ChatSession(self.recommender)
+    def _session(self, session: ChatSession | None, kept: object = None) -> ChatSession:
+        """This page's session: the one this process holds, else one going on from what the
+        page kept (another replica answered before, or the session expired), else a new one."""
+        return session or ChatSession.resumed(self.recommender, kept)
 
-    def respond(self, message, domain, count, diversity, history, session) -> Iterator[tuple]:
-        """A chat turn: the chat as it grows, the emptied message box, and the side panel."""
-        session = self._session(session)
-        for shown in session.send(message, domain, count, diversity, list(history or [])):
-            yield shown, "", session, *session.side_panel()
+    def respond(self, message, domain, count, diversity, history, session, kept=None
+                ) -> Iterator[tuple]:
+        """A chat turn: the chat as it grows, the emptied message box, the side panel, and
+        what the page keeps of the conversation (sent once the turn is over)."""
+        session = self._session(session, kept)
+        shown = list(history or [])
+        for shown in session.send(message, domain, count, diversity, shown):
+            yield shown, "", session, *session.side_panel(), gr.skip()
+        yield shown, "", session, *session.side_panel(), session.kept()
 
-    def rate(self, data: gr.LikeData, session) -> tuple:
-        session = self._session(session)
+    def rate(self, data: gr.LikeData, session, kept=None) -> tuple:
+        session = self._session(session, kept)
         gr.Info(session.rate(data.index, data.liked))
-        return session, *session.side_panel()
+        return session, *session.side_panel(), session.kept()
 
-    def use_profile(self, text, session) -> tuple:
-        session = self._session(session)
+    def use_profile(self, text, session, kept=None) -> tuple:
+        session = self._session(session, kept)
         gr.Info(session.edit_profile(text))
-        return session, *session.side_panel()
+        return session, *session.side_panel(), session.kept()
 
     def reset(self, domain, session) -> list:
         """A new conversation in ``domain``, with that catalog's "Try" examples shown."""
@@ -49,7 +55,7 @@ class Handlers:
         session.reset(domain)
         shown = [gr.Column(visible=key == domain) for key in self.tries]
         return [[], session, *session.side_panel(), self.recommender.settings.recommendations,
-                0.0, *shown]
+                0.0, session.kept(), *shown]
 
     def upload(self, file, session, progress=gr.Progress(track_tqdm=True)) -> tuple:
         """An uploaded catalog becomes this session's own; a refused one leaves all as it was."""

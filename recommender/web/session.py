@@ -39,6 +39,9 @@ s, in one sitting (``benchmark --app-load 1,10,30``): 10 visitors at once p50 14
 p95 22.3 → 18.5 s; one visitor's browser turn 1.25 → 1.22 times the API turn (``benchmark
 --browser 24``, within noise); 30 at once unchanged (the model bounds them)."""
 SHOWN_MESSAGE_CHARS = 500
+_KEPT_PICKS = 500
+"""Most pick positions a resumed conversation takes from a page (the thumbs of the last ones
+work; a page cannot make a server hold more)."""
 FAILED = ("Something went wrong on our side while answering. Please send your message again; "
           "if it keeps failing, press Reset.")
 
@@ -75,6 +78,33 @@ class ChatSession:
         self.picks: dict[str, str] = {}
         self.state = self._fresh(domain or next(iter(recommender.domains)))
         self._turn = threading.Lock()  # the app runs turns at once: one at a time per visitor
+
+    # -- the conversation as the page keeps it ---------------------------------------------
+
+    def kept(self) -> dict:
+        """What the page keeps of this conversation, so that another server process (a
+        replica taking over from one that stopped) or this one after the session expired can
+        go on with it: the state and which chat message shows which pick."""
+        return {"state": self.state.to_dict(), "picks": dict(self.picks)}
+
+    @classmethod
+    def resumed(cls, recommender: Recommender, kept: object) -> ChatSession:
+        """A session going on from what a page kept (``kept``); a fresh one when that is
+        missing or not a conversation this server can go on with (checked as the API checks a
+        state: a client may send anything)."""
+        session = cls(recommender)
+        if not isinstance(kept, dict) or not kept.get("state"):
+            return session
+        try:
+            session.state = ConversationState.from_dict(kept["state"], recommender)
+        except RecommenderError as exc:
+            log.info("a page's conversation was not resumed: %s", exc)
+            return session
+        picks = kept.get("picks")
+        if isinstance(picks, dict):
+            session.picks = {str(k): v for k, v in list(picks.items())[-_KEPT_PICKS:]
+                             if isinstance(v, str)}
+        return session
 
     @property
     def engine(self) -> Recommender:
