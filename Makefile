@@ -8,12 +8,12 @@ BIN    := $(VENV)/bin
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test quick install benchmark study clean chromium
+.PHONY: run test quick install benchmark study clean chromium deploy deploy-tools
 
 run: $(VENV)/.installed
 	$(BIN)/python app.py
 
-test: $(VENV)/.installed chromium
+test: $(VENV)/.installed chromium deploy-tools
 	$(BIN)/python -m pytest
 
 quick: $(VENV)/.installed
@@ -23,6 +23,18 @@ quick: $(VENV)/.installed
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# The replicated deployment on this machine (docs/deployment.md): llama.cpp's llama-server built
+# once from the llama-cpp-python sdist (~10 min on 2 cores), nginx from Debian.
+deploy: deploy-tools
+	$(BIN)/python -m recommender deploy
+
+deploy-tools: $(VENV)/.installed $(BIN)/llama-server
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }
+
+$(BIN)/llama-server: requirements.txt
+	scripts/build_llama_server.sh $(VENV)
 
 study: $(VENV)/.installed
 	$(BIN)/python app.py --study studies/explanations.toml

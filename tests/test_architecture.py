@@ -14,6 +14,7 @@ LAYERS: dict[str, int] = {
     "app": 5, "recommender.cli": 5, "recommender.__main__": 5,
     "recommender.web": 4, "recommender.study": 4, "recommender.evaluation": 4,
     "recommender.finetune": 4, "recommender.loading": 4, "recommender.local_servers": 4,
+    "recommender.deployment": 4,
     "recommender.conversation": 3, "recommender.collaborative": 3,
     "recommender.core": 2,
     "recommender.vectors": 1, "recommender.models": 1, "recommender.catalog": 1,

@@ -112,6 +112,34 @@ def test_a_server_ignoring_the_constraint_cannot_put_anything_outside_the_candid
     assert checks["out_of_candidates"] == 1 and checks["duplicates"] == 1
 
 
+def test_a_turns_requests_go_to_the_server_at_once():
+    """Three replies that can only finish if all three are in flight together (as a server
+    with parallel slots decodes them); each comes out whole, ended by ``None``."""
+    import threading
+
+    from recommender.models.chat import all_at_once
+
+    together = threading.Barrier(3, timeout=10)
+
+    def stream_one(request: Request):
+        together.wait()
+        yield from (request.prefix, "!")
+
+    requests = [Request(MESSAGES, 8, prefix=p) for p in "abc"]
+    out: dict[int, list] = {0: [], 1: [], 2: []}
+    for index, piece in all_at_once(stream_one, requests):
+        out[index].append(piece)
+    assert out == {0: ["a", "!", None], 1: ["b", "!", None], 2: ["c", "!", None]}
+
+    def failing(request: Request):
+        if request.prefix == "b":
+            raise ModelServerError("slot lost")
+        yield request.prefix
+
+    with pytest.raises(ModelServerError, match="slot lost"):
+        list(all_at_once(failing, requests))
+
+
 def test_a_server_error_or_timeout_ends_in_named_errors():
     server = FakeServer(500)
     with pytest.raises(ModelServerError, match=r"refused the request \(500: model crashed\)"):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from recommender.catalog import DOMAINS
 from recommender.errors import RecommenderError
 from recommender.settings import Settings
 
-__all__ = ["SYSTEMS", "report_text", "recommend", "index", "llm_server", "train", "study_check",
+__all__ = ["SYSTEMS", "report_text", "recommend", "index", "llm_server", "deploy", "train", "study_check",
            "study_export", "evaluate", "benchmark"]
 
 
@@ -104,6 +106,46 @@ def index(args: argparse.Namespace, settings: Settings) -> int:
                               EMBEDDER_NAME).save(path)
             print(f"{domain}: wrote {path} ({path.stat().st_size / 2**20:.1f} MiB)")
     return 0
+
+
+def deploy(args: argparse.Namespace, settings: Settings) -> int:
+    from recommender.deployment import serve_until_stopped
+
+    plan = _deployment_plan(
+        settings, folder=args.folder, replicas=args.replicas, slots=args.slots,
+        context_tokens=args.slot_context, port=args.port, host=args.host,
+        turns_at_once=args.slots, **({"threads": args.threads} if args.threads else {}),
+        **({"study_file": args.study} if args.study else {}))
+    return serve_until_stopped(plan)
+
+
+def _deployment_benchmark(args: argparse.Namespace, settings: Settings) -> int:
+    from recommender.catalog import load_catalog
+    from recommender.evaluation.deployment_load import deployment_load
+
+    try:
+        bursts = [int(n) for n in args.deployment.split(",") if n.strip()]
+    except ValueError:
+        print(f"error: --deployment {args.deployment!r}: give numbers of visitors, e.g. "
+              "1,10,30", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="deployment-") as folder:
+        plan = _deployment_plan(settings, folder=Path(folder), port=0)
+        report = deployment_load(load_catalog("movies", settings.data_dir), plan, bursts)
+    print(json.dumps(report, indent=2) if args.json else report_text(report))
+    return 0
+
+
+def _deployment_plan(settings: Settings, **given):
+    from recommender.deployment import DeploymentPlan
+    from recommender.models.adapters import resolve_adapter
+    from recommender.models.packaged import default_gguf_path
+
+    given.setdefault("threads", os.cpu_count() or 2)
+    given.setdefault("study_file", settings.study_file)
+    return DeploymentPlan(model=settings.model_path or default_gguf_path(),
+                          adapter=resolve_adapter(settings.adapter_path, settings.model_path),
+                          **given)
 
 
 def llm_server(args: argparse.Namespace, settings: Settings) -> int:
@@ -534,6 +576,8 @@ def benchmark(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: --load {args.load!r} / --app-load {args.app_load!r}: give numbers of "
               "turns, e.g. 1,10,30", file=sys.stderr)
         return 2
+    if args.deployment:
+        return _deployment_benchmark(args, settings)
     if args.soak:
         from recommender.catalog import load_catalog
         from recommender.evaluation.soak import soak

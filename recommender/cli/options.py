@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from recommender.catalog import DOMAINS
 from recommender.cli import commands
@@ -17,7 +18,8 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
     for add in (_add_recommend, _add_index, _add_train, _add_llm_server, _add_evaluate,
-                _add_taste, _add_finetune, _add_explanations, _add_benchmark, _add_study):
+                _add_taste, _add_finetune, _add_explanations, _add_benchmark, _add_study,
+                _add_deploy):
         add(sub)
     return parser
 
@@ -233,6 +235,11 @@ def _add_benchmark(sub) -> None:
                             "and malformed input): errors, leaks between visitors, and the "
                             "app's memory after each turn")
     bench.add_argument("--visitors", type=int, default=6, help="visitors at once in --soak")
+    bench.add_argument("--deployment", default="", metavar="BURSTS",
+                       help="only this: start the replicated deployment (see deploy; 2 "
+                            "replicas, 4 slots) and send bursts of fresh visitors through nginx "
+                            "(e.g. 1,10,30): seconds, errors, leaks, CPU-seconds per turn of "
+                            "each part, memory, and the capacity table computed from them")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--reading", action="store_true",
                        help="only measure how chat messages are read (rules, model, merged) "
@@ -266,3 +273,29 @@ def _add_study(sub) -> None:
                          help="a new log for the simulated participants (never the study's own)")
     measure.add_argument("--json", action="store_true", help="print one JSON object")
     measure.set_defaults(run=commands.study_measure)
+
+
+def _add_deploy(sub) -> None:
+    dep = sub.add_parser(
+        "deploy", help="start the replicated deployment: llama-server, Chroma, app replicas, nginx",
+        description="Starts llama.cpp's llama-server (parallel slots, continuous batching), a "
+                    "Chroma server, several app replicas using both, and nginx in front with "
+                    "sticky sessions, all on this machine; Ctrl-C stops them. Build llama-server "
+                    "and install nginx once with `make deploy`. docs/deployment.md says how to "
+                    "spread the parts over machines.")
+    dep.add_argument("--replicas", type=int, default=2, help="app processes (default 2)")
+    dep.add_argument("--slots", type=int, default=4,
+                     help="llama-server's parallel slots: replies decoded together (default 4)")
+    dep.add_argument("--slot-context", type=int, default=2048, metavar="TOKENS",
+                     help="each slot's context (default 2048; a turn's longest call needs ~900)")
+    dep.add_argument("--threads", type=int, default=None,
+                     help="llama-server's CPU threads (default: every core)")
+    dep.add_argument("--port", type=int, default=8080, help="where visitors connect (default 8080)")
+    dep.add_argument("--host", default="127.0.0.1",
+                     help="address nginx listens on (default 127.0.0.1; 0.0.0.0 for others)")
+    dep.add_argument("--folder", type=Path, default=Path(".deploy"),
+                     help="logs, nginx's configuration and the Chroma server's data (default "
+                          ".deploy)")
+    dep.add_argument("--study", type=Path, metavar="FILE", default=None,
+                     help="run this user study on every replica instead of the open chat")
+    dep.set_defaults(run=commands.deploy)

@@ -23,7 +23,7 @@ from recommender.collaborative.sasrec_numpy import WEIGHTS_FILE, SASRecNumpy
 from recommender.core.retrieval import AVOID_WEIGHT, Steering, unit
 from recommender.errors import RecommenderError
 from recommender.vectors.index import ScoredItem, item_metadata
-from recommender.vectors.store import Batch, VersionedCollection
+from recommender.vectors.store import Batch, VersionedCollection, store_answering
 
 __all__ = ["augment_items", "CollaborativeRetriever", "load_collaborative"]
 
@@ -130,8 +130,9 @@ class CollaborativeRetriever:
         fetch = min(len(self.vocabulary), k + len(excluded))
         query = np.append(vector, 0.0).astype(np.float32)
         offset = float((vector.astype(np.float64) ** 2).sum()) + self._top
-        found = self._collection.query(query_embeddings=[query.tolist()], n_results=fetch,
-                                       include=["distances"], where=steer.where)
+        with store_answering():
+            found = self._collection.query(query_embeddings=[query.tolist()], n_results=fetch,
+                                           include=["distances"], where=steer.where)
         hits = [ScoredItem(item_id, round((offset - float(distance)) / 2.0, 5))
                 for item_id, distance in zip(found["ids"][0], found["distances"][0])
                 if item_id not in excluded

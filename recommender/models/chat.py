@@ -12,7 +12,9 @@ same interface, and ``tests/contracts`` holds all three to the same behaviour.
 from __future__ import annotations
 
 import json
+import queue
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -20,7 +22,8 @@ from typing import Protocol
 from recommender.vocabulary import STOPWORDS
 
 __all__ = ["ChatModel", "Capabilities", "GoOn", "Guards", "NO_GUARDS", "GUARD_KINDS", "Message",
-           "ModelTimeoutError", "Request", "complete", "stream", "one_after_another", "unapplied",
+           "ModelTimeoutError", "Request", "complete", "stream", "one_after_another", "all_at_once",
+           "unapplied",
            "compact_grammar", "repeatable_words", "CHATML", "chat_formatter", "neutralized"]
 
 Message = dict[str, str]
@@ -181,6 +184,58 @@ def one_after_another(stream_one: Callable[[Request], Iterator[str]],
         for piece in stream_one(request):
             yield index, piece
         yield index, None
+
+
+def all_at_once(stream_one: Callable[[Request], Iterator[str]],
+                requests: Sequence[Request]) -> Iterator[tuple[int, str | None]]:
+    """``ChatModel.generate`` for a backend that schedules requests itself (a server with
+    parallel slots): every request streams at once, each in its own thread, and the pieces
+    come out as they arrive. The first request that fails raises here once the others have
+    stopped; a reader that stops early makes the rest stop at their next piece."""
+    if len(requests) <= 1:
+        yield from one_after_another(stream_one, requests)
+        return
+    pieces: queue.Queue = queue.Queue()
+    stop = threading.Event()
+    failed: _Done | None = None
+
+    def run(index: int, request: Request) -> None:
+        try:
+            for piece in stream_one(request):
+                if stop.is_set():
+                    break
+                pieces.put((index, piece))
+            pieces.put(_Done(index))
+        except BaseException as exc:  # handed to the reader's thread
+            pieces.put(_Done(index, exc))
+
+    threads = [threading.Thread(target=run, args=(i, r), daemon=True)
+               for i, r in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+    running = len(threads)
+    try:
+        while running:
+            item = pieces.get()
+            if isinstance(item, _Done):
+                running -= 1
+                if item.error is not None:
+                    failed = failed or item
+                    stop.set()
+                elif failed is None:
+                    yield item.index, None
+            elif failed is None:
+                yield item
+    finally:
+        stop.set()
+    if failed is not None:
+        raise failed.error
+
+
+@dataclass(frozen=True)
+class _Done:
+    index: int
+    error: BaseException | None = None
 
 
 def unapplied(capabilities: Capabilities, requests: Sequence[Request]) -> frozenset[str]:

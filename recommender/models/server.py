@@ -33,8 +33,8 @@ from recommender.models.chat import (
     Request,
     chat_formatter,
     compact_grammar,
+    all_at_once,
     neutralized,
-    one_after_another,
     unapplied,
 )
 from recommender.settings import LLM_SERVER_CONSTRAINTS as CONSTRAINTS
@@ -56,7 +56,9 @@ class ServerChatModel:
     """No decoding guard: a server tokenizes on its side (an OpenAI-style ``logit_bias`` needs
     its token ids), and the other guards read the reply as it grows, which a server does not
     let a client do. Each kind asked for is said once, in the log; the grounding check reads
-    every reply either way. Requests go one after another; the server schedules them."""
+    every reply either way. A turn's requests (its explanation lines) are sent at once: a
+    server with parallel slots (llama-server ``--parallel``, vLLM) decodes them together, and
+    one without queues them."""
 
     def __init__(self, url: str, model: str = "", constraint: str = "grammar",
                  template: Path | None = None, timeout_s: float = 60.0,
@@ -145,7 +147,7 @@ class ServerChatModel:
             self._said.add(kind)
             log.warning("The LLM server cannot apply the %r decoding guard; replies are "
                         "checked for grounding after they are written.", kind)
-        yield from one_after_another(self._stream, requests)
+        yield from all_at_once(self._stream, requests)
 
     def warm_up(self) -> None:
         """Nothing to build: the server has its model loaded."""

@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from recommender.catalog import Catalog, Item
 from recommender.vectors.shipped import ShippedVectors
-from recommender.vectors.store import Batch, VersionedCollection
+from recommender.vectors.store import Batch, VersionedCollection, store_answering
 
 __all__ = ["ItemIndex", "ScoredItem", "item_metadata"]
 
@@ -136,7 +136,8 @@ class ItemIndex:
         """Stored vectors of these items, in the given order."""
         if not item_ids:
             return np.zeros((0, 0), dtype=np.float32)
-        got = self.store.get(ids=list(item_ids), include=["embeddings"])
+        with store_answering():
+            got = self.store.get(ids=list(item_ids), include=["embeddings"])
         by_id = dict(zip(got["ids"], got["embeddings"]))
         return np.asarray([by_id[i] for i in item_ids if i in by_id], dtype=np.float32)
 
@@ -152,9 +153,9 @@ class ItemIndex:
         fetch = min(len(self.catalog), k + len(excluded))
         if fetch <= 0:
             return []
-        hits = self.store.similarity_search_by_vector_with_relevance_scores(
-            embedding=[float(x) for x in vector], k=fetch, filter=where
-        )
+        with store_answering():
+            hits = self.store.similarity_search_by_vector_with_relevance_scores(
+                embedding=[float(x) for x in vector], k=fetch, filter=where)
         out = []
         for document, distance in hits:
             if document.id in excluded or document.id not in self.catalog:

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from recommender.errors import IndexUnavailableError
+from recommender.errors import IndexUnavailableError, RecommenderError
 
 __all__ = ["open_client", "open_memory_client", "set_damaged_store_aside", "Batch",
-           "VersionedCollection"]
+           "VersionedCollection", "store_answering"]
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,23 @@ def _server_client(url: str):
             "machine in RECOMMENDER_INDEX_DIR.") from exc
     log.info("vector store: Chroma server at %s", url)
     return client
+
+
+@contextmanager
+def store_answering() -> Iterator[None]:
+    """Queries of the vector store within: a store that fails (a Chroma server that is down,
+    restarting or refusing) is an :class:`IndexUnavailableError` a visitor can act on, and the
+    conversation is left as it was."""
+    try:
+        yield
+    except RecommenderError:
+        raise
+    except Exception as exc:  # chromadb raises httpx's, sqlite's and its own errors
+        log.error("the vector store failed: %s: %s", type(exc).__name__, exc)
+        raise IndexUnavailableError(
+            "The vector index (the Chroma store) did not answer, so nothing could be "
+            "retrieved. Your conversation is kept: send your message again in a minute; if it "
+            "keeps failing, tell whoever runs this app.") from exc
 
 
 def open_memory_client():
