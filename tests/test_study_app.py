@@ -246,3 +246,17 @@ def _ignore(call) -> None:
         call()
     except Exception:
         pass
+
+
+def test_processes_starting_together_share_one_browser_key(tmp_path):
+    """Every replica of a deployment must read the same key, or a participant's id from one
+    replica could not be read by another."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from recommender.study.ui import _browser_key
+
+    study = load_study(_study_file(tmp_path))
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: _browser_key(study), range(16)))
+    assert len(keys) == 1 and len(keys.pop()) >= 32
+    assert [p.name for p in study.log.parent.iterdir()] == ["study.key"]

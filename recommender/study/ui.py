@@ -52,17 +52,23 @@ def participant_view(person: Participant, study: Study) -> dict:
 
 def _browser_key(study: Study) -> str:
     """The key that encrypts the participant id in the browser. Kept beside the log so that a
-    restarted server can still read what browsers hold."""
+    restarted server, and every replica of a deployment, can read what browsers hold. The
+    first process to need it writes it whole under a temporary name and links it into place,
+    so another process starting at the same moment reads that key, never a half-written one."""
     path = study.log.with_suffix(".key")
-    try:
-        return path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        key = secrets.token_urlsafe(24)
+    if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        draft = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(key)
-        return key
+            handle.write(secrets.token_urlsafe(24))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process was first: its key is the one
+        finally:
+            os.unlink(draft)
+    return path.read_text(encoding="ascii").strip()
 
 
 def build_study_app(runner: StudyRunner, results_token: str) -> gr.Blocks:
