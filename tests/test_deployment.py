@@ -86,10 +86,12 @@ def deployed(tmp_path_factory):
         yield running
 
 
-def _client(url: str):
+def _client(url: str, cookies: dict | None = None):
+    """A visitor's page; ``cookies``: the page reloaded after its connection broke (same
+    cookie, so nginx sends it where it went before, or on when that replica is gone)."""
     from gradio_client import Client
 
-    return Client(url + "/", verbose=False)
+    return Client(url + "/", verbose=False, httpx_kwargs={"cookies": dict(cookies or {})})
 
 
 def _turn(client, message: str, history=None, kept=None):
@@ -155,6 +157,7 @@ def test_a_replica_killed_mid_turn_costs_only_that_turn(deployed):
     deployed.parts.kill(mine)
     with pytest.raises(Exception):
         job.result(timeout=60)
+    client = _client(deployed.url, client.cookies)
     try:
         history, status, kept = _turn(client, "Heat", history, kept)  # the other replica
         assert _replica(deployed, client) != mine
