@@ -95,7 +95,7 @@ def load_model(settings: Settings) -> ChatModel:
         log.info("LLM: the server at %s", settings.llm_server_url)
         return ServerChatModel(settings.llm_server_url, settings.llm_server_model,
                                settings.llm_server_constraint, settings.llm_server_template,
-                               settings.llm_timeout_s)
+                               settings.llm_timeout_s, at_once=settings.llm_server_at_once)
     return load_chat_model(settings.model_path, settings.threads, settings.context_tokens,
                            settings.llm_timeout_s, settings.adapter_path)
 

@@ -47,6 +47,12 @@ class Settings:
     llama_cpp.server), `json_schema` (vLLM's `guided_json`), or `none`. Every answer is checked
     against the candidate list whichever is used."""
 
+    llm_server_at_once: bool = False
+    """Send a turn's requests (its five explanation lines) to the LLM server at once, for a
+    server with parallel slots on a GPU. Off by default: on CPUs each slot reads the turn's
+    shared prompt again, where requests one after another reuse it in one slot
+    (docs/deployment.md)."""
+
     llm_server_template: Path | None = None
     """A Jinja chat template for the server's model. Unset: the server's own (llama.cpp's
     `/props`), else ChatML (SmolLM2, Qwen, Hermes)."""

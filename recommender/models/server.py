@@ -35,6 +35,7 @@ from recommender.models.chat import (
     compact_grammar,
     all_at_once,
     neutralized,
+    one_after_another,
     unapplied,
 )
 from recommender.settings import LLM_SERVER_CONSTRAINTS as CONSTRAINTS
@@ -56,13 +57,13 @@ class ServerChatModel:
     """No decoding guard: a server tokenizes on its side (an OpenAI-style ``logit_bias`` needs
     its token ids), and the other guards read the reply as it grows, which a server does not
     let a client do. Each kind asked for is said once, in the log; the grounding check reads
-    every reply either way. A turn's requests (its explanation lines) are sent at once: a
-    server with parallel slots (llama-server ``--parallel``, vLLM) decodes them together, and
-    one without queues them."""
+    every reply either way. A turn's requests (its explanation lines) go one after another, so
+    a llama.cpp server reads their shared prompt once, in one slot; with ``at_once`` they are
+    sent together, for a server whose parallel slots cost little (a GPU)."""
 
     def __init__(self, url: str, model: str = "", constraint: str = "grammar",
                  template: Path | None = None, timeout_s: float = 60.0,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, at_once: bool = False) -> None:
         if constraint not in CONSTRAINTS:
             raise ModelServerError(f"RECOMMENDER_LLM_SERVER_CONSTRAINT={constraint!r}: use one "
                                    f"of {', '.join(CONSTRAINTS)}.")
@@ -73,6 +74,7 @@ class ServerChatModel:
         self.url = url.rstrip("/")
         self.constraint = constraint
         self.timeout_s = timeout_s
+        self._schedule = all_at_once if at_once else one_after_another
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout_s, connect=_CONNECT_TIMEOUT_S), transport=transport)
         self._model = model or self._served_model()
@@ -147,7 +149,7 @@ class ServerChatModel:
             self._said.add(kind)
             log.warning("The LLM server cannot apply the %r decoding guard; replies are "
                         "checked for grounding after they are written.", kind)
-        yield from all_at_once(self._stream, requests)
+        yield from self._schedule(self._stream, requests)
 
     def warm_up(self) -> None:
         """Nothing to build: the server has its model loaded."""
