@@ -25,6 +25,7 @@ from recommender.deployment import (
     nginx_config,
 )
 from recommender.errors import IndexUnavailableError, RecommenderError
+from recommender.evaluation.app_load import shown
 from recommender.models.adapters import SHIPPED_ADAPTER
 from recommender.models.packaged import default_gguf_path
 from recommender.study import EventLog
@@ -81,8 +82,15 @@ def _plan(folder: Path, study: Path | None = None) -> DeploymentPlan:
 
 
 @pytest.fixture(scope="module")
-def deployed(tmp_path_factory):
-    with deployment(_plan(tmp_path_factory.mktemp("deployment"))) as running:
+def shared_folder(tmp_path_factory) -> Path:
+    """One deployment folder for this module's deployments, one after another: the first
+    fills the Chroma server's data (about a minute), the next starts from it."""
+    return tmp_path_factory.mktemp("deployment")
+
+
+@pytest.fixture(scope="module")
+def deployed(shared_folder):
+    with deployment(_plan(shared_folder)) as running:
         yield running
 
 
@@ -95,14 +103,15 @@ def _client(url: str, cookies: dict | None = None):
 
 
 def _turn(client, message: str, history=None, kept=None):
+    """One chat turn: the chat, the side panel's text (as shown), what the page keeps."""
     history, cleared, status, _profile, kept = client.predict(
         message, "movies", 5, 0.0, history or [], kept or {}, api_name="/chat")
     assert cleared == ""
-    return history, status, kept
+    return history, shown({"content": status}), kept
 
 
 def _text(history) -> str:
-    return "\n".join(str(m.get("content")) for m in history)
+    return "\n".join(shown(m) for m in history)
 
 
 def _replica(deployed, client) -> str:
@@ -135,12 +144,50 @@ def test_the_tools_are_there_and_the_configuration_is_valid(tmp_path):
     assert checked.returncode == 0, checked.stderr
 
 
+STUDY = """
+title = "Deployed study"
+consent = "You agree."
+completion_code = "DONE-7"
+domain = "movies"
+conditions = ["llm", "none"]
+rounds = 1
+recommendations = 3
+min_titles = 2
+seed = 5
+log = "{log}"
+"""
+
+
+@pytest.mark.slow
+def test_a_study_runs_across_replicas_into_one_log(tmp_path, shared_folder):
+    log = tmp_path / "study.jsonl"
+    study_file = tmp_path / "study.toml"
+    study_file.write_text(STUDY.format(log=log))
+    study = load_study(study_file)
+    with deployment(_plan(shared_folder, study_file)) as running:
+        first, second = (_client(url) for url in running.replica_urls)
+        joined = [first.predict("", api_name="/study_join"),
+                  second.predict("", api_name="/study_join")]
+        slots = [e["slot"] for e in EventLog(log).events() if e["event"] == "joined"]
+        assert slots == [0, 1]  # one balanced sequence across the replicas
+        pid = joined[0]["participant"]  # joined at replica 1, goes on at 2, ends through nginx
+        shown = second.predict(pid, "Alien, Toy Story, Heat", api_name="/study_history")
+        items = {i["item_id"]: {q.id: 5 for q in study.item_questions} for i in shown["items"]}
+        rounds = {q.id: 5 for q in study.round_questions}
+        done = _client(running.url).predict(pid, 1, items, rounds, "", api_name="/study_rate")
+        assert done["stage"] == "done", done
+    events = EventLog(log).events()
+    assert [e["event"] for e in events].count("joined") == 2
+    assert len(rating_rows(events, study)) == 3 * len(study.item_questions) + len(
+        study.round_questions)
+
+
 @pytest.mark.slow
 def test_a_conversation_goes_through_nginx_and_stays_on_one_replica(deployed):
     client = _client(deployed.url)
     history, status, kept = _turn(client, "I loved Alien and Toy Story")
     assert "**I understood:** Alien (1979) · Toy Story (1995)" in _text(history)
-    assert len([m for m in history if str(m["content"])[:3] in {f"{n}. " for n in range(1, 6)}]) == 5
+    assert [shown(m)[:3] for m in history[2:]] == ["1. ", "2. ", "3. ", "4. ", "5. "]
     assert "did not answer" not in _text(history)  # the model (llama-server) wrote it
     assert len({_replica(deployed, client) for _ in range(4)}) == 1
     history, status, kept = _turn(client, "Heat", history, kept)
@@ -189,45 +236,10 @@ def test_the_chroma_server_down_says_so_and_the_conversation_goes_on(deployed):
     deployed.parts.kill("chroma")
     try:
         failed, _, _ = _turn(client, "Heat", history, kept)
-        assert "The vector index (the Chroma store) did not answer" in str(failed[-1]["content"])
+        assert "The vector index (the Chroma store) did not answer" in shown(failed[-1])
     finally:
         deployed.parts.restart("chroma")
     history, status, kept = _turn(client, "Heat", history, kept)
     assert "Alien (1979) · Toy Story (1995) · Heat (1995)" in status
 
 
-STUDY = """
-title = "Deployed study"
-consent = "You agree."
-completion_code = "DONE-7"
-domain = "movies"
-conditions = ["llm", "none"]
-rounds = 1
-recommendations = 3
-min_titles = 2
-seed = 5
-log = "{log}"
-"""
-
-
-@pytest.mark.slow
-def test_a_study_runs_across_replicas_into_one_log(tmp_path):
-    log = tmp_path / "study.jsonl"
-    study_file = tmp_path / "study.toml"
-    study_file.write_text(STUDY.format(log=log))
-    study = load_study(study_file)
-    with deployment(_plan(tmp_path / "deployment", study_file)) as running:
-        first, second = (_client(url) for url in running.replica_urls)
-        joined = [first.predict("", api_name="/study_join"),
-                  second.predict("", api_name="/study_join")]
-        assert len({p["condition"] for p in joined}) == 2  # one balanced sequence
-        pid = joined[0]["participant"]  # joined at replica 1, goes on at 2, ends through nginx
-        shown = second.predict(pid, "Alien, Toy Story, Heat", api_name="/study_history")
-        items = {i["item_id"]: {q.id: 5 for q in study.item_questions} for i in shown["items"]}
-        rounds = {q.id: 5 for q in study.round_questions}
-        done = _client(running.url).predict(pid, 1, items, rounds, "", api_name="/study_rate")
-        assert done["stage"] == "done", done
-    events = EventLog(log).events()
-    assert [e["event"] for e in events].count("joined") == 2
-    assert len(rating_rows(events, study)) == 3 * len(study.item_questions) + len(
-        study.round_questions)
