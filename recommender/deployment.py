@@ -49,7 +49,7 @@ class DeploymentPlan:
     model: Path
     adapter: Path | None = None
     replicas: int = 2
-    slots: int = 4
+    slots: int = 8
     """llama-server's parallel slots: turns whose replies are decoded together."""
     threads: int = field(default_factory=lambda: os.cpu_count() or 2)
     context_tokens: int = 2048
@@ -59,7 +59,7 @@ class DeploymentPlan:
     host: str = "127.0.0.1"
     study_file: Path | None = None
     llama_server: Path = LLAMA_SERVER
-    turns_at_once: int = 4
+    turns_at_once: int = 8
     """Turns each replica runs at once (they wait for the server's slots)."""
 
     def check(self) -> None:

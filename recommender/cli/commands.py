@@ -130,7 +130,8 @@ def _deployment_benchmark(args: argparse.Namespace, settings: Settings) -> int:
               "1,10,30", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="deployment-") as folder:
-        plan = _deployment_plan(settings, folder=Path(folder), port=0)
+        plan = _deployment_plan(settings, folder=Path(folder), port=0, replicas=args.replicas,
+                                slots=args.slots, turns_at_once=args.slots)
         report = deployment_load(load_catalog("movies", settings.data_dir), plan, bursts)
     print(json.dumps(report, indent=2) if args.json else report_text(report))
     return 0

@@ -236,10 +236,13 @@ def _add_benchmark(sub) -> None:
                             "app's memory after each turn")
     bench.add_argument("--visitors", type=int, default=6, help="visitors at once in --soak")
     bench.add_argument("--deployment", default="", metavar="BURSTS",
-                       help="only this: start the replicated deployment (see deploy; 2 "
-                            "replicas, 4 slots) and send bursts of fresh visitors through nginx "
+                       help="only this: start the replicated deployment (see deploy; "
+                            "--replicas, --slots) and send bursts of fresh visitors through nginx "
                             "(e.g. 1,10,30): seconds, errors, leaks, CPU-seconds per turn of "
                             "each part, memory, and the capacity table computed from them")
+    bench.add_argument("--replicas", type=int, default=2, help="app replicas in --deployment")
+    bench.add_argument("--slots", type=int, default=8,
+                       help="llama-server's parallel slots in --deployment")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--reading", action="store_true",
                        help="only measure how chat messages are read (rules, model, merged) "
@@ -284,8 +287,8 @@ def _add_deploy(sub) -> None:
                     "and install nginx once with `make deploy`. docs/deployment.md says how to "
                     "spread the parts over machines.")
     dep.add_argument("--replicas", type=int, default=2, help="app processes (default 2)")
-    dep.add_argument("--slots", type=int, default=4,
-                     help="llama-server's parallel slots: replies decoded together (default 4)")
+    dep.add_argument("--slots", type=int, default=8,
+                     help="llama-server's parallel slots: replies decoded together (default 8)")
     dep.add_argument("--slot-context", type=int, default=2048, metavar="TOKENS",
                      help="each slot's context (default 2048; a turn's longest call needs ~900)")
     dep.add_argument("--threads", type=int, default=None,
