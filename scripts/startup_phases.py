@@ -55,10 +55,9 @@ def measure() -> dict:
     phases.step("import gradio", lambda: __import__("gradio"))
     phases.step("import the recommender (chromadb, langchain, llama.cpp)",
                 lambda: __import__("recommender.loading"))
-    from recommender.catalog import load_catalog
     from recommender.core.domain import wire_domain
     from recommender.core.pipeline import Recommender
-    from recommender.loading import default_embedder, domain_retriever, load_model
+    from recommender.loading import catalog_parts, default_embedder, domain_retriever, load_model
     from recommender.settings import Settings
     from recommender.vectors.index import ItemIndex
     from recommender.vectors.shipped import SHIPPED_DIR
@@ -73,14 +72,14 @@ def measure() -> dict:
                                                             settings.chroma_url))
     domains = {}
     for key in settings.domains:
-        catalog = phases.step(f"{key}: read the catalog",
-                              lambda: load_catalog(key, settings.data_dir))
-        index = ItemIndex(client, catalog, embedder, name, shipped_dir=SHIPPED_DIR)
+        parts = phases.step(f"{key}: the catalog, its title linker and grounding vocabulary "
+                            "(kept from the last start when unchanged)",
+                            lambda: catalog_parts(settings, key))
+        index = ItemIndex(client, parts.catalog, embedder, name, shipped_dir=SHIPPED_DIR)
         phases.step(f"{key}: open its index", lambda: index.ensure(progress=False))
         retriever = phases.step(f"{key}: its retrievers (collaborative, typed reading)",
                                 lambda: domain_retriever(settings, client, index, key))
-        domains[key] = phases.step(f"{key}: title linker and grounding vocabulary",
-                                   lambda: wire_domain(catalog, index, *retriever))
+        domains[key] = wire_domain(parts, index, *retriever)
     recommender = Recommender(settings, model, domains)
     phases.step("warm up the turn (spelling tables, first retrievals)", recommender.warm_up)
     import app

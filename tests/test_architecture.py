@@ -20,7 +20,8 @@ LAYERS: dict[str, int] = {
     "recommender.vectors": 1, "recommender.models": 1, "recommender.catalog": 1,
     "recommender.product_facts": 1,
     "recommender.vocabulary": 0, "recommender.settings": 0, "recommender.errors": 0,
-    "recommender.markup": 0, "recommender.caching": 0, "recommender": 0,
+    "recommender.markup": 0, "recommender.caching": 0, "recommender.startup_cache": 0,
+    "recommender": 0,
 }
 """Each part of the package and its layer: entry points, what uses a turn, the turn's words,
 the PALR core, what the core stands on, and the words and settings under everything."""

@@ -11,7 +11,7 @@ from recommender.core.linking import TitleLinker
 from recommender.core.retrieval import Retriever
 from recommender.vectors.index import ItemIndex
 
-__all__ = ["Domain", "wire_domain"]
+__all__ = ["Domain", "CatalogParts", "wire_domain"]
 
 
 @dataclass
@@ -30,10 +30,26 @@ class Domain:
 
 
 
-def wire_domain(catalog: Catalog, index: ItemIndex, retriever: Retriever,
+@dataclass(frozen=True)
+class CatalogParts:
+    """A catalog with what reads words against it: the title linker and the grounding check
+    (which reads titles through the linker). Built once per catalog and data (``loading``
+    keeps them between starts)."""
+
+    catalog: Catalog
+    linker: TitleLinker
+    checker: GroundingChecker
+
+    @classmethod
+    def of(cls, catalog: Catalog) -> CatalogParts:
+        linker = TitleLinker(catalog)
+        return cls(catalog, linker, GroundingChecker(catalog, linker))
+
+
+def wire_domain(catalog: Catalog | CatalogParts, index: ItemIndex, retriever: Retriever,
                 llm_weight: float) -> Domain:
     """A catalog wired for turns: its title linker, and the grounding check that reads titles
-    through it, beside its index and retriever."""
-    linker = TitleLinker(catalog)
-    return Domain(catalog, linker, index, GroundingChecker(catalog, linker), retriever,
-                  llm_weight)
+    through it (``CatalogParts``, built here from a bare catalog), beside its index and
+    retriever."""
+    parts = catalog if isinstance(catalog, CatalogParts) else CatalogParts.of(catalog)
+    return Domain(parts.catalog, parts.linker, index, parts.checker, retriever, llm_weight)
