@@ -68,7 +68,8 @@ class Settings:
     """Folder holding the catalogs (`ml-latest-small/`, `tmdb-5000/`, `amazon-beauty/`)."""
 
     index_dir: Path = PROJECT_ROOT / ".index"
-    """Folder where Chroma keeps its on-disk index; created when missing."""
+    """Folder where Chroma keeps its on-disk index, and where each start keeps the catalogs it
+    built (`built/`) for the next; created when missing."""
 
     chroma_url: str = ""
     """A Chroma server to keep the vector indexes in (`http://host:port`; start one with
