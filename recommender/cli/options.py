@@ -240,9 +240,7 @@ def _add_benchmark(sub) -> None:
                             "--replicas, --slots) and send bursts of fresh visitors through nginx "
                             "(e.g. 1,10,30): seconds, errors, leaks, CPU-seconds per turn of "
                             "each part, memory, and the capacity table computed from them")
-    bench.add_argument("--replicas", type=int, default=2, help="app replicas in --deployment")
-    bench.add_argument("--slots", type=int, default=8,
-                       help="llama-server's parallel slots in --deployment")
+    _add_deployment_shape(bench)
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--reading", action="store_true",
                        help="only measure how chat messages are read (rules, model, merged) "
@@ -286,9 +284,7 @@ def _add_deploy(sub) -> None:
                     "sticky sessions, all on this machine; Ctrl-C stops them. Build llama-server "
                     "and install nginx once with `make deploy`. docs/deployment.md says how to "
                     "spread the parts over machines.")
-    dep.add_argument("--replicas", type=int, default=2, help="app processes (default 2)")
-    dep.add_argument("--slots", type=int, default=8,
-                     help="llama-server's parallel slots: replies decoded together (default 8)")
+    _add_deployment_shape(dep)
     dep.add_argument("--slot-context", type=int, default=2048, metavar="TOKENS",
                      help="each slot's context (default 2048; a turn's longest call needs ~900)")
     dep.add_argument("--threads", type=int, default=None,
@@ -302,3 +298,12 @@ def _add_deploy(sub) -> None:
     dep.add_argument("--study", type=Path, metavar="FILE", default=None,
                      help="run this user study on every replica instead of the open chat")
     dep.set_defaults(run=commands.deploy)
+
+
+def _add_deployment_shape(parser) -> None:
+    """The deployment's shape, shared by ``deploy`` and ``benchmark --deployment``."""
+    parser.add_argument("--replicas", type=int, default=2,
+                        help="app processes in the deployment (default 2)")
+    parser.add_argument("--slots", type=int, default=8,
+                        help="llama-server's parallel slots: replies decoded together "
+                             "(default 8)")
