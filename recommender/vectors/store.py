@@ -121,7 +121,7 @@ def open_memory_client():
 
 @dataclass(frozen=True)
 class Batch:
-    """Records to upsert: ids with their vectors, and optionally documents and metadata."""
+    """Records to add: ids with their vectors, and optionally documents and metadata."""
 
     ids: list[str]
     embeddings: object
@@ -178,7 +178,7 @@ class VersionedCollection:
             for batch in batches:
                 if pending is not None:
                     pending.result()
-                pending = writer.submit(collection.upsert, ids=batch.ids,
+                pending = writer.submit(collection.add, ids=batch.ids,
                                         embeddings=batch.embeddings, metadatas=batch.metadatas,
                                         documents=batch.documents)
                 on_batch(batch)
