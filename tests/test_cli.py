@@ -87,11 +87,24 @@ def test_train_chooses_epochs_on_validation_items(env):
                 "--max-len", "20", "--validate-every", "1")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0].split() == ["epoch", "validation", "HR@10", "NDCG@10"]
+    assert lines[0].split() == ["epoch", "validation", "HR@10", "NDCG@10", "seconds"]
     epochs = [int(line.split()[0]) for line in lines[1:3]]
     assert epochs == [1, 2]
-    assert all(0.0 <= float(v) <= 1.0 for line in lines[1:3] for v in line.split()[1:])
+    assert all(0.0 <= float(v) <= 1.0 for line in lines[1:3] for v in line.split()[1:3])
     assert lines[3].startswith("best: ")
+
+
+def test_train_fits_lrurec_on_llamarecs_preparation_in_its_own_folder(env):
+    done = _run(env, "train", "--dataset", "movielens", "--model", "lrurec", "--prep",
+                "llamarec", "--users", "20", "--epochs", "1", "--max-len", "10", "--dim", "16")
+    assert done.returncode == 0, done.stderr
+    folder = Path(env["RECOMMENDER_INDEX_DIR"]) / "sasrec-movielens-llamarec"
+    meta = json.loads((folder / "lrurec.json").read_text())
+    assert meta["architecture"] == "lrurec" and meta["preparation"] == "llamarec"
+    assert meta["config"]["dim"] == 16 and meta["users"] == 20
+    assert not (Path(env["RECOMMENDER_INDEX_DIR"]) / "sasrec-movielens").exists()
+    refused = _run(env, "train", "--dataset", "movielens", "--model", "lrurec", "--heads", "2")
+    assert refused.returncode != 0 and "--heads is not a setting of lrurec" in refused.stderr
 
 
 def test_train_takes_the_model_shape_and_saves_it(env):
@@ -119,7 +132,7 @@ def test_train_fits_the_item_item_model_of_typed_histories(env, tmp_path):
     refused = _run(env, "train", "--dataset", "movielens", "--model", "item-item",
                    "--epochs", "2")
     assert refused.returncode != 0
-    assert "--epochs is for --model sasrec" in refused.stderr
+    assert "--epochs is for the sequence models" in refused.stderr
 
 
 @pytest.mark.parametrize("args, message", [

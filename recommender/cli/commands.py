@@ -157,11 +157,12 @@ def llm_server(args: argparse.Namespace, settings: Settings) -> int:
 
 
 _AT_LEAST_ONE = (lambda v: v >= 1, "at least 1")
-_TRAIN_OPTIONS = {  # train's options that set a SASRecConfig field: (valid?, what is wanted)
+_TRAIN_OPTIONS = {  # train's options that set a model's setting: (valid?, what is wanted)
     "epochs": _AT_LEAST_ONE, "max_len": _AT_LEAST_ONE, "batch_size": _AT_LEAST_ONE,
     "dim": _AT_LEAST_ONE, "blocks": _AT_LEAST_ONE, "heads": _AT_LEAST_ONE,
     "dropout": (lambda v: 0 <= v < 1, "from 0 up to (not including) 1"),
     "weight_decay": (lambda v: v >= 0, "0 or more"),
+    "learning_rate": (lambda v: v > 0, "above 0"),
     "seed": (lambda v: True, "an integer"),
 }
 
@@ -171,6 +172,7 @@ def train(args: argparse.Namespace, settings: Settings) -> int:
     import torch
 
     from recommender.collaborative.training import (
+        LRU_TRAINING,
         TRAINING,
         fit,
         model_dir,
@@ -182,32 +184,41 @@ def train(args: argparse.Namespace, settings: Settings) -> int:
     if args.model == "item-item":
         return _train_item_item(args, settings)
     if args.out is not None:
-        raise RecommenderError("--out is for --model item-item; SASRec saves beside the index.")
-    config = TRAINING[args.dataset]
+        raise RecommenderError("--out is for --model item-item; sequence models save beside "
+                               "the index.")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise RecommenderError("--device cuda: torch sees no CUDA device here. Train with "
+                               "--device cpu, or on a machine with an NVIDIA GPU and torch's "
+                               "CUDA build.")
+    config = (LRU_TRAINING if args.model == "lrurec" else TRAINING)[args.dataset]
     for option, (ok, wanted) in _TRAIN_OPTIONS.items():
         value = getattr(args, option)
         if value is not None:
+            if not hasattr(config, option):
+                raise RecommenderError(f"--{option.replace('_', '-')} is not a setting of "
+                                       f"{args.model}.")
             if not ok(value):
                 raise RecommenderError(f"--{option.replace('_', '-')} must be {wanted}.")
             config = replace(config, **{option: value})
-    if config.dim % config.heads:
+    if config.dim % getattr(config, "heads", 1):
         raise RecommenderError(f"--heads ({config.heads}) must divide --dim ({config.dim}).")
     if args.validate_every is not None:
         if args.validate_every < 1:
             raise RecommenderError("--validate-every must be at least 1.")
         curve = validation_curve(args.dataset, settings.data_dir, config, args.validate_every,
-                                 users=args.users)
-        print("epoch  validation HR@10  NDCG@10")
+                                 users=args.users, preparation=args.prep, device=args.device)
+        print("epoch  validation HR@10  NDCG@10  seconds")
         for row in curve:
-            print(f"{row['epoch']:5d}  {row['HR@10']:16.4f}  {row['NDCG@10']:7.4f}")
+            print(f"{row['epoch']:5d}  {row['HR@10']:16.4f}  {row['NDCG@10']:7.4f}  "
+                  f"{row['seconds']:7.1f}")
         best = max(curve, key=lambda row: (row["NDCG@10"], -row["epoch"]))
         print(f"best: {best['epoch']} epochs (validation NDCG@10 {best['NDCG@10']:.4f})")
         return 0
     meta = fit(args.dataset, settings.data_dir, settings.index_dir, config, users=args.users,
-               for_tuning=args.for_tuning)
-    folder = model_dir(settings.index_dir, args.dataset)
-    print(f"trained on {meta['users']} users in {meta['train_seconds']} s; saved to "
-          f"{tuning_dir(folder) if args.for_tuning else folder}")
+               for_tuning=args.for_tuning, preparation=args.prep, device=args.device)
+    folder = model_dir(settings.index_dir, args.dataset, args.prep)
+    print(f"trained {args.model} on {meta['users']} users in {meta['train_seconds']} s; saved "
+          f"to {tuning_dir(folder) if args.for_tuning else folder}")
     return 0
 
 
@@ -218,10 +229,13 @@ def _train_item_item(args: argparse.Namespace, settings: Settings) -> int:
     from recommender.loading import default_embedder, load_domains
 
     given = [f"--{o.replace('_', '-')}" for o in (*_TRAIN_OPTIONS, "validate_every")
-             if getattr(args, o) is not None] + (["--for-tuning"] if args.for_tuning else [])
+             if getattr(args, o) is not None] + (["--for-tuning"] if args.for_tuning else []) \
+        + ([f"--prep {args.prep}"] if args.prep != "full" else []) \
+        + ([f"--device {args.device}"] if args.device != "cpu" else [])
     if given:
         raise RecommenderError(f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} for "
-                               "--model sasrec; the item-item model has no epochs or shape.")
+                               "the sequence models (--model sasrec or lrurec); the item-item "
+                               "model has no epochs or shape and reads every rating.")
     domain = DATASETS[args.dataset]
     served = load_domains(replace(settings, domains=(domain,)),
                           *default_embedder(settings))[domain]  # no LLM: only the index
@@ -307,7 +321,8 @@ def study_measure(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-SYSTEMS = ("popularity", "content", "sasrec", "hybrid", "palr", "llmrank", "verbalizer")
+SYSTEMS = ("popularity", "content", "sasrec", "lrurec", "hybrid", "palr", "llmrank",
+           "verbalizer")
 
 
 def evaluate(args: argparse.Namespace, settings: Settings) -> int:
@@ -327,7 +342,8 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
                             progress=not args.json, save_weights=args.save_weights,
                             hybrid_weight=args.hybrid_weight,
                             llm_tune_users=args.llm_tune_users, tune_on=args.tune_on,
-                            resume=Path(args.resume) if args.resume else None)
+                            resume=Path(args.resume) if args.resume else None,
+                            preparation=args.prep)
     if args.report:
         from recommender.evaluation.report import write_report
 

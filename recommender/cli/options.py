@@ -8,6 +8,7 @@ from pathlib import Path
 from recommender.catalog import DOMAINS
 from recommender.cli import commands
 from recommender.cli.commands import SYSTEMS
+from recommender.collaborative.interactions import PREPARATIONS
 
 __all__ = ["parser"]
 
@@ -48,11 +49,18 @@ def _add_index(sub) -> None:
 
 
 def _add_train(sub) -> None:
-    tr = sub.add_parser("train", help="fit the collaborative model (SASRec) on a data set")
+    tr = sub.add_parser("train", help="fit a collaborative model on a data set")
     tr.add_argument("--dataset", required=True, choices=["movielens", "beauty"])
-    tr.add_argument("--model", choices=["sasrec", "item-item"], default="sasrec",
-                    help="sasrec: the sequence model of long histories (default); item-item: "
-                         "the content-aware model of typed histories (a minute, no epochs)")
+    tr.add_argument("--model", choices=["sasrec", "lrurec", "item-item"], default="sasrec",
+                    help="sasrec (default) or lrurec: the sequence model of long histories; "
+                         "item-item: the content-aware model of typed histories (a minute, no "
+                         "epochs)")
+    tr.add_argument("--prep", choices=PREPARATIONS, default="full",
+                    help="full: every rating (default, the model the app serves); llamarec: "
+                         "LlamaRec's 5-core MovieLens, saved in its own folder for evaluate "
+                         "--prep llamarec")
+    tr.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                    help="train on the CPU (default) or an NVIDIA GPU")
     tr.add_argument("--out", metavar="DIR", default=None,
                     help="item-item only: the folder to save item_item.npz in (default: the "
                          "sasrec-<dataset> folder beside the index)")
@@ -65,6 +73,7 @@ def _add_train(sub) -> None:
     tr.add_argument("--blocks", type=int, default=None, help="self-attention blocks")
     tr.add_argument("--heads", type=int, default=None, help="attention heads (must divide --dim)")
     tr.add_argument("--dropout", type=float, default=None, help="dropout rate, 0 to below 1")
+    tr.add_argument("--learning-rate", type=float, default=None, help="AdamW's learning rate")
     tr.add_argument("--weight-decay", type=float, default=None, help="AdamW weight decay")
     tr.add_argument("--seed", type=int, default=None, help="initialisation and shuffling seed")
     tr.add_argument("--for-tuning", action="store_true",
@@ -89,6 +98,10 @@ def _add_llm_server(sub) -> None:
 def _add_evaluate(sub) -> None:
     ev = sub.add_parser("evaluate", help="offline evaluation (leave-one-out, full ranking)")
     ev.add_argument("--dataset", required=True, choices=["movielens", "beauty"])
+    ev.add_argument("--prep", choices=PREPARATIONS, default="full",
+                    help="how the interactions are read: full (default: every rating, every "
+                         "movie ranked) or llamarec (LlamaRec's 5-core MovieLens: 610 users, "
+                         "3,650 movies; the model train --prep llamarec saved)")
     ev.add_argument("--systems", default="popularity,content",
                     help=f"comma-separated, from: {', '.join(SYSTEMS)}")
     ev.add_argument("--users", type=int, default=None,

@@ -12,7 +12,8 @@ from recommender.collaborative.interactions import DATASETS
 from recommender.errors import RecommenderError
 from recommender.settings import PROJECT_ROOT
 
-__all__ = ["SHIPPED_MODELS", "model_dir", "find_model_dir", "FusionWeights",
+__all__ = ["SHIPPED_MODELS", "MODEL_FILES", "model_file", "model_dir", "find_model_dir",
+           "FusionWeights", "remove_model",
            "load_fusion_weights", "save_fusion_weights", "dataset_of", "write_atomically"]
 
 SHIPPED_MODELS = PROJECT_ROOT / "assets" / "models"
@@ -20,18 +21,40 @@ SHIPPED_MODELS = PROJECT_ROOT / "assets" / "models"
 retrieves collaboratively without training first."""
 
 
-def model_dir(index_dir: Path, dataset: str) -> Path:
-    """Where ``train`` saves a data set's model: beside the vector index."""
-    return index_dir / f"sasrec-{dataset}"
+MODEL_FILES = {"sasrec": "sasrec.pt", "lrurec": "lrurec.pt"}
+"""Each sequence architecture's weights file; a model folder holds one of them."""
 
 
-def find_model_dir(index_dir: Path, dataset: str, collaborative_dir: Path | None) -> Path:
+def model_file(folder: Path) -> Path | None:
+    """The trained sequence model's weights file in ``folder``, or ``None`` when it holds none."""
+    return next((folder / name for name in MODEL_FILES.values() if (folder / name).is_file()),
+                None)
+
+
+def remove_model(folder: Path) -> None:
+    """Delete the sequence model's files from ``folder`` (weights, numpy weights, settings),
+    whichever architecture they are; fusion weights and the item-item model stay."""
+    for name in MODEL_FILES.values():
+        for suffix in (".pt", ".npz", ".json"):
+            (folder / name).with_suffix(suffix).unlink(missing_ok=True)
+
+
+def model_dir(index_dir: Path, dataset: str, preparation: str = "full") -> Path:
+    """Where ``train`` saves a data set's model: beside the vector index. A model trained on
+    another preparation of the data (``interactions.PREPARATIONS``) has its own folder: it is
+    measured, never served."""
+    suffix = "" if preparation == "full" else f"-{preparation}"
+    return index_dir / f"sasrec-{dataset}{suffix}"
+
+
+def find_model_dir(index_dir: Path, dataset: str, collaborative_dir: Path | None,
+                   preparation: str = "full") -> Path:
     """The folder to load a data set's model from: ``collaborative_dir`` when set; otherwise
     the index folder's when it has one, else the shipped one."""
     if collaborative_dir is not None:
-        return model_dir(collaborative_dir, dataset)
-    trained = model_dir(index_dir, dataset)
-    return trained if (trained / "sasrec.pt").is_file() else model_dir(SHIPPED_MODELS, dataset)
+        return model_dir(collaborative_dir, dataset, preparation)
+    trained = model_dir(index_dir, dataset, preparation)
+    return trained if model_file(trained) else model_dir(SHIPPED_MODELS, dataset, preparation)
 
 
 @dataclass(frozen=True)

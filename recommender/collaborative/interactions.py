@@ -1,8 +1,14 @@
 """User interaction sequences and the leave-one-out split used by SASRec, LlamaRec and PALR.
 
 Per user, interactions in time order: the last is the test item, the one before it the
-validation item, the rest the history. MovieLens is ordered by timestamp (ties by the order of
-the file); Amazon Beauty's sequences are already in time order.
+validation item, the rest the history. MovieLens is ordered by timestamp, ties by movie id (the
+file's order); Amazon Beauty's sequences are already in time order.
+
+Two preparations (``PREPARATIONS``): ``full`` keeps every rating of ml-latest-small (610 users,
+9,724 rated movies); ``llamarec`` is LlamaRec's loader (Yueeeeeeee/LlamaRec,
+``datasets/ml_100k.py`` and ``datasets/base.py``): movies with a title (all of them), then users
+and movies with at least five ratings, filtered again until both hold (610 users, 3,650 movies),
+ordered by (timestamp, movie id). Beauty is the S3Rec/P5 5-core build in both.
 """
 
 from __future__ import annotations
@@ -18,11 +24,15 @@ import pandas as pd
 
 from recommender.errors import CatalogError
 
-__all__ = ["DATASETS", "Split", "load_sequences", "load_ratings", "leave_one_out", "popularity",
+__all__ = ["DATASETS", "PREPARATIONS", "Split", "five_core", "load_sequences", "load_ratings", "leave_one_out", "popularity",
            "LIKED_RATING", "HELD_OUT", "held_out_users"]
 
 DATASETS = {"movielens": "movies", "beauty": "beauty"}
 """Evaluation data set → the catalog domain whose ids it uses."""
+
+
+PREPARATIONS = ("full", "llamarec")
+"""How a data set's interactions are read (see the module's docstring)."""
 
 
 @dataclass(frozen=True)
@@ -35,14 +45,20 @@ class Split:
     test: str
 
 
-def load_sequences(dataset: str, data_dir: Path) -> dict[str, list[str]]:
-    """User id → item ids in time order."""
+def load_sequences(dataset: str, data_dir: Path,
+                   preparation: str = "full") -> dict[str, list[str]]:
+    """User id → item ids in time order, as ``preparation`` reads them."""
+    if preparation not in PREPARATIONS:
+        raise CatalogError(f"Unknown preparation {preparation!r}. Choose one of: "
+                           f"{', '.join(PREPARATIONS)}.")
     if dataset == "movielens":
         path = data_dir / "ml-latest-small" / "ratings.csv.gz"
         if not path.exists():
             raise CatalogError(f"{path} is missing; restore it from the repository.")
         ratings = pd.read_csv(path, usecols=["userId", "movieId", "timestamp"])
-        ratings = ratings.sort_values(["userId", "timestamp"], kind="stable")
+        if preparation == "llamarec":
+            ratings = five_core(ratings, "userId", "movieId")
+        ratings = ratings.sort_values(["userId", "timestamp", "movieId"], kind="stable")
         return {str(user): [str(i) for i in group["movieId"]]
                 for user, group in ratings.groupby("userId", sort=True)}
     if dataset == "beauty":
@@ -53,6 +69,18 @@ def load_sequences(dataset: str, data_dir: Path) -> dict[str, list[str]]:
             rows = (line.split() for line in handle)
             return {row[0]: row[1:] for row in rows if len(row) > 1}
     raise CatalogError(f"Unknown data set {dataset!r}. Choose one of: {', '.join(DATASETS)}.")
+
+
+def five_core(frame: pd.DataFrame, user: str, item: str, least: int = 5) -> pd.DataFrame:
+    """The rows whose user and item each have at least ``least`` rows, filtered again until
+    both hold (dropping items can take a user below the bar, and back)."""
+    while True:
+        items = frame.groupby(item)[item].transform("size")
+        users = frame.groupby(user)[user].transform("size")
+        kept = (items >= least) & (users >= least)
+        if kept.all():
+            return frame
+        frame = frame[kept]
 
 
 LIKED_RATING = 4.0

@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from recommender.catalog import Catalog
+from recommender.collaborative.artifacts import model_file
+from recommender.collaborative.lrurec_numpy import LRURecNumpy
 from recommender.collaborative.sasrec_numpy import WEIGHTS_FILE, SASRecNumpy
 from recommender.core.retrieval import AVOID_WEIGHT, Steering, unit
 from recommender.errors import RecommenderError
@@ -49,7 +51,8 @@ def augment_items(vectors: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 class CollaborativeRetriever:
-    """A trained SASRec and its item vectors in a Chroma collection (inner product).
+    """A trained sequence model (SASRec or LRURec) and its item vectors in a Chroma collection
+    (inner product).
 
     The collection holds augmented vectors (``augment_items``) in L2 space, so its nearest
     neighbours are the largest dot products. ``retrieve`` returns the items with the largest dot
@@ -75,11 +78,12 @@ class CollaborativeRetriever:
                 f"python -m recommender train --dataset {dataset}, or point "
                 "RECOMMENDER_COLLABORATIVE_DIR at a folder without it for content retrieval "
                 "only.") from exc
+        self.architecture = "lrurec" if isinstance(self.model, LRURecNumpy) else "sasrec"
         self._ids = {item: n + 1 for n, item in enumerate(self.vocabulary)}
         self._catalog = catalog
         self._client = client
         self._name = f"collab-{name}"
-        self.fingerprint = _file_digest(folder / "sasrec.pt")
+        self.fingerprint = _file_digest(model_file(folder) or folder / "sasrec.pt")
         """The model file's digest, stored with its collection: another model rewrites it."""
         vectors, self._top = augment_items(self.model.items[1:])
         self._collection = self._ensure(vectors)
@@ -166,15 +170,17 @@ def load_collaborative(client, folder: Path, domain: str,
                        catalog: Container[str]) -> CollaborativeRetriever | None:
     """The domain's trained collaborative retriever (items outside ``catalog`` never
     returned), or ``None`` when ``folder`` holds no trained model."""
-    if not (folder / "sasrec.pt").is_file():
+    if model_file(folder) is None:
         log.info("no collaborative model for %s in %s: content retrieval only", domain, folder)
         return None
     return CollaborativeRetriever(client, folder, domain, catalog)
 
 
-def _read_model(folder: Path) -> tuple[SASRecNumpy, list[str], dict]:
-    """The model in ``folder`` as served (numpy). One saved before its numpy weights were
+def _read_model(folder: Path) -> tuple[SASRecNumpy | LRURecNumpy, list[str], dict]:
+    """The model in ``folder`` as served (numpy). A SASRec saved before its numpy weights were
     written beside it (``sasrec.save_model`` writes both) is converted once, with torch."""
+    if model_file(folder) == folder / "lrurec.pt":
+        return LRURecNumpy.load(folder)
     if (folder / "sasrec.pt").is_file() and not (folder / WEIGHTS_FILE).is_file():
         from recommender.collaborative.sasrec import export_numpy, load_model
 

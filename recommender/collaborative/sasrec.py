@@ -19,17 +19,21 @@ import io
 import json
 import logging
 import math
-import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
-from tqdm import tqdm
 
 from recommender.collaborative.artifacts import write_atomically
+from recommender.collaborative.next_item import (
+    EpochCallback,
+    pad_left,
+    train_next_item,
+    training_windows,
+)
 from recommender.collaborative.sasrec_numpy import WEIGHTS_FILE
 
 __all__ = ["SASRecConfig", "SASRec", "train_sasrec", "training_windows", "save_model", "load_model", "pad_left",
@@ -107,81 +111,28 @@ class SASRec(nn.Module):
         """The last position's hidden state for left-padded sequences: (batch, dim)."""
         return self.forward(sequences)[:, -1, :]
 
-
-def pad_left(items: Sequence[int], length: int) -> list[int]:
-    items = list(items)[-length:]
-    return [0] * (length - len(items)) + items
-
-
-EpochCallback = Callable[[SASRec, int], None]
-"""Called after each epoch with the model (in eval mode) and the epoch number (1-based)."""
-
-
-def training_windows(sequences: Sequence[Sequence[int]], max_len: int) -> list[list[int]]:
-    """Every sequence cut into windows of at most ``max_len + 1`` items, newest first, with one
-    item of overlap so that every interaction after the first is a target exactly once. A
-    MovieLens user with 2,000 ratings then teaches the model about all of them, not only the
-    last ``max_len``."""
-    windows = []
-    for sequence in sequences:
-        end = len(sequence)
-        while end >= 2:
-            windows.append(list(sequence[max(0, end - max_len - 1) : end]))
-            end -= max_len
-    return windows
-
-
-def _batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> list[list[int]]:
-    """Shuffled batches of rows of similar length, so that padding costs little: rows are
-    shuffled, sorted by length within pools of 50 batches, cut into batches, and the batches
-    shuffled again."""
-    order = list(range(len(lengths)))
-    rng.shuffle(order)
-    pool = batch_size * 50
-    batches = []
-    for start in range(0, len(order), pool):
-        chunk = sorted(order[start : start + pool], key=lambda row: lengths[row])
-        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
-    rng.shuffle(batches)
-    return batches
+    def scores(self, vectors: torch.Tensor) -> torch.Tensor:
+        """Every item's score (padding at column 0) for these user vectors."""
+        return vectors @ self.items.weight.T
 
 
 def train_sasrec(sequences: Sequence[Sequence[int]], items: int, config: SASRecConfig,
-                 progress: bool = True, on_epoch: EpochCallback | None = None) -> SASRec:
+                 progress: bool = True, on_epoch: EpochCallback | None = None,
+                 device: str = "cpu") -> SASRec:
     """Fit on id sequences (ids 1..items, oldest first); each predicts its next item at every
     position. Sequences longer than ``max_len`` are cut into windows (``training_windows``)."""
     torch.manual_seed(config.seed)
-    rng = random.Random(config.seed)
-    model = SASRec(items, config)
+    model = SASRec(items, config).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, betas=(0.9, 0.98),
                                   weight_decay=config.weight_decay)
-    rows = training_windows(sequences, config.max_len)
-    lengths = [len(r) - 1 for r in rows]
-    inputs = torch.tensor([pad_left(s[:-1], config.max_len) for s in rows], dtype=torch.long)
-    targets = torch.tensor([pad_left(s[1:], config.max_len) for s in rows], dtype=torch.long)
-    steps = math.ceil(len(rows) / config.batch_size) * config.epochs
-    bar = tqdm(total=steps, desc="Training SASRec", unit="batch", disable=not progress)
-    for epoch in range(config.epochs):
-        model.train()
-        batches = _batches(lengths, config.batch_size, rng)
-        total = 0.0
-        for rows_in_batch in batches:
-            batch = torch.tensor(rows_in_batch)
-            width = max(lengths[row] for row in rows_in_batch)
-            loss = _loss(model, inputs[batch, -width:], targets[batch, -width:], items,
-                         config.negatives)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += loss.item()
-            bar.update(1)
-        bar.set_postfix(epoch=epoch + 1, loss=f"{total / max(1, len(batches)):.3f}")
-        if on_epoch is not None:
-            model.eval()
-            on_epoch(model, epoch + 1)
-    bar.close()
-    model.eval()
-    return model
+
+    def loss(model: SASRec, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return _loss(model, inputs, targets, items, config.negatives)
+
+    return train_next_item(model, sequences, max_len=config.max_len, epochs=config.epochs,
+                           batch_size=config.batch_size, seed=config.seed, optimizer=optimizer,
+                           loss=loss, name="SASRec", progress=progress, on_epoch=on_epoch,
+                           device=device)
 
 
 def _loss(model: SASRec, inputs: torch.Tensor, targets: torch.Tensor, items: int,

@@ -19,10 +19,13 @@ from recommender.collaborative.artifacts import (
     find_model_dir,
     load_fusion_weights,
     model_dir,
+    remove_model,
     save_fusion_weights,
 )
 from recommender.collaborative.interactions import leave_one_out, load_sequences
-from recommender.collaborative.sasrec import SASRecConfig, pad_left, save_model, train_sasrec
+from recommender.collaborative.lrurec import LRURecConfig, save_lrurec, train_lrurec
+from recommender.collaborative.next_item import pad_left
+from recommender.collaborative.sasrec import SASRecConfig, save_model, train_sasrec
 from recommender.catalog import Catalog
 from recommender.collaborative.item_item import (
     ITEM_ITEM_FILE,
@@ -31,7 +34,7 @@ from recommender.collaborative.item_item import (
     item_facets,
 )
 
-__all__ = ["TRAINING", "TYPED_TRAINING", "SHIPPED_MODELS", "model_dir", "find_model_dir", "fit",
+__all__ = ["TRAINING", "LRU_TRAINING", "TYPED_TRAINING", "SequenceConfig", "SHIPPED_MODELS", "model_dir", "find_model_dir", "fit",
            "fit_typed", "dataset_of", "validation_curve", "tuning_dir", "FusionWeights",
            "load_fusion_weights", "save_fusion_weights"]
 
@@ -50,6 +53,23 @@ TRAINING: dict[str, SASRecConfig] = {
 }
 """Default training settings per data set (see docs/evaluation.md for how they were chosen)."""
 
+LRU_TRAINING: dict[str, LRURecConfig] = {
+    # LlamaRec's settings (config.py): 200 items and batches of 16 for MovieLens, 50 and 64
+    # otherwise; the epochs chosen on validation items (docs/evaluation.md).
+    "movielens": LRURecConfig(max_len=200, batch_size=16, epochs=100),
+    "beauty": LRURecConfig(max_len=50, batch_size=64, epochs=40),
+}
+"""LRURec's training settings per data set (``train --model lrurec``)."""
+
+SequenceConfig = SASRecConfig | LRURecConfig
+"""A sequence model's settings; their type names the architecture."""
+
+
+def _train(sequences: list[list[int]], items: int, config: SequenceConfig, progress: bool,
+           on_epoch=None, device: str = "cpu"):
+    train = train_lrurec if isinstance(config, LRURecConfig) else train_sasrec
+    return train(sequences, items, config, progress=progress, on_epoch=on_epoch, device=device)
+
 TYPED_TRAINING: dict[str, ItemItemConfig] = {
     # Side information at the interactions' own scale (1.0) against none (0) and three times
     # (3.0), chosen on validation users and validation typed lists: docs/evaluation.md.
@@ -59,25 +79,30 @@ TYPED_TRAINING: dict[str, ItemItemConfig] = {
 """The item-item model of typed histories, per data set (``fit_typed``)."""
 
 
-def fit(dataset: str, data_dir: Path, index_dir: Path, config: SASRecConfig,
-        users: int | None = None, progress: bool = True, for_tuning: bool = False) -> dict:
+def fit(dataset: str, data_dir: Path, index_dir: Path, config: SequenceConfig,
+        users: int | None = None, progress: bool = True, for_tuning: bool = False,
+        preparation: str = "full", device: str = "cpu") -> dict:
     """Train on every user's sequence without its test item (so evaluation never sees it) and
-    save beside the index. ``for_tuning`` holds out the validation items too and saves to
-    ``tuning_dir``: the model ``evaluate --tune-on validation`` chooses weights with.
+    save beside the index (``model_dir``), replacing whatever model the folder held.
+    ``for_tuning`` holds out the validation items too and saves to ``tuning_dir``: the model
+    ``evaluate --tune-on validation`` chooses weights with.
 
     ``users`` keeps only the first N users: the small-data mode the tests use."""
-    splits = leave_one_out(load_sequences(dataset, data_dir))[:users]
+    splits = leave_one_out(load_sequences(dataset, data_dir, preparation))[:users]
     vocabulary = sorted({i for s in splits for i in (*s.history, s.validation, s.test)})
     ids = {item: n + 1 for n, item in enumerate(vocabulary)}
     sequences = [[ids[i] for i in (s.history if for_tuning else (*s.history, s.validation))]
                  for s in splits]
     started = time.perf_counter()
-    model = train_sasrec(sequences, len(vocabulary), config, progress=progress)
-    meta = {"dataset": dataset, "users": len(splits), "train_seconds": round(
-        time.perf_counter() - started, 1),
-        "held_out": "validation and test items" if for_tuning else "test items"}
-    folder = model_dir(index_dir, dataset)
-    save_model(model, vocabulary, tuning_dir(folder) if for_tuning else folder, meta)
+    model = _train(sequences, len(vocabulary), config, progress, device=device)
+    meta = {"dataset": dataset, "preparation": preparation, "users": len(splits),
+            "train_seconds": round(time.perf_counter() - started, 1), "device": device,
+            "held_out": "validation and test items" if for_tuning else "test items"}
+    folder = model_dir(index_dir, dataset, preparation)
+    folder = tuning_dir(folder) if for_tuning else folder
+    remove_model(folder)  # one model per folder: another architecture's files go
+    save = save_lrurec if isinstance(config, LRURecConfig) else save_model
+    save(model, vocabulary, folder, meta)
     return meta
 
 
@@ -106,17 +131,19 @@ def tuning_dir(folder: Path) -> Path:
     return folder.parent / f"{folder.name}-tuning"
 
 
-def validation_curve(dataset: str, data_dir: Path, config: SASRecConfig, every: int,
-                     users: int | None = None, progress: bool = True) -> list[dict]:
+def validation_curve(dataset: str, data_dir: Path, config: SequenceConfig, every: int,
+                     users: int | None = None, progress: bool = True,
+                     preparation: str = "full", device: str = "cpu") -> list[dict]:
     """Choose the number of epochs without touching test items: train on every user's history
     alone and, every ``every`` epochs, rank each user's validation item among all items not in
-    their history. Returns ``{"epoch", "HR@10", "NDCG@10"}`` rows."""
-    splits = leave_one_out(load_sequences(dataset, data_dir))[:users]
+    their history. Returns ``{"epoch", "HR@10", "NDCG@10", "seconds"}`` rows."""
+    splits = leave_one_out(load_sequences(dataset, data_dir, preparation))[:users]
     vocabulary = sorted({i for s in splits for i in (*s.history, s.validation, s.test)})
     ids = {item: n + 1 for n, item in enumerate(vocabulary)}
     histories = [[ids[i] for i in s.history] for s in splits]
     answers = torch.tensor([ids[s.validation] for s in splits])
     curve: list[dict] = []
+    started = time.perf_counter()
 
     def score(model, epoch: int) -> None:
         if epoch % every and epoch != config.epochs:
@@ -124,8 +151,9 @@ def validation_curve(dataset: str, data_dir: Path, config: SASRecConfig, every: 
         hits = gains = 0.0
         for start in range(0, len(histories), 256):
             chunk = histories[start : start + 256]
-            inputs = torch.tensor([pad_left(h, config.max_len) for h in chunk])
-            scores = model.user_vectors(inputs) @ model.items.weight.detach().T
+            inputs = torch.tensor([pad_left(h, config.max_len) for h in chunk], device=device)
+            with torch.no_grad():
+                scores = model.scores(model.user_vectors(inputs)).cpu()
             scores[:, 0] = float("-inf")
             for row, history in enumerate(chunk):
                 scores[row, history] = float("-inf")
@@ -136,9 +164,10 @@ def validation_curve(dataset: str, data_dir: Path, config: SASRecConfig, every: 
             hits += float((ranks < 10).sum())
             gains += float(((ranks < 10) / torch.log2(ranks.float() + 2)).sum())
         curve.append({"epoch": epoch, "HR@10": hits / len(histories),
-                      "NDCG@10": gains / len(histories)})
+                      "NDCG@10": gains / len(histories),
+                      "seconds": round(time.perf_counter() - started, 1)})
         log.info("epoch %d: validation HR@10 %.4f", epoch, curve[-1]["HR@10"])
 
-    train_sasrec([h for h in histories if h], len(vocabulary), config, progress=progress,
-                 on_epoch=score)
+    _train([h for h in histories if h], len(vocabulary), config, progress, on_epoch=score,
+           device=device)
     return curve

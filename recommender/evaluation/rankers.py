@@ -89,12 +89,12 @@ class ContentRanker:
 
 
 class CollaborativeRanker:
-    """SASRec's user vector queried against its item vectors in Chroma."""
-
-    name = "sasrec"
+    """The sequence model's user vector queried against its item vectors in Chroma; named by
+    its architecture (``sasrec``, ``lrurec``)."""
 
     def __init__(self, retriever: CollaborativeSource) -> None:
         self.retriever = retriever
+        self.name = getattr(retriever, "architecture", "sasrec")
 
     def rank(self, sequence: Sequence[str], k: int,
              exclude: Sequence[str] | None = None) -> list[str]:

@@ -87,10 +87,13 @@ def _markdown(report: dict, command: str, plot_name: str) -> str:
     for key in ("retriever", "model"):
         if key in report:
             parts.append(f"- {key.capitalize()}: {report[key]}")
-    if "sasrec" in report:
-        meta = report["sasrec"]
-        parts.append(f"- SASRec: trained on {meta.get('users')} users in "
-                     f"{meta.get('train_seconds')} s ({meta.get('folder')})")
+    if "sequence_model" in report:
+        meta = report["sequence_model"]
+        parts.append(f"- Sequence model ({meta.get('architecture')}): trained on "
+                     f"{meta.get('users')} users in {meta.get('train_seconds')} s "
+                     f"({meta.get('folder')})")
+    if report.get("preparation", "full") != "full":
+        parts.append(f"- Preparation: {report['preparation']}")
     parts += ["", markdown_table(report), "", f"![HR@10 per system]({plot_name})", ""]
     checks = _checks_table(report)
     if checks:

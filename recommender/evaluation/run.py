@@ -42,11 +42,13 @@ from recommender.evaluation.rankers import (
 )
 from recommender.settings import Settings
 
-__all__ = ["run_evaluation", "LLM_SYSTEMS", "validation_blind_retriever"]
+__all__ = ["run_evaluation", "LLM_SYSTEMS", "SEQUENCE_SYSTEMS", "validation_blind_retriever"]
 
 log = logging.getLogger(__name__)
 
 LLM_SYSTEMS = ("palr", "llmrank", "verbalizer")
+SEQUENCE_SYSTEMS = ("sasrec", "lrurec")
+"""The trained sequence model, by architecture: the model folder holds one of them."""
 _PALR_PICKS = 10  # the model orders 10 of the 20 candidates, so HR@10 measures its choice
 
 
@@ -54,7 +56,7 @@ def run_evaluation(settings: Settings, dataset: str, names: Sequence[str], users
                    tune_users: int, seed: int, progress: bool = True,
                    save_weights: bool = False, hybrid_weight: float | None = None,
                    llm_tune_users: int | None = None, tune_on: str = "users",
-                   resume: Path | None = None) -> dict:
+                   resume: Path | None = None, preparation: str = "full") -> dict:
     """The report of one run (see ``cli``). ``hybrid_weight`` fixes hybrid retrieval's
     collaborative share instead of choosing it on the tuning users; LLM systems tune on
     ``llm_tune_users`` of the tuning users (all by default), as they are slow.
@@ -64,9 +66,13 @@ def run_evaluation(settings: Settings, dataset: str, names: Sequence[str], users
     is then set apart, so all can be reported.
 
     ``resume`` names a folder that keeps each user's run of the LLM systems, so that an
-    interrupted evaluation goes on where it stopped (``run_store``)."""
+    interrupted evaluation goes on where it stopped (``run_store``).
+
+    ``preparation`` reads the data as ``interactions.PREPARATIONS`` names it (``llamarec``:
+    LlamaRec's 5-core MovieLens) and takes the model trained on it (``train --prep``)."""
     _check_options(names, tune_on)
-    run = _Run.start(settings, dataset, names, users, tune_users, seed, progress, tune_on)
+    run = _Run.start(settings, dataset, names, users, tune_users, seed, progress, tune_on,
+                     preparation)
     run.resume = resume
     if "popularity" in names:
         run.evaluate([PopularityRanker(popularity(run.splits, include_validation=True))])
@@ -132,15 +138,19 @@ class _Run:
 
     @classmethod
     def start(cls, settings: Settings, dataset: str, names: Sequence[str], users: int | None,
-              tune_users: int, seed: int, progress: bool, tune_on: str) -> _Run:
-        splits = leave_one_out(load_sequences(dataset, settings.data_dir))
+              tune_users: int, seed: int, progress: bool, tune_on: str,
+              preparation: str = "full") -> _Run:
+        splits = leave_one_out(load_sequences(dataset, settings.data_dir, preparation))
         chosen, tuning = split_users(splits, users,
                                      0 if tune_on == "validation" else tune_users, seed)
         if tune_on == "validation":
             tuning = validation_splits(splits)
-        folder = find_model_dir(settings.index_dir, dataset, settings.collaborative_dir)
-        return cls(settings, dataset, names, splits, chosen, tuning, seed, progress, tune_on,
-                   folder)
+        folder = find_model_dir(settings.index_dir, dataset, settings.collaborative_dir,
+                                preparation)
+        run = cls(settings, dataset, names, splits, chosen, tuning, seed, progress, tune_on,
+                  folder)
+        run.about["preparation"] = preparation
+        return run
 
     @property
     def domain(self) -> str:
@@ -153,16 +163,26 @@ class _Run:
                                      self.progress, tuners, self.store))
 
     def collaborative(self, recommender, catalog) -> CollaborativeRetriever | None:
-        """The trained model (evaluated as ``sasrec`` when asked for)."""
+        """The trained sequence model, evaluated under its architecture's name (``sasrec``,
+        ``lrurec``) when that is asked for."""
         collaborative = _collaborative(recommender, self.settings, self.folder, self.domain,
                                        catalog)
-        if collaborative is None and {"sasrec", "hybrid"} & set(self.names):
-            raise RecommenderError(
-                f"No trained model in {self.folder}. Train one first: python -m recommender "
-                f"train --dataset {self.dataset}")
+        asked = [n for n in SEQUENCE_SYSTEMS if n in self.names]
+        prep = self.about.get("preparation", "full")
+        train = f"python -m recommender train --dataset {self.dataset}" + \
+            (f" --prep {prep}" if prep != "full" else "")
+        if collaborative is None and (asked or "hybrid" in self.names):
+            raise RecommenderError(f"No trained model in {self.folder}. Train one first: {train}")
         if collaborative is not None:
-            self.about["sasrec"] = {"folder": str(self.folder), **collaborative.meta}
-        if "sasrec" in self.names:
+            self.about["sequence_model"] = {"folder": str(self.folder),
+                                            "architecture": collaborative.architecture,
+                                            **collaborative.meta}
+        if asked and asked != [collaborative.architecture]:
+            raise RecommenderError(
+                f"The model in {self.folder} is {collaborative.architecture}; ask for --systems "
+                f"{collaborative.architecture}, or train the other: {train} --model "
+                f"{next(n for n in asked if n != collaborative.architecture)}")
+        if asked:
             self.evaluate([CollaborativeRanker(collaborative)])
         return collaborative
 
