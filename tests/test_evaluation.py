@@ -88,12 +88,35 @@ def test_train_then_evaluate_sasrec_in_small_data_mode(tmp_path):
     trained = run("train", "--dataset", "movielens", "--users", "40", "--epochs", "2",
                   "--max-len", "20")
     assert trained.returncode == 0, trained.stderr
-    assert "trained on 40 users" in trained.stdout
+    assert "trained sasrec on 40 users" in trained.stdout
     done = run("evaluate", "--dataset", "movielens", "--systems", "sasrec", "--users", "30",
                "--json")
     assert done.returncode == 0, done.stderr
     scores = json.loads(done.stdout)["systems"]["sasrec"]
     assert 0.0 <= scores["HR@10"]["mean"] <= 1.0
+
+
+def test_lrurec_on_llamarecs_preparation_is_trained_and_evaluated_apart(tmp_path):
+    env = {**os.environ, "RECOMMENDER_INDEX_DIR": str(tmp_path),
+           "RECOMMENDER_COLLABORATIVE_DIR": str(tmp_path)}
+    run = lambda *args: subprocess.run([sys.executable, "-m", "recommender", *args],  # noqa: E731
+                                       cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                                       timeout=600)
+    trained = run("train", "--dataset", "movielens", "--model", "lrurec", "--prep", "llamarec",
+                  "--epochs", "1", "--max-len", "20", "--dim", "16")
+    assert trained.returncode == 0, trained.stderr
+    done = run("evaluate", "--dataset", "movielens", "--prep", "llamarec", "--systems",
+               "popularity,lrurec", "--users", "30", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["preparation"] == "llamarec" and report["of_users"] == 610
+    assert report["sequence_model"]["architecture"] == "lrurec"
+    assert set(report["systems"]) == {"popularity", "lrurec"}
+    wrong = run("evaluate", "--dataset", "movielens", "--prep", "llamarec", "--systems",
+                "sasrec", "--users", "5")
+    assert wrong.returncode == 2 and "is lrurec; ask for --systems lrurec" in wrong.stderr
+    unprepared = run("evaluate", "--dataset", "movielens", "--systems", "lrurec", "--users", "5")
+    assert unprepared.returncode == 2 and "Train one first" in unprepared.stderr
 
 
 def _cli_on(data_dir, index_dir):

@@ -165,10 +165,11 @@ class _Run:
     def collaborative(self, recommender, catalog) -> CollaborativeRetriever | None:
         """The trained sequence model, evaluated under its architecture's name (``sasrec``,
         ``lrurec``) when that is asked for."""
-        collaborative = _collaborative(recommender, self.settings, self.folder, self.domain,
-                                       catalog)
-        asked = [n for n in SEQUENCE_SYSTEMS if n in self.names]
         prep = self.about.get("preparation", "full")
+        collaborative = _collaborative(None if prep != "full" else recommender, self.settings,
+                                       self.folder, self.domain if prep == "full" else
+                                       f"{self.domain}-{prep}", catalog)
+        asked = [n for n in SEQUENCE_SYSTEMS if n in self.names]
         train = f"python -m recommender train --dataset {self.dataset}" + \
             (f" --prep {prep}" if prep != "full" else "")
         if collaborative is None and (asked or "hybrid" in self.names):
@@ -268,16 +269,18 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def _collaborative(recommender, settings: Settings, folder, domain: str,
+def _collaborative(recommender, settings: Settings, folder, name: str,
                    catalog) -> CollaborativeRetriever | None:
-    """The app's collaborative retriever when it loaded one, else one loaded from ``folder``."""
+    """The app's collaborative retriever when it loaded one, else one loaded from ``folder``
+    into the Chroma collection ``collab-<name>`` (a preparation's model has its own)."""
     if recommender is not None:
-        retriever = recommender.domain(domain).retriever
+        retriever = recommender.domain(name).retriever
         if isinstance(retriever, HybridRetriever):
             return retriever.collaborative  # type: ignore[return-value]
     from recommender.vectors.store import open_client
 
-    return load_collaborative(open_client(settings.index_dir, settings.chroma_url), folder, domain, catalog)
+    return load_collaborative(open_client(settings.index_dir, settings.chroma_url), folder, name,
+                              catalog)
 
 
 def _tuning_model(settings: Settings, folder, domain: str, catalog,
