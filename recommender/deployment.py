@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from recommender.errors import RecommenderError
-from recommender.local_servers import free_port, running_process
+from recommender.local_servers import chroma_command, chroma_health, free_port, running_process
 from recommender.settings import PROJECT_ROOT
 
 __all__ = ["DeploymentPlan", "Deployment", "deployment", "nginx_config", "llama_server_command",
@@ -246,10 +246,8 @@ def deployment(plan: DeploymentPlan, environment: dict[str, str] | None = None
         parts.start("llm-server", llama_server_command(replace(plan, llama_server=llama_server),
                                                        llm_port),
                     f"http://127.0.0.1:{llm_port}/health")
-        parts.start("chroma", [str(Path(sys.executable).with_name("chroma")), "run", "--path",
-                               str(folder / "chroma"), "--host", "127.0.0.1", "--port",
-                               str(chroma_port)],
-                    f"http://127.0.0.1:{chroma_port}/api/v2/heartbeat")
+        parts.start("chroma", chroma_command(folder / "chroma", chroma_port),
+                    chroma_health(chroma_port))
         llm_url, chroma_url = f"http://127.0.0.1:{llm_port}/v1", f"http://127.0.0.1:{chroma_port}"
         env = {**(environment or {}), "RECOMMENDER_LLM_SERVER_URL": llm_url,
                "RECOMMENDER_CHROMA_URL": chroma_url, "RECOMMENDER_HOST": "127.0.0.1",

@@ -24,7 +24,8 @@ import httpx
 from .errors import RecommenderError
 from .settings import PROJECT_ROOT
 
-__all__ = ["LocalServers", "local_servers", "free_port", "running_process"]
+__all__ = ["LocalServers", "local_servers", "free_port", "running_process", "chroma_command",
+           "chroma_health"]
 
 _START_LIMIT_S = 180.0  # a bound on a hang, not a speed goal
 
@@ -43,6 +44,18 @@ class LocalServers(NamedTuple):
     llm_pid: int
 
 
+def chroma_command(folder: Path, port: int) -> list[str]:
+    """``chroma run`` (chromadb's own server, installed beside this Python) keeping its data in
+    ``folder``, on loopback at ``port``."""
+    return [str(Path(sys.executable).with_name("chroma")), "run", "--path", str(folder),
+            "--host", "127.0.0.1", "--port", str(port)]
+
+
+def chroma_health(port: int) -> str:
+    """The URL that answers once the Chroma server at ``port`` serves."""
+    return f"http://127.0.0.1:{port}/api/v2/heartbeat"
+
+
 @contextmanager
 def local_servers(folder: Path, threads: int, context_tokens: int,
                   model: Path | None = None) -> Iterator[LocalServers]:
@@ -54,12 +67,11 @@ def local_servers(folder: Path, threads: int, context_tokens: int,
                    "--n_threads", str(threads)]
     if model is not None:
         llm_command += ["--model", str(model)]
-    chroma_command = [str(Path(sys.executable).with_name("chroma")), "run", "--path",
-                      str(folder / "chroma"), "--host", "127.0.0.1", "--port", str(chroma_port)]
     with ExitStack() as stack:
-        chroma = stack.enter_context(running_process("chroma run", chroma_command,
-                                              f"http://127.0.0.1:{chroma_port}/api/v2/heartbeat",
-                                              folder / "chroma.log"))
+        chroma = stack.enter_context(running_process("chroma run",
+                                                     chroma_command(folder / "chroma", chroma_port),
+                                                     chroma_health(chroma_port),
+                                                     folder / "chroma.log"))
         llm = stack.enter_context(running_process("python -m recommender llm-server", llm_command,
                                            f"http://127.0.0.1:{llm_port}/v1/models",
                                            folder / "llm-server.log"))
