@@ -127,3 +127,17 @@ def test_five_core_filters_until_users_and_items_both_hold():
     kept = five_core(frame, "user", "item")
     assert sorted(kept["user"].unique()) == [1, 2, 3, 4, 5]
     assert sorted(kept["item"].unique()) == [1, 2, 3, 4, 5, 7]
+
+
+def test_moving_away_from_a_disliked_item_keeps_the_bias_whole(tmp_path):
+    from recommender.core.retrieval import Steering
+
+    folder = model_dir(tmp_path / "models", "movielens")
+    save_lrurec(_trained(epochs=2), VOCABULARY, folder, {})
+    retriever = CollaborativeRetriever(open_client(tmp_path / "index"), folder, "movies")
+    history = ["m3", "m4", "m5", "m6"]
+    plain = retriever.user_vector(history)
+    steered = retriever._steered_vector(history, Steering(avoid=("m7",)))
+    assert steered[-1] == plain[-1] == 1.0 and not np.allclose(steered[:-1], plain[:-1])
+    assert "m7" not in [h.item_id for h in retriever.retrieve(history, 3,
+                                                             steer=Steering(avoid=("m7",)))][:1]

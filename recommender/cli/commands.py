@@ -200,6 +200,8 @@ def train(args: argparse.Namespace, settings: Settings) -> int:
             if not ok(value):
                 raise RecommenderError(f"--{option.replace('_', '-')} must be {wanted}.")
             config = replace(config, **{option: value})
+            if option == "dropout" and hasattr(config, "recurrent_dropout"):
+                config = replace(config, recurrent_dropout=value)  # LRURec's: one rate for all
     if config.dim % getattr(config, "heads", 1):
         raise RecommenderError(f"--heads ({config.heads}) must divide --dim ({config.dim}).")
     if args.validate_every is not None:

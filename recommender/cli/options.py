@@ -72,7 +72,9 @@ def _add_train(sub) -> None:
     tr.add_argument("--dim", type=int, default=None, help="embedding and hidden size")
     tr.add_argument("--blocks", type=int, default=None, help="self-attention blocks")
     tr.add_argument("--heads", type=int, default=None, help="attention heads (must divide --dim)")
-    tr.add_argument("--dropout", type=float, default=None, help="dropout rate, 0 to below 1")
+    tr.add_argument("--dropout", type=float, default=None,
+                    help="dropout rate, 0 to below 1 (lrurec: on the embedding, the recurrence "
+                         "and the feed-forward layers alike)")
     tr.add_argument("--learning-rate", type=float, default=None, help="AdamW's learning rate")
     tr.add_argument("--weight-decay", type=float, default=None, help="AdamW weight decay")
     tr.add_argument("--seed", type=int, default=None, help="initialisation and shuffling seed")

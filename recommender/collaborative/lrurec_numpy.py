@@ -33,6 +33,8 @@ class LRURecNumpy:
         bias = np.asarray(weights["bias"], dtype=np.float32)
         self.items = np.hstack([embeddings, bias[:, None]])
         """Item vectors with their bias as the last column: (items + 1, dim + 1)."""
+        self.taste = slice(0, -1)
+        """The coordinates of a vector that describe taste: all but the bias's."""
 
     @classmethod
     def load(cls, folder: Path) -> tuple[LRURecNumpy, list[str], dict]:

@@ -115,8 +115,10 @@ class CollaborativeRetriever:
         vector = self.user_vector(sequence)
         avoid = [self._ids[i] for i in steer.avoid if i in self._ids]
         if vector is not None and avoid:
-            away = self.model.items[avoid].mean(axis=0)
-            vector = vector - AVOID_WEIGHT * float(np.linalg.norm(vector)) * unit(away)
+            taste = self.model.taste  # the coordinates that describe taste (not a bias's)
+            away = np.zeros_like(vector)
+            away[taste] = self.model.items[avoid][:, taste].mean(axis=0)
+            vector = vector - AVOID_WEIGHT * float(np.linalg.norm(vector[taste])) * unit(away)
         return vector
 
     def retrieve(self, history_ids: Sequence[str], k: int,

@@ -29,6 +29,8 @@ class SASRecNumpy:
                  blocks: int) -> None:
         self.weights = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items()}
         self.items = self.weights["items.weight"]
+        self.taste = slice(None)
+        """The coordinates of a vector that describe taste: all of them."""
         self.max_len, self.heads, self.blocks = max_len, heads, blocks
 
     @classmethod
