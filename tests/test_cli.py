@@ -103,6 +103,12 @@ def test_train_fits_lrurec_on_llamarecs_preparation_in_its_own_folder(env):
     assert meta["architecture"] == "lrurec" and meta["preparation"] == "llamarec"
     assert meta["config"]["dim"] == 16 and meta["users"] == 20
     assert not (Path(env["RECOMMENDER_INDEX_DIR"]) / "sasrec-movielens").exists()
+    curve = _run(env, "train", "--dataset", "movielens", "--model", "lrurec", "--members", "2",
+                 "--users", "20", "--epochs", "2", "--max-len", "10", "--dim", "16",
+                 "--validate-every", "1")
+    assert curve.returncode == 0, curve.stderr
+    rows = [line.split() for line in curve.stdout.splitlines()[1:-1]]
+    assert [row[0] for row in rows] == ["2"]  # the ensemble, scored once at its last epoch
     refused = _run(env, "train", "--dataset", "movielens", "--model", "lrurec", "--heads", "2")
     assert refused.returncode != 0 and "--heads is not a setting of lrurec" in refused.stderr
 

@@ -141,3 +141,31 @@ def test_moving_away_from_a_disliked_item_keeps_the_bias_whole(tmp_path):
     assert steered[-1] == plain[-1] == 1.0 and not np.allclose(steered[:-1], plain[:-1])
     assert "m7" not in [h.item_id for h in retriever.retrieve(history, 3,
                                                              steer=Steering(avoid=("m7",)))][:1]
+
+
+def test_an_ensemble_sums_its_members_scores_and_is_served_as_one_inner_product(tmp_path):
+    config = LRURecConfig(max_len=6, dim=16, dropout=0.0, recurrent_dropout=0.0, epochs=2,
+                          batch_size=32, learning_rate=5e-3, seed=3, members=2)
+    ensemble = train_lrurec(_sequences(60, 6), ITEMS, config, progress=False)
+    first, second = ensemble.members
+    assert not torch.equal(first.items.weight, second.items.weight)  # seeds 3 and 4
+    probes = torch.tensor([[0, 0, 3, 4, 5, 6]])
+    with torch.no_grad():
+        summed = first.scores(first.user_vectors(probes)) + \
+            second.scores(second.user_vectors(probes))
+        assert torch.allclose(ensemble.scores(ensemble.user_vectors(probes)), summed, atol=1e-5)
+    folder = model_dir(tmp_path / "models", "movielens")
+    save_lrurec(ensemble, VOCABULARY, folder, {})
+    loaded = load_lrurec(folder)[0]
+    assert torch.equal(loaded.user_vectors(probes), ensemble.user_vectors(probes))
+    served = LRURecNumpy.load(folder)[0]
+    vector = served.user_vector([3, 4, 5, 6])
+    assert served.items.shape == (ITEMS + 1, 2 * 17) and vector.shape == (34,)
+    assert list(np.flatnonzero(~served.taste)) == [16, 33] and list(vector[[16, 33]]) == [1, 1]
+    np.testing.assert_allclose(served.items @ vector, summed[0].numpy(), atol=1e-4)
+    retriever = CollaborativeRetriever(open_client(tmp_path / "index"), folder, "movies")
+    hits = retriever.retrieve(["m3", "m4", "m5", "m6"], 3)
+    top = summed[0].clone()
+    top[[0, 3, 4, 5, 6]] = float("-inf")
+    assert [h.item_id for h in hits] == \
+        [VOCABULARY[i - 1] for i in torch.topk(top, 3).indices.tolist()]

@@ -163,6 +163,7 @@ _TRAIN_OPTIONS = {  # train's options that set a model's setting: (valid?, what 
     "dropout": (lambda v: 0 <= v < 1, "from 0 up to (not including) 1"),
     "weight_decay": (lambda v: v >= 0, "0 or more"),
     "learning_rate": (lambda v: v > 0, "above 0"),
+    "members": _AT_LEAST_ONE,
     "seed": (lambda v: True, "an integer"),
 }
 

@@ -76,6 +76,10 @@ def _add_train(sub) -> None:
                     help="dropout rate, 0 to below 1 (lrurec: on the embedding, the recurrence "
                          "and the feed-forward layers alike)")
     tr.add_argument("--learning-rate", type=float, default=None, help="AdamW's learning rate")
+    tr.add_argument("--members", type=int, default=None,
+                    help="lrurec: train this many from consecutive seeds and sum their scores "
+                         "(one inner product; --validate-every then scores the sum once, at the "
+                         "last epoch)")
     tr.add_argument("--weight-decay", type=float, default=None, help="AdamW weight decay")
     tr.add_argument("--seed", type=int, default=None, help="initialisation and shuffling seed")
     tr.add_argument("--for-tuning", action="store_true",

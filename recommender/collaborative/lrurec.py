@@ -24,7 +24,7 @@ import logging
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +35,7 @@ from recommender.collaborative.artifacts import write_atomically
 from recommender.collaborative.lrurec_numpy import CONFIG_FILE, WEIGHTS_FILE
 from recommender.collaborative.next_item import EpochCallback, train_next_item
 
-__all__ = ["LRURecConfig", "LRURec", "train_lrurec", "save_lrurec", "load_lrurec"]
+__all__ = ["LRURecConfig", "LRURec", "LRURecEnsemble", "train_lrurec", "save_lrurec", "load_lrurec"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,9 @@ class LRURecConfig:
     r_max: float = 0.99
     """Range of the recurrence's initial decay ``|λ|``."""
     seed: int = 0
+    members: int = 1
+    """Models trained with seeds ``seed``, ``seed + 1``, ...; an item's score is the sum of
+    theirs (``LRURecEnsemble``)."""
 
 
 class LRULayer(nn.Module):
@@ -151,6 +154,28 @@ class LRURec(nn.Module):
         return self.forward(sequences)[:, -1, :]
 
 
+class LRURecEnsemble(nn.Module):
+    """LRURecs trained alike from different seeds. An item's score is the sum of the members',
+    which is one inner product: the members' vectors concatenated against the members' item
+    vectors concatenated, so Chroma serves it as it serves one model."""
+
+    def __init__(self, items: int, config: LRURecConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.members = nn.ModuleList(LRURec(items, replace(config, seed=config.seed + k))
+                                     for k in range(config.members))
+
+    @torch.no_grad()
+    def user_vectors(self, sequences: torch.Tensor) -> torch.Tensor:
+        """The members' vectors side by side: (batch, members × dim)."""
+        return torch.cat([member.user_vectors(sequences) for member in self.members], dim=1)
+
+    def scores(self, vectors: torch.Tensor) -> torch.Tensor:
+        """Every item's summed score (padding at column 0) for these side-by-side vectors."""
+        parts = vectors.split(self.config.dim, dim=1)
+        return sum(member.scores(part) for member, part in zip(self.members, parts))
+
+
 def _truncated_normal_init(model: nn.Module, std: float = 0.02) -> None:
     """Every weight but the layer norms' and the recurrences' decay drawn from a normal with
     ``std`` cut at two deviations, complex ones in both parts (as LRURec initialises)."""
@@ -174,25 +199,40 @@ def _optimizer(model: LRURec, config: LRURecConfig) -> torch.optim.AdamW:
 
 def train_lrurec(sequences: Sequence[Sequence[int]], items: int, config: LRURecConfig,
                  progress: bool = True, on_epoch: EpochCallback | None = None,
-                 device: str = "cpu") -> LRURec:
+                 device: str = "cpu") -> LRURec | LRURecEnsemble:
     """Fit on id sequences (ids 1..items, oldest first); each predicts its next item at every
     position, by cross-entropy over every item. Sequences longer than ``max_len`` are cut into
-    windows (``next_item.training_windows``)."""
-    torch.manual_seed(config.seed)
-    model = LRURec(items, config).to(device)
+    windows (``next_item.training_windows``). With ``config.members`` above 1, that many models
+    are trained one after another (``on_epoch`` then hears each member's epochs) and returned
+    as an ``LRURecEnsemble``."""
+    several = config.members > 1
+    trained = []
+    for member in range(config.members):
+        member_config = replace(config, seed=config.seed + member)
+        torch.manual_seed(member_config.seed)
+        model = LRURec(items, member_config).to(device)
 
-    def loss(model: LRURec, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        real = targets > 0
-        return nn.functional.cross_entropy(model.scores(model(inputs)[real]), targets[real])
+        def loss(model: LRURec, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+            real = targets > 0
+            return nn.functional.cross_entropy(model.scores(model(inputs)[real]),
+                                               targets[real])
 
-    return train_next_item(model, sequences, max_len=config.max_len, epochs=config.epochs,
-                           batch_size=config.batch_size, seed=config.seed,
-                           optimizer=_optimizer(model, config), loss=loss, name="LRURec",
-                           max_grad_norm=config.max_grad_norm, progress=progress,
-                           on_epoch=on_epoch, device=device)
+        trained.append(train_next_item(
+            model, sequences, max_len=config.max_len, epochs=config.epochs,
+            batch_size=config.batch_size, seed=member_config.seed,
+            optimizer=_optimizer(model, member_config), loss=loss,
+            name=f"LRURec {member + 1}/{config.members}" if several else "LRURec",
+            max_grad_norm=config.max_grad_norm, progress=progress, on_epoch=on_epoch,
+            device=device))
+    if not several:
+        return trained[0]
+    ensemble = LRURecEnsemble(items, config)
+    ensemble.members = nn.ModuleList(trained)
+    return ensemble.eval()
 
 
-def save_lrurec(model: LRURec, vocabulary: Sequence[str], folder: Path, meta: Mapping) -> None:
+def save_lrurec(model: LRURec | LRURecEnsemble, vocabulary: Sequence[str], folder: Path,
+                meta: Mapping) -> None:
     """Weights (torch's and numpy's, which serving reads), config, vocabulary (position =
     model id - 1) and training facts; each file replaced whole."""
     buffer = io.BytesIO()
@@ -207,13 +247,14 @@ def save_lrurec(model: LRURec, vocabulary: Sequence[str], folder: Path, meta: Ma
          "vocabulary": list(vocabulary), **meta}, indent=1).encode())
 
 
-def load_lrurec(folder: Path) -> tuple[LRURec, list[str], dict]:
+def load_lrurec(folder: Path) -> tuple[LRURec | LRURecEnsemble, list[str], dict]:
     """A saved model, its vocabulary and metadata; ``FileNotFoundError`` when none is saved."""
     meta = json.loads((folder / CONFIG_FILE).read_text())
     meta.pop("architecture", None)
     config = LRURecConfig(**meta.pop("config"))
     vocabulary = meta.pop("vocabulary")
-    model = LRURec(len(vocabulary), config)
+    model = LRURec(len(vocabulary), config) if config.members == 1 else \
+        LRURecEnsemble(len(vocabulary), config)
     model.load_state_dict(torch.load(folder / "lrurec.pt", weights_only=True))
     model.eval()
     return model, vocabulary, meta

@@ -24,17 +24,22 @@ _EPS = 1e-5  # torch's LayerNorm default
 
 
 class LRURecNumpy:
-    """Item ids 1..n (0 pads); ``items`` row 0 is the padding."""
+    """Item ids 1..n (0 pads); ``items`` row 0 is the padding. A saved ``LRURecEnsemble`` is
+    read as its members side by side: their item vectors (each with its bias) concatenated,
+    and the user's vector the members' concatenated, so one dot product sums their scores."""
 
     def __init__(self, weights: Mapping[str, np.ndarray], max_len: int, blocks: int) -> None:
-        self.weights = dict(weights)
+        self.members = _members(weights)
         self.max_len, self.blocks = max_len, blocks
-        embeddings = np.asarray(weights["items.weight"], dtype=np.float32)
-        bias = np.asarray(weights["bias"], dtype=np.float32)
-        self.items = np.hstack([embeddings, bias[:, None]])
-        """Item vectors with their bias as the last column: (items + 1, dim + 1)."""
-        self.taste = slice(0, -1)
-        """The coordinates of a vector that describe taste: all but the bias's."""
+        self.items = np.hstack([np.hstack([np.asarray(m["items.weight"], dtype=np.float32),
+                                           np.asarray(m["bias"], dtype=np.float32)[:, None]])
+                                for m in self.members])
+        """Each member's item vectors with their bias as a last column, side by side:
+        (items + 1, members × (dim + 1))."""
+        width = self.items.shape[1] // len(self.members)
+        self.taste = np.ones(self.items.shape[1], dtype=bool)
+        self.taste[width - 1 :: width] = False
+        """The coordinates of a vector that describe taste: all but the biases'."""
 
     @classmethod
     def load(cls, folder: Path) -> tuple[LRURecNumpy, list[str], dict]:
@@ -48,35 +53,49 @@ class LRURecNumpy:
         return cls(weights, int(config["max_len"]), int(config["blocks"])), vocabulary, meta
 
     def user_vector(self, ids: Sequence[int]) -> np.ndarray:
-        """The last position's output for a history of model ids (oldest first; the newest
-        ``max_len`` are read), with a last coordinate of 1 for the items' bias."""
-        w = self.weights
+        """Each member's last-position output for a history of model ids (oldest first; the
+        newest ``max_len`` are read), each followed by a 1 for the items' bias."""
         ids = list(ids)[-self.max_len:]
+        return np.concatenate([np.append(self._output(w, ids), np.float32(1.0))
+                               for w in self.members]).astype(np.float32)
+
+    def _output(self, w: Mapping[str, np.ndarray], ids: list[int]) -> np.ndarray:
         x = _norm(w["items.weight"][ids].astype(np.float32), w, "embedding_norm")
         for block in range(self.blocks):
-            x = self._recurrence(x, f"recurrences.{block}")
-            x = self._feed_forward(x if block + 1 < self.blocks else x[-1:],
-                                   f"feed_forwards.{block}")
-        return np.append(x[-1], np.float32(1.0)).astype(np.float32)
+            x = _recurrence(x, w, f"recurrences.{block}")
+            x = _feed_forward(x if block + 1 < self.blocks else x[-1:], w,
+                              f"feed_forwards.{block}")
+        return x[-1]
 
-    def _recurrence(self, x: np.ndarray, name: str) -> np.ndarray:
-        w = self.weights
-        nu, theta, gamma = np.exp(w[f"{name}.params_log"].astype(np.float64))
-        decay = np.exp(-nu + 1j * theta)
-        driven = (x @ w[f"{name}.in_proj.weight"].T + w[f"{name}.in_proj.bias"]) * gamma
-        states = np.empty_like(driven)
-        state = np.zeros(driven.shape[1], dtype=driven.dtype)
-        for t in range(len(driven)):
-            state = decay * state + driven[t]
-            states[t] = state
-        out = (states @ w[f"{name}.out_proj.weight"].T + w[f"{name}.out_proj.bias"]).real
-        return _norm((out + x).astype(np.float32), w, f"{name}.layer_norm")
 
-    def _feed_forward(self, x: np.ndarray, name: str) -> np.ndarray:
-        w = self.weights
-        inner = _gelu(x @ w[f"{name}.w_1.weight"].T + w[f"{name}.w_1.bias"])
-        out = inner @ w[f"{name}.w_2.weight"].T + w[f"{name}.w_2.bias"]
-        return _norm((out + x).astype(np.float32), w, f"{name}.layer_norm")
+def _members(weights: Mapping[str, np.ndarray]) -> list[dict[str, np.ndarray]]:
+    """One weight dict per member: an ensemble's keys are ``members.<k>.<name>``."""
+    if not any(name.startswith("members.") for name in weights):
+        return [dict(weights)]
+    members: dict[int, dict[str, np.ndarray]] = {}
+    for name, value in weights.items():
+        _, index, rest = name.split(".", 2)
+        members.setdefault(int(index), {})[rest] = value
+    return [members[k] for k in sorted(members)]
+
+
+def _recurrence(x: np.ndarray, w: Mapping[str, np.ndarray], name: str) -> np.ndarray:
+    nu, theta, gamma = np.exp(w[f"{name}.params_log"].astype(np.float64))
+    decay = np.exp(-nu + 1j * theta)
+    driven = (x @ w[f"{name}.in_proj.weight"].T + w[f"{name}.in_proj.bias"]) * gamma
+    states = np.empty_like(driven)
+    state = np.zeros(driven.shape[1], dtype=driven.dtype)
+    for t in range(len(driven)):
+        state = decay * state + driven[t]
+        states[t] = state
+    out = (states @ w[f"{name}.out_proj.weight"].T + w[f"{name}.out_proj.bias"]).real
+    return _norm((out + x).astype(np.float32), w, f"{name}.layer_norm")
+
+
+def _feed_forward(x: np.ndarray, w: Mapping[str, np.ndarray], name: str) -> np.ndarray:
+    inner = _gelu(x @ w[f"{name}.w_1.weight"].T + w[f"{name}.w_1.bias"])
+    out = inner @ w[f"{name}.w_2.weight"].T + w[f"{name}.w_2.bias"]
+    return _norm((out + x).astype(np.float32), w, f"{name}.layer_norm")
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:

@@ -136,7 +136,8 @@ def validation_curve(dataset: str, data_dir: Path, config: SequenceConfig, every
                      preparation: str = "full", device: str = "cpu") -> list[dict]:
     """Choose the number of epochs without touching test items: train on every user's history
     alone and, every ``every`` epochs, rank each user's validation item among all items not in
-    their history. Returns ``{"epoch", "HR@10", "NDCG@10", "seconds"}`` rows."""
+    their history. Returns ``{"epoch", "HR@10", "NDCG@10", "seconds"}`` rows; an ensemble
+    (``LRURecConfig.members`` above 1) gives one row, at its last epoch."""
     splits = leave_one_out(load_sequences(dataset, data_dir, preparation))[:users]
     vocabulary = sorted({i for s in splits for i in (*s.history, s.validation, s.test)})
     ids = {item: n + 1 for n, item in enumerate(vocabulary)}
@@ -168,6 +169,11 @@ def validation_curve(dataset: str, data_dir: Path, config: SequenceConfig, every
                       "seconds": round(time.perf_counter() - started, 1)})
         log.info("epoch %d: validation HR@10 %.4f", epoch, curve[-1]["HR@10"])
 
+    if getattr(config, "members", 1) > 1:  # an ensemble is scored once, all members trained
+        model = _train([h for h in histories if h], len(vocabulary), config, progress,
+                       device=device).to(device)
+        score(model, config.epochs)
+        return curve
     _train([h for h in histories if h], len(vocabulary), config, progress, on_epoch=score,
            device=device)
     return curve
