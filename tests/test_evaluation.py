@@ -76,12 +76,17 @@ def test_evaluate_command_prints_metrics_with_anchors():
     assert report["anchors"]["SASRec"] == {"HR@10": 0.0993, "NDCG@10": 0.0522}
 
 
+def _cli_with_models_in(folder):
+    """``python -m recommender ...`` with its index and trained models in ``folder``."""
+    env = {**os.environ, "RECOMMENDER_INDEX_DIR": str(folder),
+           "RECOMMENDER_COLLABORATIVE_DIR": str(folder)}
+    return lambda *args: subprocess.run([sys.executable, "-m", "recommender", *args],
+                                        cwd=PROJECT_ROOT, env=env, capture_output=True,
+                                        text=True, timeout=600)
+
+
 def test_train_then_evaluate_sasrec_in_small_data_mode(tmp_path):
-    env = {**os.environ, "RECOMMENDER_INDEX_DIR": str(tmp_path),
-           "RECOMMENDER_COLLABORATIVE_DIR": str(tmp_path)}
-    run = lambda *args: subprocess.run([sys.executable, "-m", "recommender", *args],  # noqa: E731
-                                       cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
-                                       timeout=600)
+    run = _cli_with_models_in(tmp_path)
     missing = run("evaluate", "--dataset", "movielens", "--systems", "sasrec", "--users", "5")
     assert missing.returncode == 2
     assert "Train one first: python -m recommender train --dataset movielens" in missing.stderr
@@ -97,11 +102,7 @@ def test_train_then_evaluate_sasrec_in_small_data_mode(tmp_path):
 
 
 def test_lrurec_on_llamarecs_preparation_is_trained_and_evaluated_apart(tmp_path):
-    env = {**os.environ, "RECOMMENDER_INDEX_DIR": str(tmp_path),
-           "RECOMMENDER_COLLABORATIVE_DIR": str(tmp_path)}
-    run = lambda *args: subprocess.run([sys.executable, "-m", "recommender", *args],  # noqa: E731
-                                       cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
-                                       timeout=600)
+    run = _cli_with_models_in(tmp_path)
     trained = run("train", "--dataset", "movielens", "--model", "lrurec", "--prep", "llamarec",
                   "--epochs", "1", "--max-len", "20", "--dim", "16")
     assert trained.returncode == 0, trained.stderr

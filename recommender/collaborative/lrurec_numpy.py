@@ -28,6 +28,8 @@ class LRURecNumpy:
     read as its members side by side: their item vectors (each with its bias) concatenated,
     and the user's vector the members' concatenated, so one dot product sums their scores."""
 
+    architecture = "lrurec"
+
     def __init__(self, weights: Mapping[str, np.ndarray], max_len: int, blocks: int) -> None:
         self.members = _members(weights)
         self.max_len, self.blocks = max_len, blocks
@@ -104,7 +106,14 @@ def _gelu(x: np.ndarray) -> np.ndarray:
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
-    return np.vectorize(math.erf, otypes=[np.float64])(x).astype(x.dtype)
+    """erf to within 1.5e-7 (Abramowitz and Stegun 7.1.26), vectorised: float32 needs no more,
+    and ``math.erf`` element by element cost a third of a 200-item history's 30 ms (three
+    members)."""
+    a = np.abs(x.astype(np.float64))
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t
+            + 0.254829592) * t
+    return (np.sign(x) * (1.0 - poly * np.exp(-a * a))).astype(x.dtype)
 
 
 def _norm(x: np.ndarray, w: Mapping[str, np.ndarray], name: str) -> np.ndarray:

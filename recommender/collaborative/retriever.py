@@ -78,7 +78,7 @@ class CollaborativeRetriever:
                 f"python -m recommender train --dataset {dataset}, or point "
                 "RECOMMENDER_COLLABORATIVE_DIR at a folder without it for content retrieval "
                 "only.") from exc
-        self.architecture = "lrurec" if isinstance(self.model, LRURecNumpy) else "sasrec"
+        self.architecture = self.model.architecture
         self._ids = {item: n + 1 for n, item in enumerate(self.vocabulary)}
         self._catalog = catalog
         self._client = client

@@ -25,6 +25,8 @@ _EPS = 1e-5  # torch's LayerNorm default, which SASRec keeps
 class SASRecNumpy:
     """Item ids 1..n (0 pads), as in ``sasrec.SASRec``; ``items`` row 0 is the padding."""
 
+    architecture = "sasrec"
+
     def __init__(self, weights: Mapping[str, np.ndarray], max_len: int, heads: int,
                  blocks: int) -> None:
         self.weights = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items()}

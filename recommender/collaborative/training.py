@@ -34,7 +34,8 @@ from recommender.collaborative.item_item import (
     item_facets,
 )
 
-__all__ = ["TRAINING", "LRU_TRAINING", "TYPED_TRAINING", "SequenceConfig", "SHIPPED_MODELS", "model_dir", "find_model_dir", "fit",
+__all__ = ["TRAINING", "LRU_TRAINING", "TYPED_TRAINING", "SequenceConfig", "SHIPPED_MODELS",
+           "model_dir", "find_model_dir", "fit",
            "fit_typed", "dataset_of", "validation_curve", "tuning_dir", "FusionWeights",
            "load_fusion_weights", "save_fusion_weights"]
 
@@ -64,10 +65,14 @@ LRU_TRAINING: dict[str, LRURecConfig] = {
 SequenceConfig = SASRecConfig | LRURecConfig
 """A sequence model's settings; their type names the architecture."""
 
+_ARCHITECTURES = {SASRecConfig: (train_sasrec, save_model),
+                  LRURecConfig: (train_lrurec, save_lrurec)}
+"""Each sequence architecture's (train, save), by its settings' type."""
+
 
 def _train(sequences: list[list[int]], items: int, config: SequenceConfig, progress: bool,
            on_epoch=None, device: str = "cpu"):
-    train = train_lrurec if isinstance(config, LRURecConfig) else train_sasrec
+    train = _ARCHITECTURES[type(config)][0]
     return train(sequences, items, config, progress=progress, on_epoch=on_epoch, device=device)
 
 TYPED_TRAINING: dict[str, ItemItemConfig] = {
@@ -101,8 +106,7 @@ def fit(dataset: str, data_dir: Path, index_dir: Path, config: SequenceConfig,
     folder = model_dir(index_dir, dataset, preparation)
     folder = tuning_dir(folder) if for_tuning else folder
     remove_model(folder)  # one model per folder: another architecture's files go
-    save = save_lrurec if isinstance(config, LRURecConfig) else save_model
-    save(model, vocabulary, folder, meta)
+    _ARCHITECTURES[type(config)][1](model, vocabulary, folder, meta)
     return meta
 
 

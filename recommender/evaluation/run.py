@@ -135,6 +135,7 @@ class _Run:
     about: dict[str, object] = field(default_factory=dict)
     resume: Path | None = None
     store: RunStore | None = None
+    preparation: str = "full"
 
     @classmethod
     def start(cls, settings: Settings, dataset: str, names: Sequence[str], users: int | None,
@@ -148,7 +149,7 @@ class _Run:
         folder = find_model_dir(settings.index_dir, dataset, settings.collaborative_dir,
                                 preparation)
         run = cls(settings, dataset, names, splits, chosen, tuning, seed, progress, tune_on,
-                  folder)
+                  folder, preparation=preparation)
         run.about["preparation"] = preparation
         return run
 
@@ -165,7 +166,7 @@ class _Run:
     def collaborative(self, recommender, catalog) -> CollaborativeRetriever | None:
         """The trained sequence model, evaluated under its architecture's name (``sasrec``,
         ``lrurec``) when that is asked for."""
-        prep = self.about.get("preparation", "full")
+        prep = self.preparation
         collaborative = _collaborative(None if prep != "full" else recommender, self.settings,
                                        self.folder, self.domain if prep == "full" else
                                        f"{self.domain}-{prep}", catalog)
