@@ -107,10 +107,11 @@ def test_lrurec_on_llamarecs_preparation_is_trained_and_evaluated_apart(tmp_path
                   "--epochs", "1", "--max-len", "20", "--dim", "16")
     assert trained.returncode == 0, trained.stderr
     done = run("evaluate", "--dataset", "movielens", "--prep", "llamarec", "--systems",
-               "popularity,lrurec", "--users", "30", "--json")
+               "popularity,lrurec", "--users", "30", "--tune-users", "0", "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["preparation"] == "llamarec" and report["of_users"] == 610
+    assert report["protocol"].endswith("no tuning users: every system at its fixed weight")
     assert report["sequence_model"]["architecture"] == "lrurec"
     assert set(report["systems"]) == {"popularity", "lrurec"}
     wrong = run("evaluate", "--dataset", "movielens", "--prep", "llamarec", "--systems",

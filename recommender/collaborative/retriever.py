@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from recommender.catalog import Catalog
-from recommender.collaborative.artifacts import model_file
+from recommender.collaborative.artifacts import MODEL_FILES, model_file
 from recommender.collaborative.lrurec_numpy import LRURecNumpy
 from recommender.collaborative.sasrec_numpy import WEIGHTS_FILE, SASRecNumpy
 from recommender.core.retrieval import AVOID_WEIGHT, Steering, unit
@@ -63,8 +63,11 @@ class CollaborativeRetriever:
     def __init__(self, client, folder: Path, name: str,
                  catalog: Container[str] | None = None) -> None:
         dataset = folder.name.removeprefix("sasrec-")
+        weights = model_file(folder)
         try:
-            self.model, self.vocabulary, self.meta = _read_model(folder)
+            if weights is None:
+                raise FileNotFoundError(folder)
+            self.model, self.vocabulary, self.meta = _read_model(weights)
         except FileNotFoundError:
             raise RecommenderError(
                 f"No trained model in {folder}. Train one first: python -m recommender train "
@@ -83,7 +86,7 @@ class CollaborativeRetriever:
         self._catalog = catalog
         self._client = client
         self._name = f"collab-{name}"
-        self.fingerprint = _file_digest(model_file(folder) or folder / "sasrec.pt")
+        self.fingerprint = _file_digest(weights)
         """The model file's digest, stored with its collection: another model rewrites it."""
         vectors, self._top = augment_items(self.model.items[1:])
         self._collection = self._ensure(vectors)
@@ -178,10 +181,12 @@ def load_collaborative(client, folder: Path, domain: str,
     return CollaborativeRetriever(client, folder, domain, catalog)
 
 
-def _read_model(folder: Path) -> tuple[SASRecNumpy | LRURecNumpy, list[str], dict]:
-    """The model in ``folder`` as served (numpy). A SASRec saved before its numpy weights were
-    written beside it (``sasrec.save_model`` writes both) is converted once, with torch."""
-    if model_file(folder) == folder / "lrurec.pt":
+def _read_model(weights: Path) -> tuple[SASRecNumpy | LRURecNumpy, list[str], dict]:
+    """The model whose weights file is ``weights`` (``model_file``), as served (numpy). A
+    SASRec saved before its numpy weights were written beside it (``sasrec.save_model`` writes
+    both) is converted once, with torch."""
+    folder = weights.parent
+    if weights.name == MODEL_FILES["lrurec"]:
         return LRURecNumpy.load(folder)
     if (folder / "sasrec.pt").is_file() and not (folder / WEIGHTS_FILE).is_file():
         from recommender.collaborative.sasrec import export_numpy, load_model

@@ -349,7 +349,8 @@ def _report(dataset: str, chosen, tuning, splits, seed: int, results: dict,
             tune_on == "validation" else
             "weights chosen on validation items with a model trained without them, never on "
             "a test item" if tune_on == "validation" else
-            "weights chosen on tuning users, never on reported users"),
+            "weights chosen on tuning users, never on reported users" if tuning else
+            "no tuning users: every system at its fixed weight"),
         **about,
         "systems": results,
         "anchors": {k: {"HR@10": v[0], "NDCG@10": v[1]} for k, v in ANCHORS[dataset].items()},
