@@ -83,8 +83,8 @@ def test_a_broken_state_file_is_named_and_left_alone(env, tmp_path):
 
 
 def test_train_chooses_epochs_on_validation_items(env):
-    done = _run(env, "train", "--dataset", "movielens", "--users", "40", "--epochs", "2",
-                "--max-len", "20", "--validate-every", "1")
+    done = _run(env, "train", "--dataset", "movielens", "--model", "sasrec", "--users", "40",
+                "--epochs", "2", "--max-len", "20", "--validate-every", "1")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].split() == ["epoch", "validation", "HR@10", "NDCG@10", "seconds"]
@@ -113,9 +113,18 @@ def test_train_fits_lrurec_on_llamarecs_preparation_in_its_own_folder(env):
     assert refused.returncode != 0 and "--heads is not a setting of lrurec" in refused.stderr
 
 
+def test_train_fits_the_architecture_the_app_serves_unless_told(env):
+    done = _run(env, "train", "--dataset", "movielens", "--users", "20", "--epochs", "1",
+                "--max-len", "10", "--dim", "16", "--members", "1")
+    assert done.returncode == 0, done.stderr
+    assert "trained lrurec on 20 users" in done.stdout  # MovieLens's app serves LRURec
+    folder = Path(env["RECOMMENDER_INDEX_DIR"]) / "sasrec-movielens"
+    assert (folder / "lrurec.pt").is_file() and not (folder / "sasrec.pt").exists()
+
+
 def test_train_takes_the_model_shape_and_saves_it(env):
-    done = _run(env, "train", "--dataset", "movielens", "--users", "30", "--epochs", "1",
-                "--max-len", "10", "--dim", "16", "--blocks", "1", "--heads", "2",
+    done = _run(env, "train", "--dataset", "movielens", "--model", "sasrec", "--users", "30",
+                "--epochs", "1", "--max-len", "10", "--dim", "16", "--blocks", "1", "--heads", "2",
                 "--dropout", "0.3", "--weight-decay", "0.01", "--seed", "5", "--for-tuning")
     assert done.returncode == 0, done.stderr
     meta = json.loads((Path(env["RECOMMENDER_INDEX_DIR"]) / "sasrec-movielens-tuning" /
@@ -148,5 +157,6 @@ def test_train_fits_the_item_item_model_of_typed_histories(env, tmp_path):
     (["--dim", "0"], "--dim must be at least 1"),
 ])
 def test_train_refuses_a_shape_that_cannot_work(env, args, message):
-    done = _run(env, "train", "--dataset", "movielens", "--users", "5", *args)
+    done = _run(env, "train", "--dataset", "movielens", "--model", "sasrec", "--users", "5",
+                *args)
     assert done.returncode == 2 and message in done.stderr, done.stderr

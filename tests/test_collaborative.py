@@ -1,5 +1,6 @@
 """SASRec item vectors in Chroma: queried by the user's vector, kept in step with the model."""
 
+import json
 import random
 
 import numpy as np
@@ -150,6 +151,14 @@ def test_model_folder_lookup_and_saved_weights(tmp_path, folder):
     assert load_fusion_weights(folder) == FusionWeights()
     save_fusion_weights(folder, FusionWeights(collaborative=0.6, llm=0.3), {"date": "today"})
     assert load_fusion_weights(folder) == FusionWeights(collaborative=0.6, llm=0.3)
+    saved = json.loads((folder / "fusion.json").read_text())
+    (folder / "fusion.json").write_text(json.dumps(
+        {**saved, "typed_history": {"3": 0.6}, "typed_history_chosen_on": "117 users"}))
+    save_fusion_weights(folder, FusionWeights(collaborative=0.9, llm=0.0, typed_history={3: 0.6}),
+                        {"date": "tomorrow"})
+    resaved = json.loads((folder / "fusion.json").read_text())  # the typed shares' note stays
+    assert (resaved["collaborative"], resaved["typed_history_chosen_on"], resaved["date"]) == \
+        (0.9, "117 users", "tomorrow")
 
 
 def test_a_corrupt_model_or_weights_file_gets_a_message_saying_what_to_do(folder, tmp_path):

@@ -90,8 +90,8 @@ def test_train_then_evaluate_sasrec_in_small_data_mode(tmp_path):
     missing = run("evaluate", "--dataset", "movielens", "--systems", "sasrec", "--users", "5")
     assert missing.returncode == 2
     assert "Train one first: python -m recommender train --dataset movielens" in missing.stderr
-    trained = run("train", "--dataset", "movielens", "--users", "40", "--epochs", "2",
-                  "--max-len", "20")
+    trained = run("train", "--dataset", "movielens", "--model", "sasrec", "--users", "40",
+                  "--epochs", "2", "--max-len", "20")
     assert trained.returncode == 0, trained.stderr
     assert "trained sasrec on 40 users" in trained.stdout
     done = run("evaluate", "--dataset", "movielens", "--systems", "sasrec", "--users", "30",
@@ -134,8 +134,8 @@ def _cli_on(data_dir, index_dir):
 def test_tiny_end_to_end_evaluation_with_the_real_model(real, tmp_path):
     """Every system on a few users of the small real data: SmolLM2, MiniLM, Chroma, SASRec."""
     run = _cli_on(real.settings.data_dir, tmp_path / "index")
-    trained = run("train", "--dataset", "movielens", "--users", "80", "--epochs", "3",
-                  "--max-len", "20")
+    trained = run("train", "--dataset", "movielens", "--model", "sasrec", "--users", "80",
+                  "--epochs", "3", "--max-len", "20")
     assert trained.returncode == 0, trained.stderr
     report_path = tmp_path / "out" / "movielens.md"
     # a first evaluation of the LLM systems keeps each user's run; the full one below reuses them
@@ -181,7 +181,8 @@ def test_validation_splits_move_each_user_back_one_step():
 @pytest.mark.slow
 def test_weights_chosen_on_validation_items_with_the_tuning_model(real, tmp_path):
     run = _cli_on(real.settings.data_dir, tmp_path / "index")
-    small = ("--dataset", "movielens", "--users", "60", "--epochs", "2", "--max-len", "20")
+    small = ("--dataset", "movielens", "--model", "sasrec", "--users", "60", "--epochs", "2",
+             "--max-len", "20")
     assert run("train", *small).returncode == 0
     evaluate = ("evaluate", "--dataset", "movielens", "--systems", "sasrec,hybrid", "--users",
                 "4", "--tune-on", "validation", "--json")

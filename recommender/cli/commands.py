@@ -174,6 +174,7 @@ def train(args: argparse.Namespace, settings: Settings) -> int:
 
     from recommender.collaborative.training import (
         LRU_TRAINING,
+        SERVED_ARCHITECTURE,
         TRAINING,
         fit,
         model_dir,
@@ -182,6 +183,7 @@ def train(args: argparse.Namespace, settings: Settings) -> int:
     )
 
     torch.set_num_threads(settings.threads)
+    args.model = args.model or SERVED_ARCHITECTURE[args.dataset]
     if args.model == "item-item":
         return _train_item_item(args, settings)
     if args.out is not None:

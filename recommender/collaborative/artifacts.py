@@ -97,8 +97,21 @@ def _per_count(weights: dict | None) -> dict[int, float] | None:
 
 
 def save_fusion_weights(folder: Path, weights: FusionWeights, meta: dict) -> None:
-    write_atomically(folder / "fusion.json",
-                     (json.dumps({**asdict(weights), **meta}, indent=1) + "\n").encode())
+    """Write ``weights`` with ``meta`` (how they were chosen). Notes the file already holds
+    that neither replaces (say, how the typed-history shares were chosen) are kept."""
+    path = folder / "fusion.json"
+    kept = {key: value for key, value in _saved_notes(path).items()
+            if key not in asdict(weights)}
+    write_atomically(path, (json.dumps({**kept, **asdict(weights), **meta}, indent=1)
+                            + "\n").encode())
+
+
+def _saved_notes(path: Path) -> dict:
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return saved if isinstance(saved, dict) else {}
 
 
 def dataset_of(domain: str) -> str | None:

@@ -12,12 +12,16 @@ from typing import Any, Protocol, runtime_checkable
 from recommender.core.retrieval import CollaborativeSource, Retriever, fuse
 from recommender.core.selection import fuse_ranking
 from recommender.core.turn import TurnPlan
+from recommender.errors import RecommenderError
 from recommender.evaluation.llm_ranking import ShuffledSelection, Verbalizer
 
 __all__ = ["Ranker", "TunedRanker", "Run", "PopularityRanker", "ContentRanker",
-           "CollaborativeRanker", "HybridRanker", "PALRRanker", "LLMScoreRanker", "WEIGHT_GRID"]
+           "CollaborativeRanker", "HybridRanker", "PALRRanker", "LLMScoreRanker", "WEIGHT_GRID",
+           "SEQUENCE_SYSTEMS", "check_sequence_systems"]
 
 WEIGHT_GRID = tuple(round(0.1 * i, 1) for i in range(11))
+SEQUENCE_SYSTEMS = ("sasrec", "lrurec")
+"""The trained sequence model, by architecture: the model folder holds one of them."""
 
 
 
@@ -99,6 +103,18 @@ class CollaborativeRanker:
     def rank(self, sequence: Sequence[str], k: int,
              exclude: Sequence[str] | None = None) -> list[str]:
         return [hit.item_id for hit in self.retriever.retrieve(sequence, k, exclude)]
+
+
+def check_sequence_systems(asked: Sequence[str], architecture: str, folder: object,
+                           train: str) -> None:
+    """Raise a ``RecommenderError`` saying what to do when ``asked`` names a sequence model
+    other than the ``architecture`` that ``folder`` holds (``train``: the command that trains
+    the data set's model)."""
+    other = next((name for name in asked if name != architecture), None)
+    if other is not None:
+        raise RecommenderError(
+            f"The model in {folder} is {architecture}; ask for --systems {architecture}, or "
+            f"train the other: {train} --model {other}")
 
 
 class HybridRanker:

@@ -39,16 +39,16 @@ from recommender.evaluation.rankers import (
     LLMScoreRanker,
     PALRRanker,
     PopularityRanker,
+    SEQUENCE_SYSTEMS,
+    check_sequence_systems,
 )
 from recommender.settings import Settings
 
-__all__ = ["run_evaluation", "LLM_SYSTEMS", "SEQUENCE_SYSTEMS", "validation_blind_retriever"]
+__all__ = ["run_evaluation", "LLM_SYSTEMS", "validation_blind_retriever"]
 
 log = logging.getLogger(__name__)
 
 LLM_SYSTEMS = ("palr", "llmrank", "verbalizer")
-SEQUENCE_SYSTEMS = ("sasrec", "lrurec")
-"""The trained sequence model, by architecture: the model folder holds one of them."""
 _PALR_PICKS = 10  # the model orders 10 of the 20 candidates, so HR@10 measures its choice
 
 
@@ -179,11 +179,8 @@ class _Run:
             self.about["sequence_model"] = {"folder": str(self.folder),
                                             "architecture": collaborative.architecture,
                                             **collaborative.meta}
-        if asked and asked != [collaborative.architecture]:
-            raise RecommenderError(
-                f"The model in {self.folder} is {collaborative.architecture}; ask for --systems "
-                f"{collaborative.architecture}, or train the other: {train} --model "
-                f"{next(n for n in asked if n != collaborative.architecture)}")
+        if asked:
+            check_sequence_systems(asked, collaborative.architecture, self.folder, train)
         if asked:
             self.evaluate([CollaborativeRanker(collaborative)])
         return collaborative

@@ -20,11 +20,13 @@ from recommender.errors import RecommenderError
 from recommender.evaluation.ease import ease_models
 from recommender.evaluation.protocol import split_users
 from recommender.evaluation.rankers import (
+    SEQUENCE_SYSTEMS,
     WEIGHT_GRID,
     CollaborativeRanker,
     ContentRanker,
     HybridRanker,
     PopularityRanker,
+    check_sequence_systems,
 )
 from recommender.evaluation.typed import (
     evaluate_typed,
@@ -35,8 +37,8 @@ from recommender.settings import Settings
 
 __all__ = ["run_typed", "TYPED_SYSTEMS", "EASE_GRID", "ITEM_ITEM_GRID"]
 
-TYPED_SYSTEMS = ("popularity", "content", "sasrec", "ease", "shipped", "hybrid", "item-item",
-                 "taste", "app")
+TYPED_SYSTEMS = ("popularity", "content", *SEQUENCE_SYSTEMS, "ease", "shipped", "hybrid",
+                 "item-item", "taste", "app")
 ITEM_ITEM_GRID = (1.0, 0.8, 0.6, 0.4)
 """The item-item share of its fusion with content (``retrieval.TypedReading``), chosen per K."""
 TASTE_GRID = (0.0, 0.1, 0.2, 0.3, 0.4)
@@ -195,10 +197,13 @@ def _systems(names, domain, counts, splits, dataset, settings) -> tuple[list, di
     retriever = domain.retriever
     content = ContentRetriever(domain.index, profile_weight=0.0)
     collaborative = retriever.collaborative if isinstance(retriever, HybridRetriever) else None
-    if collaborative is None and {"sasrec", "hybrid", "shipped"} & set(names):
-        raise RecommenderError(f"No trained model for {dataset}. Train one first: "
-                               f"python -m recommender train --dataset {dataset}")
+    train = f"python -m recommender train --dataset {dataset}"
+    if collaborative is None and {*SEQUENCE_SYSTEMS, "hybrid", "shipped"} & set(names):
+        raise RecommenderError(f"No trained model for {dataset}. Train one first: {train}")
     folder = find_model_dir(settings.index_dir, dataset, settings.collaborative_dir)
+    asked = [name for name in names if name in SEQUENCE_SYSTEMS]
+    if asked:
+        check_sequence_systems(asked, collaborative.architecture, folder, train)
     shipped = load_fusion_weights(folder).collaborative
     about: dict[str, object] = {"shipped_weight": shipped}
     systems: list = []
@@ -207,7 +212,7 @@ def _systems(names, domain, counts, splits, dataset, settings) -> tuple[list, di
             systems.append(_Ranked(PopularityRanker(counts)))
         elif name == "content":
             systems.append(_Ranked(ContentRanker(content)))
-        elif name == "sasrec":
+        elif name in SEQUENCE_SYSTEMS:
             systems.append(_Ranked(CollaborativeRanker(collaborative)))
         elif name == "ease":
             training = [(*s.history, s.validation) for s in splits]
