@@ -172,9 +172,9 @@ def train(args: argparse.Namespace, settings: Settings) -> int:
 
     import torch
 
+    from recommender.collaborative.artifacts import served_architecture
     from recommender.collaborative.training import (
         LRU_TRAINING,
-        SERVED_ARCHITECTURE,
         TRAINING,
         fit,
         model_dir,
@@ -183,7 +183,7 @@ def train(args: argparse.Namespace, settings: Settings) -> int:
     )
 
     torch.set_num_threads(settings.threads)
-    args.model = args.model or SERVED_ARCHITECTURE[args.dataset]
+    args.model = args.model or served_architecture(args.dataset)
     if args.model == "item-item":
         return _train_item_item(args, settings)
     if args.out is not None:

@@ -53,7 +53,8 @@ def _add_train(sub) -> None:
     tr.add_argument("--dataset", required=True, choices=["movielens", "beauty"])
     tr.add_argument("--model", choices=["sasrec", "lrurec", "item-item"],
                     help="sasrec or lrurec: the sequence model of long histories (default: the "
-                         "one the app serves: lrurec for movielens, sasrec for beauty); "
+                         "one shipped in assets/models for the data set, which the app serves: "
+                         "lrurec for movielens, sasrec for beauty); "
                          "item-item: the content-aware model of typed histories (a minute, no "
                          "epochs)")
     tr.add_argument("--prep", choices=PREPARATIONS, default="full",

@@ -13,6 +13,7 @@ from recommender.errors import RecommenderError
 from recommender.settings import PROJECT_ROOT
 
 __all__ = ["SHIPPED_MODELS", "MODEL_FILES", "model_file", "model_dir", "find_model_dir",
+           "served_architecture",
            "FusionWeights", "remove_model",
            "load_fusion_weights", "save_fusion_weights", "dataset_of", "write_atomically"]
 
@@ -29,6 +30,14 @@ def model_file(folder: Path) -> Path | None:
     """The trained sequence model's weights file in ``folder``, or ``None`` when it holds none."""
     return next((folder / name for name in MODEL_FILES.values() if (folder / name).is_file()),
                 None)
+
+
+def served_architecture(dataset: str) -> str:
+    """The sequence architecture the app ships for ``dataset`` (its weights file in
+    ``assets/models``); ``sasrec`` when none is shipped."""
+    weights = model_file(model_dir(SHIPPED_MODELS, dataset))
+    return next((architecture for architecture, name in MODEL_FILES.items()
+                 if weights is not None and weights.name == name), "sasrec")
 
 
 def remove_model(folder: Path) -> None:
@@ -100,10 +109,9 @@ def save_fusion_weights(folder: Path, weights: FusionWeights, meta: dict) -> Non
     """Write ``weights`` with ``meta`` (how they were chosen). Notes the file already holds
     that neither replaces (say, how the typed-history shares were chosen) are kept."""
     path = folder / "fusion.json"
-    kept = {key: value for key, value in _saved_notes(path).items()
-            if key not in asdict(weights)}
-    write_atomically(path, (json.dumps({**kept, **asdict(weights), **meta}, indent=1)
-                            + "\n").encode())
+    chosen = asdict(weights)
+    kept = {key: value for key, value in _saved_notes(path).items() if key not in chosen}
+    write_atomically(path, (json.dumps({**kept, **chosen, **meta}, indent=1) + "\n").encode())
 
 
 def _saved_notes(path: Path) -> dict:

@@ -159,11 +159,14 @@ class LRURecEnsemble(nn.Module):
     which is one inner product: the members' vectors concatenated against the members' item
     vectors concatenated, so Chroma serves it as it serves one model."""
 
-    def __init__(self, items: int, config: LRURecConfig) -> None:
+    def __init__(self, items: int, config: LRURecConfig,
+                 members: Sequence[LRURec] | None = None) -> None:
+        """``members``: trained ones; otherwise ``config.members`` fresh ones (to load into)."""
         super().__init__()
         self.config = config
-        self.members = nn.ModuleList(LRURec(items, replace(config, seed=config.seed + k))
-                                     for k in range(config.members))
+        self.members = nn.ModuleList(members if members is not None else
+                                     (LRURec(items, replace(config, seed=config.seed + k))
+                                      for k in range(config.members)))
 
     @torch.no_grad()
     def user_vectors(self, sequences: torch.Tensor) -> torch.Tensor:
@@ -205,18 +208,16 @@ def train_lrurec(sequences: Sequence[Sequence[int]], items: int, config: LRURecC
     windows (``next_item.training_windows``). With ``config.members`` above 1, that many models
     are trained one after another (``on_epoch`` then hears each member's epochs) and returned
     as an ``LRURecEnsemble``."""
+    def loss(model: LRURec, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        real = targets > 0
+        return nn.functional.cross_entropy(model.scores(model(inputs)[real]), targets[real])
+
     several = config.members > 1
     trained = []
     for member in range(config.members):
         member_config = replace(config, seed=config.seed + member)
         torch.manual_seed(member_config.seed)
         model = LRURec(items, member_config).to(device)
-
-        def loss(model: LRURec, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-            real = targets > 0
-            return nn.functional.cross_entropy(model.scores(model(inputs)[real]),
-                                               targets[real])
-
         trained.append(train_next_item(
             model, sequences, max_len=config.max_len, epochs=config.epochs,
             batch_size=config.batch_size, seed=member_config.seed,
@@ -224,11 +225,7 @@ def train_lrurec(sequences: Sequence[Sequence[int]], items: int, config: LRURecC
             name=f"LRURec {member + 1}/{config.members}" if several else "LRURec",
             max_grad_norm=config.max_grad_norm, progress=progress, on_epoch=on_epoch,
             device=device))
-    if not several:
-        return trained[0]
-    ensemble = LRURecEnsemble(items, config)
-    ensemble.members = nn.ModuleList(trained)
-    return ensemble.eval()
+    return LRURecEnsemble(items, config, trained).eval() if several else trained[0]
 
 
 def save_lrurec(model: LRURec | LRURecEnsemble, vocabulary: Sequence[str], folder: Path,

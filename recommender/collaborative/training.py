@@ -34,7 +34,7 @@ from recommender.collaborative.item_item import (
     item_facets,
 )
 
-__all__ = ["TRAINING", "LRU_TRAINING", "SERVED_ARCHITECTURE", "TYPED_TRAINING", "SequenceConfig", "SHIPPED_MODELS",
+__all__ = ["TRAINING", "LRU_TRAINING", "TYPED_TRAINING", "SequenceConfig", "SHIPPED_MODELS",
            "model_dir", "find_model_dir", "fit",
            "fit_typed", "dataset_of", "validation_curve", "tuning_dir", "FusionWeights",
            "load_fusion_weights", "save_fusion_weights"]
@@ -65,10 +65,6 @@ LRU_TRAINING: dict[str, LRURecConfig] = {
     "beauty": LRURecConfig(max_len=50, batch_size=64, epochs=10, members=3),
 }
 """LRURec's training settings per data set (``train --model lrurec``)."""
-
-SERVED_ARCHITECTURE = {"movielens": "lrurec", "beauty": "sasrec"}
-"""The sequence model each data set's app serves (shipped in ``assets/models``), chosen on
-validation items; ``train`` fits it unless ``--model`` says otherwise."""
 
 SequenceConfig = SASRecConfig | LRURecConfig
 """A sequence model's settings; their type names the architecture."""

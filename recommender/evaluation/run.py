@@ -181,7 +181,6 @@ class _Run:
                                             **collaborative.meta}
         if asked:
             check_sequence_systems(asked, collaborative.architecture, self.folder, train)
-        if asked:
             self.evaluate([CollaborativeRanker(collaborative)])
         return collaborative
 

@@ -201,9 +201,9 @@ def _systems(names, domain, counts, splits, dataset, settings) -> tuple[list, di
     if collaborative is None and {*SEQUENCE_SYSTEMS, "hybrid", "shipped"} & set(names):
         raise RecommenderError(f"No trained model for {dataset}. Train one first: {train}")
     folder = find_model_dir(settings.index_dir, dataset, settings.collaborative_dir)
-    asked = [name for name in names if name in SEQUENCE_SYSTEMS]
-    if asked:
-        check_sequence_systems(asked, collaborative.architecture, folder, train)
+    if collaborative is not None:
+        check_sequence_systems([n for n in names if n in SEQUENCE_SYSTEMS],
+                               collaborative.architecture, folder, train)
     shipped = load_fusion_weights(folder).collaborative
     about: dict[str, object] = {"shipped_weight": shipped}
     systems: list = []
