@@ -168,6 +168,12 @@ def test_tiny_end_to_end_evaluation_with_the_real_model(real, tmp_path):
     assert saved["llm"] == systems["palr + fusion"]["weight"]
     table = report_path.read_text()
     assert "| palr + fusion |" in table and "SASRec (published)" in table
+    # a model trained again retrieves other candidates: its runs are not mixed with these
+    assert run("train", "--dataset", "movielens", "--model", "sasrec", "--users", "80",
+               "--epochs", "1", "--max-len", "20").returncode == 0
+    refused = run("evaluate", "--dataset", "movielens", "--systems", "hybrid,palr", "--users",
+                  "3", "--tune-users", "2", "--resume", str(tmp_path / "runs"))
+    assert refused.returncode != 0 and "sequence_model" in refused.stderr, refused.stderr
     assert report_path.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     for name in ("palr", "palr + fusion", "verbalizer"):  # the stored runs were reused
         assert systems[name]["NDCG@20"] == first["systems"][name]["NDCG@20"], name

@@ -154,3 +154,18 @@ def test_the_taste_system_chooses_a_share_that_lifts_the_typed_taste_on_validati
     assert row["tuning"]["by_weight"]["0.0"] == 0.0
     assert row["coherence@5"]["mean"] == 1.0
     assert row["HR@10"]["mean"] > 0.0
+
+
+def test_the_typed_protocol_names_the_sequence_model_it_holds(tmp_path):
+    """Asking for SASRec rows where the folder holds an LRURec says what to ask for instead."""
+    from types import SimpleNamespace
+
+    from recommender.core.retrieval import HybridRetriever
+    from recommender.errors import RecommenderError
+    from recommender.evaluation.typed_run import _systems
+
+    lrurec = SimpleNamespace(architecture="lrurec")
+    domain = SimpleNamespace(retriever=HybridRetriever(None, lrurec, 1.0), index=None)
+    settings = SimpleNamespace(index_dir=tmp_path, collaborative_dir=None)
+    with pytest.raises(RecommenderError, match="is lrurec; ask for --systems lrurec, or train"):
+        _systems(["popularity", "sasrec"], domain, {}, [], "movielens", settings)

@@ -64,14 +64,14 @@ class CollaborativeRetriever:
                  catalog: Container[str] | None = None) -> None:
         dataset = folder.name.removeprefix("sasrec-")
         weights = model_file(folder)
+        untrained = RecommenderError(f"No trained model in {folder}. Train one first: "
+                                     f"python -m recommender train --dataset {dataset}")
+        if weights is None:
+            raise untrained
         try:
-            if weights is None:
-                raise FileNotFoundError(folder)
             self.model, self.vocabulary, self.meta = _read_model(weights)
-        except FileNotFoundError:
-            raise RecommenderError(
-                f"No trained model in {folder}. Train one first: python -m recommender train "
-                f"--dataset {dataset}") from None
+        except FileNotFoundError:  # the weights without their numpy twin or settings
+            raise untrained from None
         except (OSError, ValueError, KeyError, TypeError, RuntimeError,
                 pickle.UnpicklingError, zipfile.BadZipFile) as exc:
             log.warning("cannot read the model in %s: %s", folder, exc)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from recommender.collaborative.artifacts import model_file
 from recommender.collaborative.interactions import (
     DATASETS,
     leave_one_out,
@@ -216,7 +217,8 @@ class _Run:
         self.about["retriever"] = best.name + (
             f" (collaborative weight {weights.collaborative})" if collaborative else "")
         if self.resume is not None:
-            self.store = RunStore(self.resume, self._identity(recommender, llm_tune_users))
+            self.store = RunStore(self.resume,
+                                  self._identity(recommender, llm_tune_users, collaborative))
             self.about["resumed_from"] = {"folder": str(self.resume), "runs": len(self.store)}
         if "palr" in llm:
             palr = _palr_recommender(recommender, self.domain, best)
@@ -234,12 +236,17 @@ class _Run:
                 self.evaluate([LLMScoreRanker(name, scorer, best)])
         return weights
 
-    def _identity(self, recommender, llm_tune_users: int | None) -> dict[str, object]:
-        """What a stored run depends on: users, seed, model (and adapter bytes), retriever, and
-        the LLM weight the app's turn fuses its picks with (which picks are explained)."""
+    def _identity(self, recommender, llm_tune_users: int | None,
+                  collaborative: bool) -> dict[str, object]:
+        """What a stored run depends on: users, seed, model (and adapter bytes), retriever and
+        the sequence model's bytes (its candidates), and the LLM weight the app's turn fuses
+        its picks with (which picks are explained)."""
         model = recommender.model
         adapter = getattr(model, "adapter_path", None)
-        return {"dataset": self.dataset, "seed": self.seed, "model": model.name,
+        weights = model_file(self.folder) if collaborative else None
+        return {"sequence_model": {"file": weights.name, "sha256": _sha256(weights)}
+                if weights is not None else None,
+                "dataset": self.dataset, "seed": self.seed, "model": model.name,
                 "adapter_sha256": _sha256(adapter) if adapter else None,
                 "retriever": self.about["retriever"], "llm_tune_users": llm_tune_users,
                 "users": [s.user for s in self.chosen], "tuning": [s.user for s in self.tuning],
