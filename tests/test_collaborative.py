@@ -1,5 +1,6 @@
 """SASRec item vectors in Chroma: queried by the user's vector, kept in step with the model."""
 
+import hashlib
 import json
 import random
 
@@ -81,6 +82,8 @@ def test_the_collection_is_rewritten_when_the_model_is_retrained(folder, tmp_pat
     stored = client.get_collection("collab-movies")
     before = stored.get(ids=["m1"], include=["embeddings"])["embeddings"][0]
     assert stored.metadata["model"] == first.fingerprint
+    assert first.sha256 == hashlib.sha256(first.weights_file.read_bytes()).hexdigest()
+    assert first.sha256.startswith(first.fingerprint)
     save_model(_train(1), VOCABULARY, folder, {"dataset": "synthetic"})
     second = CollaborativeRetriever(client, folder, "movies")
     after = client.get_collection("collab-movies").get(ids=["m1"], include=["embeddings"])

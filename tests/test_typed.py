@@ -162,10 +162,10 @@ def test_the_typed_protocol_names_the_sequence_model_it_holds(tmp_path):
 
     from recommender.core.retrieval import HybridRetriever
     from recommender.errors import RecommenderError
-    from recommender.evaluation.typed_run import _systems
+    from recommender.evaluation.typed_run import typed_systems
 
     lrurec = SimpleNamespace(architecture="lrurec")
     domain = SimpleNamespace(retriever=HybridRetriever(None, lrurec, 1.0), index=None)
     settings = SimpleNamespace(index_dir=tmp_path, collaborative_dir=None)
     with pytest.raises(RecommenderError, match="is lrurec; ask for --systems lrurec, or train"):
-        _systems(["popularity", "sasrec"], domain, {}, [], "movielens", settings)
+        typed_systems(["popularity", "sasrec"], domain, {}, [], "movielens", settings)

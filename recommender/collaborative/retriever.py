@@ -1,7 +1,7 @@
-"""The collaborative model at query time: a trained SASRec's item vectors in a Chroma collection,
-searched with the user's vector.
+"""The collaborative model at query time: a trained sequence model's (SASRec or LRURec) item
+vectors in a Chroma collection, searched with the user's vector.
 
-SASRec scores an item by the dot product of its embedding with the user's last hidden state, so
+Both score an item by the dot product of its embedding with the user's last hidden state, so
 the item embeddings go into a Chroma collection (augmented so that L2 nearness is dot-product
 order, see ``augment_items``) and a user's vector is the query. The collection records which
 trained model it holds and is rewritten when the model is retrained.
@@ -9,7 +9,6 @@ trained model it holds and is rewritten when the model is retrained.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import pickle
 import zipfile
@@ -24,6 +23,7 @@ from recommender.collaborative.lrurec_numpy import LRURecNumpy
 from recommender.collaborative.sasrec_numpy import WEIGHTS_FILE, SASRecNumpy
 from recommender.core.retrieval import AVOID_WEIGHT, Steering, unit
 from recommender.errors import RecommenderError
+from recommender.files import file_sha256
 from recommender.vectors.index import ScoredItem, item_metadata
 from recommender.vectors.store import Batch, VersionedCollection, store_answering
 
@@ -64,14 +64,12 @@ class CollaborativeRetriever:
                  catalog: Container[str] | None = None) -> None:
         dataset = folder.name.removeprefix("sasrec-")
         weights = model_file(folder)
-        untrained = RecommenderError(f"No trained model in {folder}. Train one first: "
-                                     f"python -m recommender train --dataset {dataset}")
         if weights is None:
-            raise untrained
+            raise _untrained(folder, dataset)
         try:
             self.model, self.vocabulary, self.meta = _read_model(weights)
         except FileNotFoundError:  # the weights without their numpy twin or settings
-            raise untrained from None
+            raise _untrained(folder, dataset) from None
         except (OSError, ValueError, KeyError, TypeError, RuntimeError,
                 pickle.UnpicklingError, zipfile.BadZipFile) as exc:
             log.warning("cannot read the model in %s: %s", folder, exc)
@@ -86,8 +84,11 @@ class CollaborativeRetriever:
         self._catalog = catalog
         self._client = client
         self._name = f"collab-{name}"
-        self.fingerprint = _file_digest(weights)
-        """The model file's digest, stored with its collection: another model rewrites it."""
+        self.weights_file = weights
+        self.sha256 = file_sha256(weights)
+        """The model file's sha256 (hex): what an evaluation's stored runs were made with."""
+        self.fingerprint = self.sha256[:16]
+        """Its short form, stored with the collection: another model file rewrites it."""
         vectors, self._top = augment_items(self.model.items[1:])
         self._collection = self._ensure(vectors)
 
@@ -196,9 +197,6 @@ def _read_model(weights: Path) -> tuple[SASRecNumpy | LRURecNumpy, list[str], di
     return SASRecNumpy.load(folder)
 
 
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
+def _untrained(folder: Path, dataset: str) -> RecommenderError:
+    return RecommenderError(f"No trained model in {folder}. Train one first: "
+                            f"python -m recommender train --dataset {dataset}")

@@ -4,7 +4,6 @@ their weights on tuning users, score them on the reported users, and describe th
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import os
 import platform
@@ -13,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from recommender.collaborative.artifacts import model_file
 from recommender.collaborative.interactions import (
     DATASETS,
     leave_one_out,
@@ -43,6 +41,7 @@ from recommender.evaluation.rankers import (
     SEQUENCE_SYSTEMS,
     check_sequence_systems,
 )
+from recommender.files import file_sha256
 from recommender.settings import Settings
 
 __all__ = ["run_evaluation", "LLM_SYSTEMS", "validation_blind_retriever"]
@@ -89,8 +88,7 @@ def run_evaluation(settings: Settings, dataset: str, names: Sequence[str], users
     weights = run.retrieval_weights(content, collaborative, catalog, hybrid_weight)
     best: Retriever = content if collaborative is None else \
         HybridRetriever(content, collaborative, weights.collaborative)
-    weights = run.llm_systems(recommender, best, collaborative is not None, weights,
-                              llm_tune_users)
+    weights = run.llm_systems(recommender, best, collaborative, weights, llm_tune_users)
     if save_weights:
         run.save(weights, collaborative)
     return run.report()
@@ -207,7 +205,8 @@ class _Run:
         self.evaluate([hybrid], tuners=tuners)
         return replace(weights, collaborative=self.results["hybrid"]["weight"])
 
-    def llm_systems(self, recommender, best: Retriever, collaborative: bool,
+    def llm_systems(self, recommender, best: Retriever,
+                    collaborative: CollaborativeRetriever | None,
                     weights: FusionWeights, llm_tune_users: int | None) -> FusionWeights:
         """PALR (its fusion weight chosen here), LLMRank and the verbalizer, over ``best``."""
         llm = [n for n in LLM_SYSTEMS if n in self.names]
@@ -215,7 +214,7 @@ class _Run:
             return weights
         self.about["model"] = recommender.model.name
         self.about["retriever"] = best.name + (
-            f" (collaborative weight {weights.collaborative})" if collaborative else "")
+            f" (collaborative weight {weights.collaborative})" if collaborative is not None else "")
         if self.resume is not None:
             self.store = RunStore(self.resume,
                                   self._identity(recommender, llm_tune_users, collaborative))
@@ -237,17 +236,17 @@ class _Run:
         return weights
 
     def _identity(self, recommender, llm_tune_users: int | None,
-                  collaborative: bool) -> dict[str, object]:
+                  collaborative: CollaborativeRetriever | None) -> dict[str, object]:
         """What a stored run depends on: users, seed, model (and adapter bytes), retriever and
         the sequence model's bytes (its candidates), and the LLM weight the app's turn fuses
         its picks with (which picks are explained)."""
         model = recommender.model
         adapter = getattr(model, "adapter_path", None)
-        weights = model_file(self.folder) if collaborative else None
-        return {"sequence_model": {"file": weights.name, "sha256": _sha256(weights)}
-                if weights is not None else None,
+        return {"sequence_model": {"file": collaborative.weights_file.name,
+                                   "sha256": collaborative.sha256}
+                if collaborative is not None else None,
                 "dataset": self.dataset, "seed": self.seed, "model": model.name,
-                "adapter_sha256": _sha256(adapter) if adapter else None,
+                "adapter_sha256": file_sha256(adapter) if adapter else None,
                 "retriever": self.about["retriever"], "llm_tune_users": llm_tune_users,
                 "users": [s.user for s in self.chosen], "tuning": [s.user for s in self.tuning],
                 "candidates": self.settings.candidates,
@@ -267,10 +266,6 @@ class _Run:
     def report(self) -> dict:
         return _report(self.dataset, self.chosen, self.tuning, self.splits, self.seed,
                        self.results, self.about, self.tune_on)
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _collaborative(recommender, settings: Settings, folder, name: str,

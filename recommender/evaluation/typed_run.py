@@ -35,7 +35,7 @@ from recommender.evaluation.typed import (
 )
 from recommender.settings import Settings
 
-__all__ = ["run_typed", "TYPED_SYSTEMS", "EASE_GRID", "ITEM_ITEM_GRID"]
+__all__ = ["run_typed", "typed_systems", "TYPED_SYSTEMS", "EASE_GRID", "ITEM_ITEM_GRID"]
 
 TYPED_SYSTEMS = ("popularity", "content", *SEQUENCE_SYSTEMS, "ease", "shipped", "hybrid",
                  "item-item", "taste", "app")
@@ -134,7 +134,7 @@ def run_typed(settings: Settings, dataset: str, names: Sequence[str], ks: Sequen
     _check_cases(validation, test, names, dataset)
     domain = _load(settings, DATASETS[dataset], progress)
     counts = popularity(splits, include_validation=True)
-    systems, about = _systems(names, domain, counts, splits, dataset, settings)
+    systems, about = typed_systems(names, domain, counts, splits, dataset, settings)
     results = evaluate_typed(systems, validation, test, domain.catalog,
                              popularity_percentiles(counts, domain.catalog), seed, progress)
     return {"dataset": dataset, "protocol": "typed", "seed": seed, "ks": list(ks),
@@ -191,7 +191,10 @@ def _load(settings: Settings, domain: str, progress: bool):
                         progress=progress)[domain]  # no LLM: retrieval only
 
 
-def _systems(names, domain, counts, splits, dataset, settings) -> tuple[list, dict]:
+def typed_systems(names: Sequence[str], domain, counts, splits, dataset: str,
+                  settings: Settings) -> tuple[list, dict]:
+    """The systems ``names`` over ``domain``'s retrievers (``TYPED_SYSTEMS``), and what the
+    report says about them; a clear message when one needs a model the folder lacks."""
     from recommender.core.retrieval import ContentRetriever, HybridRetriever
 
     retriever = domain.retriever
