@@ -11,6 +11,7 @@ from recommender.collaborative.interactions import Split
 from recommender.core.retrieval import ContentRetriever
 from recommender.evaluation.protocol import evaluate, split_users, validation_splits
 from recommender.evaluation.rankers import ContentRanker, PopularityRanker
+from recommender.evaluation.report import markdown_table
 from recommender.settings import PROJECT_ROOT
 
 
@@ -42,6 +43,16 @@ def test_evaluate_scores_the_test_item_from_history_plus_validation():
     assert result["MRR@20"]["mean"] == 0.25
     assert result["HR@5"]["ci95"][0] <= 0.5 <= result["HR@5"]["ci95"][1]
     assert result["seconds_per_user"] >= 0
+
+
+def test_the_table_says_which_runs_were_timed_in_an_earlier_sitting():
+    score = {"mean": 0.1, "ci95": [0.0, 0.2]}
+    systems = {"fresh": {"HR@10": score, "seconds_per_user": 2.5},
+               "partly": {"HR@10": score, "seconds_per_user": 9.1, "runs_resumed": 92},
+               "stored": {"HR@10": score, "seconds_per_user": None, "runs_resumed": 300}}
+    rows = markdown_table({"systems": systems, "anchors": {}}).splitlines()[2:]
+    assert [row.rsplit("|", 2)[1].strip() for row in rows] == ["2.5", "9.1 (92 resumed)",
+                                                                "resumed"]
 
 
 def test_user_split_is_seeded_sized_and_disjoint():
@@ -162,12 +173,14 @@ def test_tiny_end_to_end_evaluation_with_the_real_model(real, tmp_path):
         assert systems[name]["history_repeat_rate"]["mean"] == 0.0
     assert 0 <= systems["palr"]["ungrounded_explanation_rate"]["mean"] <= 1
     assert first["systems"]["palr"]["seconds_per_user"] > 0  # timed where it ran, not resumed
+    assert systems["verbalizer"]["seconds_per_user"] is None  # every run resumed: not timed
     assert set(systems["hybrid"]["tuning"]["by_weight"]) == {str(w / 10) for w in range(11)}
     saved = json.loads((tmp_path / "index" / "sasrec-movielens" / "fusion.json").read_text())
     assert saved["collaborative"] == systems["hybrid"]["weight"]
     assert saved["llm"] == systems["palr + fusion"]["weight"]
     table = report_path.read_text()
     assert "| palr + fusion |" in table and "SASRec (published)" in table
+    assert table.count(" | resumed |") == 3  # palr, palr + fusion and verbalizer
     # a model trained again retrieves other candidates: its runs are not mixed with these
     assert run("train", "--dataset", "movielens", "--model", "sasrec", "--users", "80",
                "--epochs", "1", "--max-len", "20").returncode == 0

@@ -166,7 +166,7 @@ def _summary(scores: Mapping[str, list[float]], seed: int, elapsed: float, users
         name: {"mean": round(mean(values), 4),
                "ci95": [round(x, 4) for x in bootstrap_ci(values, seed=seed)]}
         for name, values in scores.items()}
-    summary["seconds_per_user"] = round(elapsed / max(users, 1), 4)
+    summary["seconds_per_user"] = round(elapsed / users, 4) if users else None  # all resumed
     return summary
 
 

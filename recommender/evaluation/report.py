@@ -32,7 +32,7 @@ def markdown_table(report: dict) -> str:
         cells = [_cell(scores.get(c)) for c in _COLUMNS]
         weight = scores.get("weight")
         lines.append(f"| {name} | " + " | ".join(cells) +
-                     f" | {'' if weight is None else weight} | {scores['seconds_per_user']} |")
+                     f" | {'' if weight is None else weight} | {_seconds(scores)} |")
     for name, scores in report["anchors"].items():
         cells = ["" for _ in _COLUMNS]
         cells[1], cells[2] = f"{scores['HR@10']:.4f}", f"{scores['NDCG@10']:.4f}"
@@ -51,6 +51,14 @@ def _checks_table(report: dict) -> str:
         lines.append(f"| {name} | " + " | ".join(
             f"{scores[c]['mean']:.3f}" if c in scores else "n/a" for c in _CHECKS) + " |")
     return "\n".join(lines)
+
+
+def _seconds(scores: dict) -> str:
+    """Seconds per user run in this sitting; runs resumed from an earlier one are not timed."""
+    seconds, resumed = scores.get("seconds_per_user"), scores.get("runs_resumed")
+    if seconds is None:
+        return "resumed"
+    return f"{seconds} ({resumed} resumed)" if resumed else str(seconds)
 
 
 def _cell(score: dict | None) -> str:
