@@ -87,10 +87,13 @@ class CollaborativeRetriever:
         self.weights_file = weights
         self.sha256 = file_sha256(weights)
         """The model file's sha256 (hex): what an evaluation's stored runs were made with."""
-        self.fingerprint = self.sha256[:16]
-        """Its short form, stored with the collection: another model file rewrites it."""
         vectors, self._top = augment_items(self.model.items[1:])
         self._collection = self._ensure(vectors)
+
+    @property
+    def fingerprint(self) -> str:
+        """The digest's short form, stored with the collection: another model rewrites it."""
+        return self.sha256[:16]
 
     def __contains__(self, item_id: str) -> bool:
         return item_id in self._ids
